@@ -1,0 +1,31 @@
+//! Process exit codes (DESIGN.md §7), in one place so the binary and the tests agree.
+
+/// Why the process ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Every SLO holds, or the command succeeded.
+    Ok = 0,
+    /// An SLO failed.
+    SloFailed = 1,
+    /// A bad scenario, bad usage, or a feature that is not built yet.
+    BadInput = 2,
+    /// Inconclusive: a fault hit nothing.
+    Inconclusive = 3,
+    /// The same seed gave different results.
+    NonDeterministic = 4,
+    /// A bug in wschaos.
+    Internal = 70,
+}
+
+impl Exit {
+    /// The numeric code.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+}
+
+impl From<Exit> for std::process::ExitCode {
+    fn from(exit: Exit) -> Self {
+        std::process::ExitCode::from(exit.code())
+    }
+}

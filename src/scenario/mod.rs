@@ -1,0 +1,156 @@
+//! The scenario language: YAML in, a validated [`Scenario`] out. Only this module knows YAML.
+//!
+//! Loading runs three passes, each reporting problems with file, line, column and field path:
+//! 1. [`locate`] reads the file as a bare tree, which catches YAML syntax errors and records
+//!    where every field is;
+//! 2. serde reads the tree into the raw structs of [`spec`], which catches unknown keys and wrong
+//!    shapes (the first such error ends this pass: serde cannot resume after it);
+//! 3. [`validate`] parses every typed value and checks the parts against each other, reporting
+//!    every problem it finds.
+
+pub mod error;
+pub mod locate;
+pub mod model;
+pub mod preset_table;
+pub mod presets;
+pub mod slo;
+pub mod spec;
+pub mod strategy;
+pub mod suggest;
+pub mod validate;
+pub mod values;
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+pub use error::{Diagnostic, Position, ScenarioError};
+pub use model::*;
+
+use locate::Locations;
+use spec::ScenarioSpec;
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+        let path = path.as_ref();
+        let file = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Scenario::parse(&text, &file),
+            Err(error) => Err(ScenarioError {
+                file,
+                diagnostics: vec![Diagnostic::at("", format!("cannot read the file: {error}"))],
+                source: String::new(),
+            }),
+        }
+    }
+
+    /// Validates scenario text; `file` names it in messages.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
+            file: file.to_string(),
+            diagnostics,
+            source: text.to_string(),
+        };
+        let locations = match Locations::index(text) {
+            Ok(locations) => locations,
+            Err(error) => return Err(fail(vec![yaml_error(&error, String::new())])),
+        };
+        let spec = read_spec(text).map_err(|diagnostic| {
+            let mut diagnostic = *diagnostic;
+            if diagnostic.position.is_none() {
+                diagnostic.position = locations.key(&diagnostic.path);
+            }
+            fail(vec![diagnostic])
+        })?;
+        validate::validate(&spec).map_err(|diagnostics| {
+            let mut located: Vec<Diagnostic> = diagnostics
+                .into_iter()
+                .map(|mut d| {
+                    d.position = if d.points_at_key { locations.key(&d.path) } else { locations.value(&d.path) };
+                    d
+                })
+                .collect();
+            located.sort_by_key(|d| d.position);
+            fail(located)
+        })
+    }
+}
+
+/// Pass 2: serde into the raw structs, remembering the path of a failure.
+fn read_spec(text: &str) -> Result<ScenarioSpec, Box<Diagnostic>> {
+    let mut failed_at = None;
+    let mut options = serde_saphyr::Options::default();
+    options.with_snippet = false;
+    serde_saphyr::with_deserializer_from_str_with_options(text, options, |deserializer| {
+        let mut track = serde_path_to_error::Track::new();
+        let tracked = serde_path_to_error::Deserializer::new(deserializer, &mut track);
+        ScenarioSpec::deserialize(tracked).inspect_err(|_| failed_at = Some(track.path().to_string()))
+    })
+    .map_err(|error| {
+        let path = failed_at.unwrap_or_default();
+        Box::new(yaml_error(&error, if path == "." { String::new() } else { path }))
+    })
+}
+
+/// Turns a serde-saphyr error into a diagnostic: its bare message, made friendlier, with a
+/// suggestion for a misspelt key or variant.
+fn yaml_error(error: &serde_saphyr::Error, path: String) -> Diagnostic {
+    let position = error.location().filter(|l| l.line() > 0).map(|l| Position {
+        line: l.line() as u32,
+        column: l.column().max(1) as u32,
+    });
+    let text = error.to_string();
+    let mut message = text.lines().next().unwrap_or_default().trim().to_string();
+    if let Some(rest) = message.strip_prefix("error: ") {
+        message = rest.to_string();
+    }
+    // serde-saphyr appends (or prefixes) the location; the diagnostic shows it once, up front.
+    if let Some(p) = position {
+        for decoration in [format!(" at line {}, column {}", p.line, p.column), format!("line {} column {}: ", p.line, p.column)] {
+            message = message.replace(&decoration, "");
+        }
+    }
+    let message = friendlier(&message);
+    let help = suggestion(&message);
+    let mut diagnostic = Diagnostic::at(path, message).maybe_help(help);
+    diagnostic.position = position;
+    diagnostic
+}
+
+/// Rewrites serde's terse type names into what a scenario author understands.
+fn friendlier(message: &str) -> String {
+    const REWRITES: &[(&str, &str)] = &[
+        ("invalid u32", "expected a whole number, 0 or more"),
+        ("invalid u64", "expected a whole number, 0 or more"),
+        ("invalid u16", "expected a whole number from 0 to 65535"),
+        ("invalid f64", "expected a number"),
+        ("expected string scalar", "expected a single value, not a list or a map"),
+    ];
+    for (from, to) in REWRITES {
+        if message.starts_with(from) {
+            return format!("{to} ({message})");
+        }
+    }
+    message.to_string()
+}
+
+/// For "unknown field `x`, expected one of …" and "unknown variant …", the closest valid name.
+fn suggestion(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("unknown field ").or_else(|| message.strip_prefix("unknown variant "))?;
+    let (word, expected) = rest.split_once(", expected ")?;
+    let word = word.trim_matches('`');
+    let expected = expected.strip_prefix("one of ").unwrap_or(expected);
+    let candidates: Vec<&str> = expected
+        .split([',', ' '])
+        .map(|c| c.trim().trim_matches('`'))
+        .filter(|c| !c.is_empty() && *c != "or")
+        .collect();
+    suggest::did_you_mean(word, candidates.iter().copied())
+}
+
+/// The JSON Schema of the scenario format, generated from the raw structs.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(ScenarioSpec);
+    serde_json::to_value(schema).expect("a JSON schema always serializes")
+}

@@ -1,0 +1,356 @@
+//! The validated scenario: what every module outside scenario/ sees.
+//!
+//! Values here are typed and already checked against each other, so downstream code never has to
+//! re-validate: durations are `Duration`, shares are fractions, client indices are in range, and a
+//! fault has exactly one kind with a timeline that fits inside the run.
+
+use std::time::Duration;
+
+use super::slo::SloRule;
+use super::strategy::Strategy;
+use super::values::Jittered;
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Scenario {
+    /// Short name, safe to use as a folder name.
+    pub name: String,
+    /// What the scenario models.
+    pub description: Option<String>,
+    /// Default seed of every random choice.
+    pub seed: u64,
+    /// How long faults play.
+    pub duration: Duration,
+    /// After the heal at `duration`, how long clients have to converge.
+    pub quiet_period: Duration,
+    /// The engine the file asks for; the command line may override it.
+    pub engine: Engine,
+    /// The echo server.
+    pub server: ServerConfig,
+    /// The reference clients.
+    pub clients: ClientsConfig,
+    /// The strategy matrix; one entry when the file names a single strategy. Never empty.
+    pub strategies: Vec<ClientStrategy>,
+    /// The fault timeline, in file order.
+    pub faults: Vec<FaultPlan>,
+    /// Thresholds, sorted by metric name.
+    pub slo: Vec<SloRule>,
+}
+
+/// Which engine runs a scenario.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Engine {
+    /// Real TCP on loopback, real time, multi-thread runtime.
+    Live,
+    /// In-memory network, paused virtual time, one seed.
+    Sim,
+}
+
+/// The echo server's settings.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServerConfig {
+    /// Server pings, if any.
+    pub heartbeat: Option<ServerHeartbeat>,
+    /// Time to answer an upgrade.
+    pub handshake_latency: Jittered,
+    /// New connections per second, if limited.
+    pub accept_rate_per_second: Option<f64>,
+    /// Bearer token the upgrade must carry, if any.
+    pub auth_token: Option<String>,
+}
+
+/// Server-side heartbeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerHeartbeat {
+    /// Time between pings.
+    pub ping_every: Duration,
+    /// A peer silent this long after a ping is closed.
+    pub timeout: Duration,
+}
+
+/// Settings shared by every client.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientsConfig {
+    /// How many clients.
+    pub count: u32,
+    /// Connect times spread over this window.
+    pub start_spread: Duration,
+    /// The open-model workload, if any.
+    pub workload: Option<Workload>,
+    /// Delivery guarantee.
+    pub delivery: Delivery,
+    /// Outbox capacity in messages.
+    pub outbox: u32,
+    /// Close codes after which the client gives up.
+    pub permanent_close_codes: Vec<CodeRange>,
+    /// What a 1000/1001 close does.
+    pub normal_close: NormalClose,
+    /// The token the clients send, if any.
+    pub auth_token: Option<String>,
+}
+
+/// One message stream per client.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Workload {
+    /// Messages per second per client.
+    pub rate_per_second: f64,
+    /// Bytes per message, header included.
+    pub size_bytes: u64,
+}
+
+/// Delivery guarantees across reconnects (DESIGN.md §5).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Send if open, else drop.
+    AtMostOnce,
+    /// Queue while offline, flush on reconnect.
+    Buffered,
+    /// Keep until echoed; resend after reconnect.
+    AtLeastOnce,
+    /// At-least-once plus deduplication.
+    ExactlyOnce,
+}
+
+/// An inclusive range of close codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CodeRange {
+    /// First code.
+    pub first: u16,
+    /// Last code, inclusive.
+    pub last: u16,
+}
+
+impl CodeRange {
+    /// Whether `code` is in the range.
+    pub fn contains(&self, code: u16) -> bool {
+        (self.first..=self.last).contains(&code)
+    }
+}
+
+/// The reaction to a normal close.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormalClose {
+    /// Reconnect as after any break.
+    Reconnect,
+    /// Stop.
+    GiveUp,
+}
+
+/// A strategy with the client settings resolved for it: the file's `clients:` values where
+/// given, else the preset's, else wschaos's defaults. One per matrix entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientStrategy {
+    /// The backoff and the preset behaviour.
+    pub strategy: Strategy,
+    /// The settings the clients run with under this strategy.
+    pub settings: ClientSettings,
+}
+
+/// Per-strategy client settings: a preset carries its library's, and the file may override them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientSettings {
+    /// Client pings, if any.
+    pub heartbeat: Option<ClientHeartbeat>,
+    /// No frame for this long means the connection is dead.
+    pub read_timeout: Option<Duration>,
+    /// Limit on TCP connect plus opening handshake.
+    pub connect_timeout: Duration,
+    /// Attempts before giving up; `None` is unlimited.
+    pub max_attempts: Option<u32>,
+    /// When the backoff starts over.
+    pub backoff_reset: BackoffReset,
+}
+
+/// Client-side heartbeat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ClientHeartbeat {
+    /// Time between pings.
+    pub ping_every: Duration,
+    /// A ping unanswered this long means a dead connection; `None` sends pings without checking.
+    pub pong_timeout: Option<Duration>,
+}
+
+/// When the backoff attempt counter starts over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackoffReset {
+    /// When a handshake completes.
+    OnOpen,
+    /// When a connection has stayed open this long.
+    AfterUptime(Duration),
+    /// When the first echo arrives on a new connection.
+    OnFirstEcho,
+    /// Never: attempts add up over the whole run.
+    Never,
+}
+
+/// One timeline entry: a fault kind, when it plays and what it hits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultPlan {
+    /// What the fault does.
+    pub fault: Fault,
+    /// When it plays.
+    pub timeline: Timeline,
+    /// Which links it hits.
+    pub target: Target,
+}
+
+/// When a fault plays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Timeline {
+    /// Once, starting at `at`.
+    Once {
+        /// Start time from the beginning of the run.
+        at: Duration,
+        /// Length; `None` lasts until the heal (or is instant for `reset` and `close`).
+        lasts: Option<Duration>,
+    },
+    /// Repeatedly.
+    Every {
+        /// Time between starts, with seeded jitter.
+        period: Jittered,
+        /// First start.
+        from: Duration,
+        /// No start after this.
+        until: Duration,
+        /// At most this many starts.
+        times: Option<u32>,
+        /// Length of each occurrence; `None` for instant faults.
+        lasts: Option<Duration>,
+    },
+}
+
+/// Which links a fault hits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Which clients.
+    pub clients: ClientSelector,
+    /// Which of their links.
+    pub links: Links,
+}
+
+/// Which clients a fault hits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ClientSelector {
+    /// Every client.
+    All,
+    /// This fraction of clients, drawn once from the seed.
+    Share(f64),
+    /// These indices, sorted and unique.
+    Indices(Vec<u32>),
+    /// Each link with this probability, drawn once per link.
+    Probability(f64),
+}
+
+/// Which links of the selected clients.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Links {
+    /// Opened while the fault is active.
+    New,
+    /// Open when the fault starts.
+    Existing,
+    /// Both.
+    All,
+}
+
+/// Which way bytes flow through the proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Client to server.
+    Upstream,
+    /// Server to client.
+    Downstream,
+    /// Both.
+    Both,
+}
+
+/// A WebSocket frame type, for frame faults.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum FrameKind {
+    /// Ping.
+    Ping,
+    /// Pong.
+    Pong,
+    /// Text data.
+    Text,
+    /// Binary data.
+    Binary,
+    /// Close.
+    Close,
+}
+
+/// A fault kind with its parameters (DESIGN.md §4).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fault {
+    /// Abort links (RST).
+    Reset,
+    /// Graceful close (FIN) both ways.
+    Close,
+    /// Hold bytes; release in order when the fault ends.
+    Stall { direction: Direction },
+    /// Drop bytes forever.
+    Blackhole { direction: Direction },
+    /// Delay every chunk.
+    Latency { delay: Duration, jitter: Duration, direction: Direction },
+    /// Throttle to a byte rate.
+    Bandwidth { bytes_per_second: f64, direction: Direction },
+    /// Split writes into pieces.
+    Slice { size_bytes: u64, delay: Duration, direction: Direction },
+    /// Close after N bytes.
+    Limit { bytes: u64, direction: Direction },
+    /// Refuse new connections.
+    Refuse,
+    /// Accept new connections and never answer.
+    AcceptHang,
+    /// Delay the handshake response.
+    HandshakeDelay { delay: Jittered },
+    /// Drop whole frames.
+    DropFrames { kinds: Vec<FrameKind>, direction: Direction, probability: f64 },
+    /// Send a Close frame to the client and close upstream.
+    CloseFrame { code: u16, reason: String },
+    /// Answer upgrades with an HTTP error.
+    RejectHandshake { status: u16, retry_after: Option<Duration> },
+}
+
+impl Fault {
+    /// The fault's name as the scenario writes it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fault::Reset => "reset",
+            Fault::Close => "close",
+            Fault::Stall { .. } => "stall",
+            Fault::Blackhole { .. } => "blackhole",
+            Fault::Latency { .. } => "latency",
+            Fault::Bandwidth { .. } => "bandwidth",
+            Fault::Slice { .. } => "slice",
+            Fault::Limit { .. } => "limit",
+            Fault::Refuse => "refuse",
+            Fault::AcceptHang => "accept_hang",
+            Fault::HandshakeDelay { .. } => "handshake_delay",
+            Fault::DropFrames { .. } => "drop_frames",
+            Fault::CloseFrame { .. } => "close_frame",
+            Fault::RejectHandshake { .. } => "reject_handshake",
+        }
+    }
+
+    /// Whether the fault acts once, at its start, and so cannot have a duration.
+    pub fn is_instant(&self) -> bool {
+        matches!(self, Fault::Reset | Fault::Close | Fault::CloseFrame { .. })
+    }
+
+    /// Whether the fault acts on new connections only (before or during their handshake).
+    pub fn acts_on_new_connections(&self) -> bool {
+        matches!(
+            self,
+            Fault::Refuse
+                | Fault::AcceptHang
+                | Fault::HandshakeDelay { .. }
+                | Fault::RejectHandshake { .. }
+        )
+    }
+
+    /// Whether the fault acts before a connection has said which client it belongs to, so it
+    /// can only pick links by chance, not by client.
+    pub fn acts_before_identification(&self) -> bool {
+        matches!(self, Fault::Refuse | Fault::AcceptHang)
+    }
+}
