@@ -13,7 +13,9 @@ use crate::scenario::{self, Scenario};
 /// Chaos test harness and simulator for WebSocket reconnection.
 #[derive(Debug, Parser)]
 #[command(name = "wschaos", version, about, propagate_version = true)]
-#[command(after_help = "Example:\n  wschaos validate scenarios/*.yaml\n  wschaos run scenarios/flaky.yaml --engine sim")]
+#[command(
+    after_help = "Example:\n  wschaos validate scenarios/*.yaml\n  wschaos run scenarios/flaky.yaml --engine sim"
+)]
 pub struct Cli {
     /// More log output (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -27,7 +29,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check scenario files and print `ok FILE` or every error found.
-    #[command(after_help = "Example:\n  wschaos validate scenarios/flaky.yaml scenarios/blackhole.yaml\n\nExit code 0 when every file is valid, 2 when any is not.")]
+    #[command(
+        after_help = "Example:\n  wschaos validate scenarios/flaky.yaml scenarios/blackhole.yaml\n\nExit code 0 when every file is valid, 2 when any is not."
+    )]
     Validate {
         /// Scenario files.
         #[arg(required = true)]
@@ -46,7 +50,9 @@ pub enum Command {
         shell: Shell,
     },
     /// Run a scenario and judge it against its SLOs.
-    #[command(after_help = "Example:\n  wschaos run scenarios/flaky.yaml --engine sim --seed 7 --strategy socketio")]
+    #[command(
+        after_help = "Example:\n  wschaos run scenarios/flaky.yaml --engine sim --seed 7 --strategy socketio"
+    )]
     Run {
         /// The scenario file.
         file: PathBuf,
@@ -123,7 +129,10 @@ fn run(file: &PathBuf, strategies: &[String]) -> Exit {
     for name in strategies {
         if !scenario.strategies.iter().any(|s| &s.strategy.name == name) {
             let names: Vec<&str> = scenario.strategies.iter().map(|s| s.strategy.name.as_str()).collect();
-            eprintln!("error: --strategy {name}: the scenario has no strategy `{name}`; it has {}", names.join(", "));
+            eprintln!(
+                "error: --strategy {name}: the scenario has no strategy `{name}`; it has {}",
+                names.join(", ")
+            );
             return Exit::BadInput;
         }
     }

@@ -34,13 +34,7 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// A diagnostic without a position yet; the loader fills it in from the path.
     pub fn at(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            path: path.into(),
-            position: None,
-            message: message.into(),
-            help: None,
-            points_at_key: false,
-        }
+        Self { path: path.into(), position: None, message: message.into(), help: None, points_at_key: false }
     }
 
     /// Points the diagnostic at the field's key.
@@ -99,15 +93,15 @@ impl fmt::Display for ScenarioError {
                 writeln!(f)?;
             }
             writeln!(f, "error: {}", self.locate(diagnostic))?;
-            if let Some(position) = diagnostic.position {
-                if let Some(line) = self.source.lines().nth(position.line as usize - 1) {
-                    let number = position.line.to_string();
-                    let pad = " ".repeat(number.len());
-                    writeln!(f, "{pad} |")?;
-                    writeln!(f, "{number} | {line}")?;
-                    let caret = " ".repeat(position.column.saturating_sub(1) as usize);
-                    writeln!(f, "{pad} | {caret}^")?;
-                }
+            if let Some(position) = diagnostic.position
+                && let Some(line) = self.source.lines().nth(position.line as usize - 1)
+            {
+                let number = position.line.to_string();
+                let pad = " ".repeat(number.len());
+                writeln!(f, "{pad} |")?;
+                writeln!(f, "{number} | {line}")?;
+                let caret = " ".repeat(position.column.saturating_sub(1) as usize);
+                writeln!(f, "{pad} | {caret}^")?;
             }
             if let Some(help) = &diagnostic.help {
                 writeln!(f, "  = help: {help}")?;

@@ -155,11 +155,8 @@ impl Locations {
         match &node.value {
             Node::Map(entries) => {
                 for (name, value) in entries {
-                    let child = if path.is_empty() {
-                        name.value.clone()
-                    } else {
-                        format!("{path}.{}", name.value)
-                    };
+                    let child =
+                        if path.is_empty() { name.value.clone() } else { format!("{path}.{}", name.value) };
                     self.visit(child, Some(position(&name.referenced)), value);
                 }
             }

@@ -67,7 +67,8 @@ impl Scenario {
             let mut located: Vec<Diagnostic> = diagnostics
                 .into_iter()
                 .map(|mut d| {
-                    d.position = if d.points_at_key { locations.key(&d.path) } else { locations.value(&d.path) };
+                    d.position =
+                        if d.points_at_key { locations.key(&d.path) } else { locations.value(&d.path) };
                     d
                 })
                 .collect();
@@ -96,10 +97,10 @@ fn read_spec(text: &str) -> Result<ScenarioSpec, Box<Diagnostic>> {
 /// Turns a serde-saphyr error into a diagnostic: its bare message, made friendlier, with a
 /// suggestion for a misspelt key or variant.
 fn yaml_error(error: &serde_saphyr::Error, path: String) -> Diagnostic {
-    let position = error.location().filter(|l| l.line() > 0).map(|l| Position {
-        line: l.line() as u32,
-        column: l.column().max(1) as u32,
-    });
+    let position = error
+        .location()
+        .filter(|l| l.line() > 0)
+        .map(|l| Position { line: l.line() as u32, column: l.column().max(1) as u32 });
     let text = error.to_string();
     let mut message = text.lines().next().unwrap_or_default().trim().to_string();
     if let Some(rest) = message.strip_prefix("error: ") {
@@ -107,7 +108,10 @@ fn yaml_error(error: &serde_saphyr::Error, path: String) -> Diagnostic {
     }
     // serde-saphyr appends (or prefixes) the location; the diagnostic shows it once, up front.
     if let Some(p) = position {
-        for decoration in [format!(" at line {}, column {}", p.line, p.column), format!("line {} column {}: ", p.line, p.column)] {
+        for decoration in [
+            format!(" at line {}, column {}", p.line, p.column),
+            format!("line {} column {}: ", p.line, p.column),
+        ] {
             message = message.replace(&decoration, "");
         }
     }

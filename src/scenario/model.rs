@@ -341,10 +341,7 @@ impl Fault {
     pub fn acts_on_new_connections(&self) -> bool {
         matches!(
             self,
-            Fault::Refuse
-                | Fault::AcceptHang
-                | Fault::HandshakeDelay { .. }
-                | Fault::RejectHandshake { .. }
+            Fault::Refuse | Fault::AcceptHang | Fault::HandshakeDelay { .. } | Fault::RejectHandshake { .. }
         )
     }
 

@@ -14,7 +14,11 @@ pub fn heartbeat_text(settings: &ClientSettings) -> String {
     let mut parts = Vec::new();
     match settings.heartbeat {
         Some(h) => match h.pong_timeout {
-            Some(pong) => parts.push(format!("ping {}, pong within {}", format_duration(h.ping_every), format_duration(pong))),
+            Some(pong) => parts.push(format!(
+                "ping {}, pong within {}",
+                format_duration(h.ping_every),
+                format_duration(pong)
+            )),
             None => parts.push(format!("ping {} (pongs unchecked)", format_duration(h.ping_every))),
         },
         None => parts.push("no client ping".to_string()),

@@ -55,7 +55,9 @@ pub fn preset(name: &str) -> Option<Strategy> {
         "stubborn-io" => stubborn_io(),
         "ezsockets" => ezsockets(),
         "aws-exponential" => aws(Backoff::Exponential { base: millis(10), factor: 2.0, cap: secs(2) }),
-        "aws-full-jitter" => aws(Backoff::FullJitter { base: millis(5), cap: secs(2), floor: Duration::ZERO }),
+        "aws-full-jitter" => {
+            aws(Backoff::FullJitter { base: millis(5), cap: secs(2), floor: Duration::ZERO })
+        }
         "aws-equal-jitter" => aws(Backoff::EqualJitter { base: millis(5), cap: secs(2) }),
         "aws-decorrelated-jitter" => aws(Backoff::DecorrelatedJitter { base: millis(5), cap: secs(2) }),
         _ => return None,
@@ -121,10 +123,7 @@ fn socketio() -> Strategy {
 /// its own here, so the 10 s is wschaos's default.
 fn signalr() -> Strategy {
     base(
-        Backoff::Table {
-            delays: vec![secs(0), secs(2), secs(10), secs(30)],
-            then: TableEnd::GiveUp,
-        },
+        Backoff::Table { delays: vec![secs(0), secs(2), secs(10), secs(30)], then: TableEnd::GiveUp },
         ClientSettings {
             heartbeat: heartbeat(secs(15), None),
             read_timeout: Some(secs(30)),
@@ -355,8 +354,8 @@ mod tests {
         assert_eq!(
             sequence("websockets-py", 11),
             [
-                "0s–5s", "3.1s", "5.02s", "8.12s", "13.13s", "21.25s", "34.38s", "55.62s",
-                "89.99s", "90s", "90s"
+                "0s–5s", "3.1s", "5.02s", "8.12s", "13.13s", "21.25s", "34.38s", "55.62s", "89.99s", "90s",
+                "90s"
             ]
         );
         assert!(preset("websockets-py").unwrap().quirks.no_backoff_after_open);

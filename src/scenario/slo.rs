@@ -265,9 +265,9 @@ pub fn parse_threshold(metric: &Metric, text: &str) -> Result<Threshold, (String
         ("<", Comparison::Less),
         (">", Comparison::Greater),
     ];
-    let found = OPERATORS.iter().filter_map(|(symbol, comparison)| {
-        text.find(symbol).map(|at| (at, *symbol, *comparison))
-    });
+    let found = OPERATORS
+        .iter()
+        .filter_map(|(symbol, comparison)| text.find(symbol).map(|at| (at, *symbol, *comparison)));
     let Some((at, symbol, comparison)) = found.min_by_key(|(at, symbol, _)| (*at, usize::MAX - symbol.len()))
     else {
         return Err((
@@ -297,9 +297,9 @@ fn parse_limit(metric: &Metric, aggregate: Aggregate, text: &str) -> Result<Limi
         return Err(("the threshold has no value after the comparison".to_string(), None));
     }
     if aggregate.yields_duration(metric.shape) {
-        return parse_duration(text).map(Limit::Duration).map_err(|message| {
-            (format!("{} {aggregate} is a duration: {message}", metric.name), None)
-        });
+        return parse_duration(text)
+            .map(Limit::Duration)
+            .map_err(|message| (format!("{} {aggregate} is a duration: {message}", metric.name), None));
     }
     let (number, percent) = match text.strip_suffix('%') {
         Some(number) => (number.trim(), true),
@@ -338,7 +338,10 @@ mod tests {
         assert_eq!(t.to_string(), "p(99) < 8s");
         assert_eq!(parse("messages_lost", "count == 0").unwrap().limit, Limit::Number(0.0));
         assert_eq!(parse("availability", "mean >= 99.5%").unwrap().limit, Limit::Number(0.995));
-        assert_eq!(parse("peak_attempts_per_second", "value <= 200").unwrap().comparison, Comparison::LessOrEqual);
+        assert_eq!(
+            parse("peak_attempts_per_second", "value <= 200").unwrap().comparison,
+            Comparison::LessOrEqual
+        );
         assert_eq!(parse("recovery_time", "count>=1").unwrap().aggregate, Aggregate::Count);
     }
 

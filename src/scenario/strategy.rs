@@ -140,11 +140,7 @@ pub const WSCHAOS_DEFAULTS: ClientSettings = ClientSettings {
 /// Scales a duration by a float, saturating at `cap` (which also absorbs overflow to infinity).
 fn scaled(base: Duration, by: f64, cap: Duration) -> Duration {
     let seconds = base.as_secs_f64() * by;
-    if seconds.is_finite() && seconds < cap.as_secs_f64() {
-        Duration::from_secs_f64(seconds)
-    } else {
-        cap
-    }
+    if seconds.is_finite() && seconds < cap.as_secs_f64() { Duration::from_secs_f64(seconds) } else { cap }
 }
 
 /// `2ⁿ` as a float, without overflow worries (large n just gives infinity, then the cap).
@@ -264,10 +260,8 @@ impl Strategy {
     /// break, with every quirk applied; `None` when the strategy gives up before it.
     pub fn delay_bounds(&self, attempt: u32) -> Option<(Duration, Duration)> {
         assert!(attempt >= 1, "attempts are numbered from 1");
-        if let Some(limit) = self.defaults.max_attempts {
-            if attempt > limit {
-                return None;
-            }
+        if self.defaults.max_attempts.is_some_and(|limit| attempt > limit) {
+            return None;
         }
         if let Some((low, high)) = self.quirks.first_delay {
             return if attempt == 1 { Some((low, high)) } else { self.backoff.bounds(attempt - 1, None) };
@@ -286,11 +280,7 @@ impl Strategy {
     pub fn describe(&self) -> String {
         let mut text = self.backoff.to_string();
         if let Some((low, high)) = self.quirks.first_delay {
-            text = format!(
-                "first U({}, {}), then {text}",
-                format_duration(low),
-                format_duration(high)
-            );
+            text = format!("first U({}, {}), then {text}", format_duration(low), format_duration(high));
         }
         if let Some((low, high)) = self.quirks.base_drawn_once {
             text.push_str(&format!(

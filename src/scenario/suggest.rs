@@ -11,11 +11,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .filter_map(|candidate| {
             let other = candidate.to_lowercase();
-            let distance = if other == lower {
-                0
-            } else {
-                strsim::damerau_levenshtein(&lower, &other)
-            };
+            let distance = if other == lower { 0 } else { strsim::damerau_levenshtein(&lower, &other) };
             let prefix = lower.len() >= 3 && (other.starts_with(&lower) || lower.starts_with(&other));
             (distance <= limit || prefix).then_some((distance, candidate))
         })

@@ -11,15 +11,8 @@ use std::time::Duration;
 use super::suggest::closest;
 
 /// Units a duration may carry, longest first so that `ms` wins over `m`.
-const DURATION_UNITS: &[(&str, f64)] = &[
-    ("ns", 1e-9),
-    ("us", 1e-6),
-    ("µs", 1e-6),
-    ("ms", 1e-3),
-    ("s", 1.0),
-    ("m", 60.0),
-    ("h", 3600.0),
-];
+const DURATION_UNITS: &[(&str, f64)] =
+    &[("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1.0), ("m", 60.0), ("h", 3600.0)];
 
 /// Units a size may carry. Binary units (KiB) are powers of 1024, decimal ones (kB) of 1000.
 const SIZE_UNITS: &[(&str, u64)] = &[
@@ -83,15 +76,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let (number, unit) = split_number(text);
     let value = parse_number(number, "a duration", "5s")?;
     if unit.is_empty() {
-        return Err(format!(
-            "`{text}` has no unit; write a duration like `{number}s` or `{number}ms`"
-        ));
+        return Err(format!("`{text}` has no unit; write a duration like `{number}s` or `{number}ms`"));
     }
-    let scale = DURATION_UNITS
-        .iter()
-        .find(|(name, _)| *name == unit)
-        .map(|(_, scale)| *scale)
-        .ok_or_else(|| {
+    let scale =
+        DURATION_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, scale)| *scale).ok_or_else(|| {
             let names: Vec<&str> = DURATION_UNITS.iter().map(|(n, _)| *n).collect();
             unknown_unit(unit, &names, "duration")
         })?;
@@ -174,15 +162,11 @@ impl fmt::Display for Rate {
 
 fn split_per(text: &str, what: &str, example: &str) -> Result<(String, f64), String> {
     let text = text.trim();
-    let (amount, unit) = text
-        .split_once('/')
-        .ok_or_else(|| format!("`{text}` is not {what}; write it like `{example}`"))?;
+    let (amount, unit) =
+        text.split_once('/').ok_or_else(|| format!("`{text}` is not {what}; write it like `{example}`"))?;
     let unit = unit.trim();
-    let scale = RATE_UNITS
-        .iter()
-        .find(|(name, _)| *name == unit)
-        .map(|(_, scale)| *scale)
-        .ok_or_else(|| {
+    let scale =
+        RATE_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, scale)| *scale).ok_or_else(|| {
             let names: Vec<&str> = RATE_UNITS.iter().map(|(n, _)| *n).collect();
             unknown_unit(unit, &names, "rate")
         })?;
@@ -207,11 +191,8 @@ pub fn parse_size(text: &str) -> Result<u64, String> {
     if unit.is_empty() {
         return Err(format!("`{text}` has no unit; write a size like `{number}B` or `{number}KiB`"));
     }
-    let scale = SIZE_UNITS
-        .iter()
-        .find(|(name, _)| *name == unit)
-        .map(|(_, scale)| *scale)
-        .ok_or_else(|| {
+    let scale =
+        SIZE_UNITS.iter().find(|(name, _)| *name == unit).map(|(_, scale)| *scale).ok_or_else(|| {
             let names: Vec<&str> = SIZE_UNITS.iter().map(|(n, _)| *n).collect();
             unknown_unit(unit, &names, "size")
         })?;
@@ -269,7 +250,7 @@ pub fn format_duration(duration: Duration) -> String {
 /// Formats a size in the largest binary unit that keeps it whole.
 pub fn format_size(bytes: u64) -> String {
     for (unit, scale) in [("GiB", 1u64 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)] {
-        if bytes >= scale && bytes % scale == 0 {
+        if bytes >= scale && bytes.is_multiple_of(scale) {
             return format!("{}{unit}", bytes / scale);
         }
     }

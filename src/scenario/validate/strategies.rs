@@ -1,0 +1,392 @@
+//! Strategy entries (presets, bare kinds, inline maps) and the client settings resolved for each.
+
+use std::collections::BTreeSet;
+
+use super::{DEFAULT_STRATEGY, KINDS};
+use crate::scenario::presets::{PRESET_NAMES, preset};
+use crate::scenario::strategy::{Backoff, Quirks, Strategy, TableEnd, WSCHAOS_DEFAULTS};
+use std::time::Duration;
+
+use super::Checker;
+use crate::scenario::error::Diagnostic;
+use crate::scenario::model::*;
+use crate::scenario::spec::*;
+use crate::scenario::suggest::did_you_mean;
+use crate::scenario::values::{self, format_duration};
+
+pub(super) fn strategies(
+    check: &mut Checker,
+    spec: &ScenarioSpec,
+    server: &ServerConfig,
+    clients: &ClientsConfig,
+) -> Vec<ClientStrategy> {
+    let resolved: Vec<Strategy> = match (&spec.strategies, &spec.clients.strategy) {
+        (Some(_), Some(_)) => {
+            check.report(
+                Diagnostic::at("strategies", "both `strategies` and `clients.strategy` are set; the matrix would ignore `clients.strategy`")
+                    .help("move the strategy into the `strategies` list")
+                    .on_key(),
+            );
+            Vec::new()
+        }
+        (Some(list), None) => {
+            if list.is_empty() {
+                check.error(
+                    "strategies",
+                    "the strategy matrix is empty; list at least one strategy or remove `strategies`",
+                );
+            }
+            let resolved: Vec<Strategy> = list
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| strategy(check, &format!("strategies[{i}]"), s))
+                .collect();
+            let mut seen = BTreeSet::new();
+            for (i, s) in resolved.iter().enumerate() {
+                if !seen.insert(s.name.clone()) {
+                    check.report(
+                        Diagnostic::at(
+                            format!("strategies[{i}]"),
+                            format!("the matrix names `{}` twice", s.name),
+                        )
+                        .help("give inline strategies distinct `name`s"),
+                    );
+                }
+            }
+            resolved
+        }
+        (None, Some(s)) => strategy(check, "clients.strategy", s).into_iter().collect(),
+        (None, None) => preset(DEFAULT_STRATEGY).into_iter().collect(),
+    };
+    resolved
+        .into_iter()
+        .map(|strategy| {
+            let settings = settings(check, &spec.clients, &strategy, server, clients);
+            ClientStrategy { strategy, settings }
+        })
+        .collect()
+}
+
+/// One strategy entry: a preset, a bare kind, or an inline map.
+fn strategy(check: &mut Checker, path: &str, spec: &WordOr<InlineStrategySpec>) -> Option<Strategy> {
+    match spec {
+        WordOr::Word(word) => {
+            if let Some(strategy) = preset(word) {
+                return Some(strategy);
+            }
+            if word == "immediate" {
+                return Some(inline(Backoff::Immediate, word));
+            }
+            let hint = if KINDS.contains(&word.as_str()) {
+                Some(format!("the kind `{word}` needs parameters: write `{{ kind: {word}, … }}`"))
+            } else {
+                did_you_mean(word, PRESET_NAMES.iter().chain(KINDS).copied())
+            };
+            check.report(
+                Diagnostic::at(
+                    path,
+                    format!("unknown strategy `{word}`; the presets are {}", PRESET_NAMES.join(", ")),
+                )
+                .maybe_help(hint),
+            );
+            None
+        }
+        WordOr::Map(map) => inline_strategy(check, path, map),
+    }
+}
+
+fn inline(backoff: Backoff, name: &str) -> Strategy {
+    Strategy {
+        name: name.to_string(),
+        backoff,
+        quirks: Quirks::default(),
+        defaults: WSCHAOS_DEFAULTS,
+        source: None,
+    }
+}
+
+fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Strategy> {
+    let kind = spec.kind.as_str();
+    if !KINDS.contains(&kind) {
+        check.report(
+            Diagnostic::at(
+                format!("{path}.kind"),
+                format!("unknown strategy kind `{kind}`; expected one of {}", KINDS.join(", ")),
+            )
+            .maybe_help(did_you_mean(kind, KINDS.iter().copied())),
+        );
+        return None;
+    }
+    // Which parameters each kind takes; anything else set is a mistake, not silently ignored.
+    let takes: &[&str] = match kind {
+        "immediate" => &[],
+        "fixed" => &["delay"],
+        "table" => &["delays", "then"],
+        "linear" => &["step", "cap"],
+        "exponential" => &["base", "factor", "cap"],
+        "exponential_jitter" => &["base", "factor", "cap", "randomization"],
+        _ => &["base", "cap"],
+    };
+    let given = [
+        ("delay", spec.delay.is_some()),
+        ("delays", spec.delays.is_some()),
+        ("then", spec.then.is_some()),
+        ("step", spec.step.is_some()),
+        ("base", spec.base.is_some()),
+        ("factor", spec.factor.is_some()),
+        ("cap", spec.cap.is_some()),
+        ("randomization", spec.randomization.is_some()),
+    ];
+    let mut ok = true;
+    for (param, set) in given {
+        if set && !takes.contains(&param) {
+            let accepted = if takes.is_empty() { "none".to_string() } else { takes.join(", ") };
+            check.report(
+                Diagnostic::at(
+                    format!("{path}.{param}"),
+                    format!("`{param}` does not apply to kind {kind}; it takes: {accepted}"),
+                )
+                .on_key(),
+            );
+            ok = false;
+        }
+    }
+    let need = |check: &mut Checker, param: &str, value: &Option<DurationText>| -> Option<Duration> {
+        match value {
+            Some(text) => check.duration(&format!("{path}.{param}"), text),
+            None => {
+                check.error(path, format!("kind {kind} needs `{param}`"));
+                None
+            }
+        }
+    };
+    let base = || Duration::ZERO;
+    let backoff = match kind {
+        "immediate" => Some(Backoff::Immediate),
+        "fixed" => need(check, "delay", &spec.delay).map(|delay| Backoff::Fixed { delay }),
+        "table" => table(check, path, spec),
+        "linear" => {
+            let step = need(check, "step", &spec.step);
+            let cap = need(check, "cap", &spec.cap);
+            match (step, cap) {
+                (Some(step), Some(cap)) if !step.is_zero() => Some(Backoff::Linear { step, cap }),
+                (Some(_), Some(_)) => {
+                    check
+                        .error(format!("{path}.step"), "a linear step of 0s never grows; use kind immediate");
+                    None
+                }
+                _ => None,
+            }
+        }
+        _ => {
+            let base = need(check, "base", &spec.base).unwrap_or_else(base);
+            let cap = need(check, "cap", &spec.cap);
+            if base.is_zero() && spec.base.is_some() {
+                check.error(format!("{path}.base"), "a base of 0s never grows; use kind immediate");
+            }
+            let factor = spec.factor.unwrap_or(2.0);
+            if kind.starts_with("exponential") && !(factor > 1.0 && factor <= 100.0) {
+                check.error(
+                    format!("{path}.factor"),
+                    format!("the factor must be above 1 (and at most 100); got {factor}"),
+                );
+            }
+            let randomization = spec.randomization.unwrap_or(0.5);
+            if !(0.0..1.0).contains(&randomization) {
+                check.error(
+                    format!("{path}.randomization"),
+                    format!("randomization is a fraction in [0, 1); got {randomization}"),
+                );
+            }
+            let cap = cap?;
+            if cap < base {
+                check.error(
+                    format!("{path}.cap"),
+                    format!("the cap {} is below the base {}", format_duration(cap), format_duration(base)),
+                );
+            }
+            match kind {
+                "exponential" => Some(Backoff::Exponential { base, factor, cap }),
+                "exponential_jitter" => Some(Backoff::ExponentialJitter {
+                    base,
+                    factor,
+                    cap,
+                    randomization,
+                    jitter_before_cap: false,
+                }),
+                "full_jitter" => Some(Backoff::FullJitter { base, cap, floor: Duration::ZERO }),
+                "equal_jitter" => Some(Backoff::EqualJitter { base, cap }),
+                _ => Some(Backoff::DecorrelatedJitter { base, cap }),
+            }
+        }
+    };
+    let name = spec.name.clone().unwrap_or_else(|| kind.to_string());
+    if name.is_empty() {
+        check.error(format!("{path}.name"), "the name is empty");
+    }
+    if PRESET_NAMES.contains(&name.as_str()) {
+        check.error(
+            format!("{path}.name"),
+            format!("`{name}` is a preset's name; pick another so reports are not confused"),
+        );
+    }
+    backoff.filter(|_| ok).map(|backoff| inline(backoff, &name))
+}
+
+fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Backoff> {
+    let Some(list) = &spec.delays else {
+        check.error(path, "kind table needs `delays`");
+        return None;
+    };
+    if list.is_empty() {
+        check.error(format!("{path}.delays"), "the table is empty; list at least one delay");
+        return None;
+    }
+    let delays: Vec<Duration> = list
+        .iter()
+        .enumerate()
+        .filter_map(|(i, text)| check.duration(&format!("{path}.delays[{i}]"), text))
+        .collect();
+    let then = match spec.then.as_deref() {
+        None => TableEnd::Repeat(*delays.last()?),
+        Some("give_up") => TableEnd::GiveUp,
+        Some(text) => TableEnd::Repeat(check.parse(&format!("{path}.then"), text, |t| {
+            values::parse_duration(t).map_err(|e| format!("expected a delay to repeat or `give_up`: {e}"))
+        })?),
+    };
+    (delays.len() == list.len()).then_some(Backoff::Table { delays, then })
+}
+
+/// Resolves the client settings for one strategy: file values override the strategy's.
+fn settings(
+    check: &mut Checker,
+    spec: &ClientsSpec,
+    strategy: &Strategy,
+    server: &ServerConfig,
+    clients: &ClientsConfig,
+) -> ClientSettings {
+    let mut settings = strategy.defaults;
+    match &spec.heartbeat {
+        None => {}
+        Some(WordOr::Word(word)) if check.word("clients.heartbeat", word, &["off"]) => {
+            settings.heartbeat = None;
+        }
+        Some(WordOr::Word(_)) => {}
+        Some(WordOr::Map(h)) => {
+            let ping_every = check.positive("clients.heartbeat.ping_every", &h.ping_every);
+            let pong_timeout =
+                h.pong_timeout.as_ref().and_then(|t| check.positive("clients.heartbeat.pong_timeout", t));
+            if let Some(ping_every) = ping_every {
+                settings.heartbeat = Some(ClientHeartbeat { ping_every, pong_timeout });
+            }
+        }
+    }
+    match spec.read_timeout.as_deref() {
+        None => {}
+        Some("off") => settings.read_timeout = None,
+        Some(text) => {
+            settings.read_timeout = check.parse("clients.read_timeout", text, |t| {
+                let d =
+                    values::parse_duration(t).map_err(|e| format!("expected a duration or `off`: {e}"))?;
+                if d.is_zero() { Err("must be longer than 0s (or `off`)".to_string()) } else { Ok(d) }
+            })
+        }
+    }
+    if let Some(text) = &spec.connect_timeout {
+        settings.connect_timeout =
+            check.positive("clients.connect_timeout", text).unwrap_or(settings.connect_timeout);
+    }
+    if let Some(text) = &spec.max_attempts {
+        settings.max_attempts = check
+            .parse("clients.max_attempts", &text.0, |t| match t.trim() {
+                "unlimited" => Ok(None),
+                number => match number.parse::<u32>() {
+                    Ok(0) => Err("at least 1 attempt is needed; use `unlimited` for no limit".to_string()),
+                    Ok(n) => Ok(Some(n)),
+                    Err(_) => Err(format!("`{number}` is not a whole number or `unlimited`")),
+                },
+            })
+            .unwrap_or(settings.max_attempts);
+    }
+    if let Some(text) = &spec.backoff_reset
+        && let Some(reset) = check.parse("clients.backoff_reset", text, parse_backoff_reset)
+    {
+        settings.backoff_reset = reset;
+        if reset == BackoffReset::OnFirstEcho && clients.workload.is_none() {
+            check.error(
+                "clients.backoff_reset",
+                "on_first_echo needs a workload: without messages there is no echo",
+            );
+        }
+    }
+    // A connect limit below the server's fastest handshake makes every attempt time out.
+    if settings.connect_timeout <= server.handshake_latency.min() {
+        check.error(
+            "clients.connect_timeout",
+            format!(
+                "connect_timeout {} is not longer than the server's handshake latency {}: every handshake would time out",
+                format_duration(settings.connect_timeout),
+                server.handshake_latency
+            ),
+        );
+    }
+    // A read timeout shorter than the longest silence of a healthy link drops healthy links.
+    if let Some(read_timeout) = settings.read_timeout {
+        let silences = [
+            settings.heartbeat.map(|h| h.ping_every),
+            server.heartbeat.map(|h| h.ping_every),
+            clients.workload.map(|w| Duration::from_secs_f64(1.0 / w.rate_per_second)),
+        ];
+        let longest_quiet = silences.iter().flatten().min().copied();
+        match longest_quiet {
+            Some(gap) if read_timeout > gap => {}
+            Some(gap) => check.error(
+                "clients.read_timeout",
+                format!(
+                    "read_timeout {} under `{}` is not longer than the {} a healthy link can stay silent; healthy connections would be dropped",
+                    format_duration(read_timeout),
+                    strategy.name,
+                    format_duration(gap)
+                ),
+            ),
+            None => check.report(
+                Diagnostic::at(
+                    "clients.read_timeout",
+                    format!(
+                        "with `{}` a healthy link carries no frames at all (no pings, no server heartbeat, no workload), so read_timeout {} would drop every connection",
+                        strategy.name,
+                        format_duration(read_timeout)
+                    ),
+                )
+                .help("add a heartbeat or a workload, or set `read_timeout: off`"),
+            ),
+        }
+    }
+    settings
+}
+
+fn parse_backoff_reset(text: &str) -> Result<BackoffReset, String> {
+    let text = text.trim();
+    match text {
+        "on_open" => return Ok(BackoffReset::OnOpen),
+        "on_first_echo" => return Ok(BackoffReset::OnFirstEcho),
+        "never" => return Ok(BackoffReset::Never),
+        _ => {}
+    }
+    if let Some(rest) = text.strip_prefix("after_uptime") {
+        let uptime = values::parse_duration(rest)
+            .map_err(|e| format!("after_uptime needs a duration, like `after_uptime 5s`: {e}"))?;
+        if uptime.is_zero() {
+            return Err("after_uptime 0s is on_open; write `on_open`".to_string());
+        }
+        return Ok(BackoffReset::AfterUptime(uptime));
+    }
+    let rules = ["on_open", "after_uptime", "on_first_echo", "never"];
+    let first = text.split_whitespace().next().unwrap_or(text);
+    let mut message =
+        format!("unknown reset rule `{text}`; expected on_open, after_uptime D, on_first_echo or never");
+    if let Some(hint) = did_you_mean(first, rules) {
+        message.push_str(&format!(" ({hint})"));
+    }
+    Err(message)
+}
