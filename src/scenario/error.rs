@@ -99,7 +99,8 @@ impl fmt::Display for ScenarioError {
                 let number = position.line.to_string();
                 let pad = " ".repeat(number.len());
                 writeln!(f, "{pad} |")?;
-                writeln!(f, "{number} | {line}")?;
+                // Tabs shown as one space each, so the caret's column count lines up.
+                writeln!(f, "{number} | {}", line.replace('\t', " "))?;
                 let caret = " ".repeat(position.column.saturating_sub(1) as usize);
                 writeln!(f, "{pad} | {caret}^")?;
             }

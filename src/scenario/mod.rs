@@ -52,12 +52,22 @@ impl Scenario {
             diagnostics,
             source: text.to_string(),
         };
+        let has_content = text.lines().any(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        if !has_content {
+            let empty = Diagnostic::at("", "the file has no scenario in it")
+                .help("a scenario needs at least `version`, `name`, `duration` and `clients`");
+            return Err(fail(vec![Diagnostic { position: Some(Position { line: 1, column: 1 }), ..empty }]));
+        }
         let locations = match Locations::index(text) {
             Ok(locations) => locations,
             Err(error) => return Err(fail(vec![yaml_error(&error, String::new())])),
         };
         let spec = read_spec(text).map_err(|diagnostic| {
             let mut diagnostic = *diagnostic;
+            if diagnostic.message.starts_with("missing field") {
+                // The library points after the map; the map's own key says where it is.
+                diagnostic.position = locations.key(&diagnostic.path);
+            }
             if diagnostic.position.is_none() {
                 diagnostic.position = locations.key(&diagnostic.path);
             }
@@ -72,7 +82,9 @@ impl Scenario {
                     d
                 })
                 .collect();
-            located.sort_by_key(|d| d.position);
+            located.sort_by(|a, b| (a.position, &a.path, &a.message).cmp(&(b.position, &b.path, &b.message)));
+            // Settings checked once per matrix entry would otherwise repeat the same problem.
+            located.dedup();
             fail(located)
         })
     }
@@ -106,6 +118,8 @@ fn yaml_error(error: &serde_saphyr::Error, path: String) -> Diagnostic {
     if let Some(rest) = message.strip_prefix("error: ") {
         message = rest.to_string();
     }
+    // Library advice that means nothing to a scenario author.
+    message = message.replace(", set DuplicateKeyPolicy in Options if acceptable", "");
     // serde-saphyr appends (or prefixes) the location; the diagnostic shows it once, up front.
     if let Some(p) = position {
         for decoration in [
@@ -115,21 +129,37 @@ fn yaml_error(error: &serde_saphyr::Error, path: String) -> Diagnostic {
             message = message.replace(&decoration, "");
         }
     }
-    let message = friendlier(&message);
-    let help = suggestion(&message);
+    // Through an alias the library appends its own location text; the diagnostic has it already.
+    if let Some(cut) = message.find(" at line ") {
+        message.truncate(cut);
+    }
+    let message = friendlier(&message, &path);
+    let help = suggestion(&message).or_else(|| {
+        message.starts_with("mapping values are not allowed").then(|| {
+            "check the indentation: this key is probably indented more or less than its siblings".to_string()
+        })
+    });
     let mut diagnostic = Diagnostic::at(path, message).maybe_help(help);
     diagnostic.position = position;
     diagnostic
 }
 
 /// Rewrites serde's terse type names into what a scenario author understands.
-fn friendlier(message: &str) -> String {
+fn friendlier(message: &str, path: &str) -> String {
+    // A parameterless fault kind (`reset: { code: 1006 }`) lists no expected fields.
+    if message.starts_with("unknown field") && message.trim_end().ends_with("expected one of") {
+        let kind = path.rsplit('.').nth(1).unwrap_or("this fault");
+        return format!("`{kind}` takes no parameters; write `{kind}: {{}}`");
+    }
     const REWRITES: &[(&str, &str)] = &[
         ("invalid u32", "expected a whole number, 0 or more"),
         ("invalid u64", "expected a whole number, 0 or more"),
         ("invalid u16", "expected a whole number from 0 to 65535"),
         ("invalid f64", "expected a number"),
+        ("invalid floating point", "expected a number"),
         ("expected string scalar", "expected a single value, not a list or a map"),
+        ("expected mapping start", "expected a map of `key: value` entries here"),
+        ("expected sequence start", "expected a list here"),
     ];
     for (from, to) in REWRITES {
         if message.starts_with(from) {

@@ -265,11 +265,31 @@ pub fn parse_threshold(metric: &Metric, text: &str) -> Result<Threshold, (String
         ("<", Comparison::Less),
         (">", Comparison::Greater),
     ];
+    for (wrong, right) in [("=>", ">="), ("=<", "<="), ("<>", "!=")] {
+        if text.contains(wrong) {
+            return Err((
+                format!("`{text}`: `{wrong}` is not a comparison"),
+                Some(format!("did you mean `{right}`?")),
+            ));
+        }
+    }
     let found = OPERATORS
         .iter()
         .filter_map(|(symbol, comparison)| text.find(symbol).map(|at| (at, *symbol, *comparison)));
     let Some((at, symbol, comparison)) = found.min_by_key(|(at, symbol, _)| (*at, usize::MAX - symbol.len()))
     else {
+        if text.contains('=') {
+            return Err((
+                format!("`{text}`: `=` is not a comparison"),
+                Some("did you mean `==`?".to_string()),
+            ));
+        }
+        if text.contains('=') {
+            return Err((
+                format!("`{text}`: `=` is not a comparison"),
+                Some("did you mean `==`?".to_string()),
+            ));
+        }
         return Err((
             format!("`{text}` has no comparison; write it like `p(99) < 8s` (<, <=, >, >=, ==, !=)"),
             None,

@@ -142,9 +142,18 @@ impl<T: JsonSchema> JsonSchema for WordOr<T> {
 #[serde(deny_unknown_fields)]
 pub struct NoParams {}
 
-/// Reads a parameterless fault kind: present (even as a bare `reset:`) means `Some`.
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<NoParams>, D::Error> {
-    Option::<NoParams>::deserialize(deserializer).map(|params| Some(params.unwrap_or_default()))
+/// Reads a fault kind's parameters: a key that is present means `Some`, even written bare
+/// (`stall:`), in which case the parameters are read from an empty map, so defaults apply and a
+/// required parameter is reported missing.
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(deserializer)? {
+        Some(params) => Ok(Some(params)),
+        None => {
+            let empty =
+                de::value::MapDeserializer::<_, D::Error>::new(std::iter::empty::<(String, String)>());
+            T::deserialize(empty).map(Some)
+        }
+    }
 }
 
 /// The whole scenario file.
@@ -375,16 +384,28 @@ pub struct FaultSpec {
     #[schemars(with = "Option<NoParams>")]
     pub close: Option<NoParams>,
     /// Stop forwarding; held bytes are released in order when the fault ends.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<DirectionParams>")]
     pub stall: Option<DirectionParams>,
     /// Stop forwarding and never release: a silently dead, half-open link.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<DirectionParams>")]
     pub blackhole: Option<DirectionParams>,
     /// Delay every chunk.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<LatencyParams>")]
     pub latency: Option<LatencyParams>,
     /// Throttle to a byte rate.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<BandwidthParams>")]
     pub bandwidth: Option<BandwidthParams>,
     /// Split writes into small pieces.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<SliceParams>")]
     pub slice: Option<SliceParams>,
     /// Close the link after N bytes.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<LimitParams>")]
     pub limit: Option<LimitParams>,
     /// Refuse new connections (server down).
     #[serde(default, deserialize_with = "present")]
@@ -395,12 +416,20 @@ pub struct FaultSpec {
     #[schemars(with = "Option<NoParams>")]
     pub accept_hang: Option<NoParams>,
     /// Delay the server's handshake response.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<HandshakeDelayParams>")]
     pub handshake_delay: Option<HandshakeDelayParams>,
     /// Make whole WebSocket frames vanish.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<DropFramesParams>")]
     pub drop_frames: Option<DropFramesParams>,
     /// Send the client a Close frame and close the upstream.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<CloseFrameParams>")]
     pub close_frame: Option<CloseFrameParams>,
     /// Answer new upgrades with an HTTP error.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<RejectHandshakeParams>")]
     pub reject_handshake: Option<RejectHandshakeParams>,
 }
 

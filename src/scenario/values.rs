@@ -43,6 +43,11 @@ fn split_number(text: &str) -> (&str, &str) {
 }
 
 fn parse_number(number: &str, what: &str, example: &str) -> Result<f64, String> {
+    parse_number_in(number, number, what, example)
+}
+
+/// Like `parse_number`, naming the whole `text` the user wrote in messages.
+fn parse_number_in(number: &str, text: &str, what: &str, example: &str) -> Result<f64, String> {
     if number.is_empty() {
         return Err(format!("expected {what} starting with a number, like `{example}`"));
     }
@@ -53,7 +58,7 @@ fn parse_number(number: &str, what: &str, example: &str) -> Result<f64, String> 
         return Err(format!("`{number}` is not a finite number"));
     }
     if value < 0.0 {
-        return Err(format!("{what} cannot be negative (got `{number}`)"));
+        return Err(format!("{what} cannot be negative (got `{text}`)"));
     }
     Ok(value)
 }
@@ -74,7 +79,17 @@ fn unknown_unit(unit: &str, valid: &[&str], what: &str) -> String {
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     let (number, unit) = split_number(text);
-    let value = parse_number(number, "a duration", "5s")?;
+    let value = parse_number_in(number, text, "a duration", "5s")?;
+    if unit.contains('±') || unit.contains("+-") {
+        return Err(format!(
+            "`{text}` has a spread, but this field takes one duration (latency takes its spread in `jitter`)"
+        ));
+    }
+    if unit.contains(char::is_whitespace) || unit.contains('~') {
+        return Err(format!(
+            "`{text}` is not a duration; write one like `5s`, or `10s ± 3s` (also `10s +- 3s`) where a spread is allowed"
+        ));
+    }
     if unit.is_empty() {
         return Err(format!("`{text}` has no unit; write a duration like `{number}s` or `{number}ms`"));
     }
@@ -289,8 +304,10 @@ mod tests {
     fn bad_durations_say_what_is_wrong() {
         let cases = [
             ("5", "has no unit"),
-            ("-5s", "cannot be negative"),
+            ("-5s", "cannot be negative (got `-5s`)"),
             ("5sec", "did you mean `s`"),
+            ("2ms ~ 1ms", "`10s ± 3s`"),
+            ("100ms ± 20ms", "has a spread"),
             ("fast", "starting with a number"),
             ("1.2.3s", "not a number"),
             ("200h", "longest duration"),

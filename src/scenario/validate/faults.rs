@@ -25,10 +25,33 @@ pub(super) fn fault(
     duration: Duration,
     client_count: u32,
 ) -> Option<FaultPlan> {
-    let fault = fault_kind(check, path, spec)?;
-    let timeline = timeline(check, path, spec, &fault, duration);
-    let target = target(check, path, spec.target.as_ref(), &fault, client_count);
-    Some(FaultPlan { fault, timeline: timeline?, target: target? })
+    let parsed = fault_kind(check, path, spec);
+    // With bad parameters, the timing and target are still checked against the kind, so that
+    // every problem of the entry is reported at once.
+    let kind = parsed.clone().or_else(|| stand_in(kinds_set(spec).as_slice()))?;
+    let timeline = timeline(check, path, spec, &kind, duration);
+    let target = target(check, path, spec.target.as_ref(), &kind, client_count);
+    Some(FaultPlan { fault: parsed?, timeline: timeline?, target: target? })
+}
+
+/// A fault of the one kind named, with placeholder parameters; only its kind-level traits
+/// (instant, acts on new connections, …) are used.
+fn stand_in(kinds: &[&str]) -> Option<Fault> {
+    let both = Direction::Both;
+    let zero = Duration::ZERO;
+    Some(match kinds {
+        ["stall"] => Fault::Stall { direction: both },
+        ["blackhole"] => Fault::Blackhole { direction: both },
+        ["latency"] => Fault::Latency { delay: zero, jitter: zero, direction: both },
+        ["bandwidth"] => Fault::Bandwidth { bytes_per_second: 1.0, direction: both },
+        ["slice"] => Fault::Slice { size_bytes: 1, delay: zero, direction: both },
+        ["limit"] => Fault::Limit { bytes: 1, direction: both },
+        ["handshake_delay"] => Fault::HandshakeDelay { delay: Default::default() },
+        ["drop_frames"] => Fault::DropFrames { kinds: Vec::new(), direction: both, probability: 1.0 },
+        ["close_frame"] => Fault::CloseFrame { code: 1000, reason: String::new() },
+        ["reject_handshake"] => Fault::RejectHandshake { status: 503, retry_after: None },
+        _ => return None,
+    })
 }
 
 /// The names of the fault kinds set in `spec`, in catalogue order.
@@ -118,6 +141,9 @@ fn fault_kind(check: &mut Checker, path: &str, spec: &FaultSpec) -> Option<Fault
         Fault::Slice { size_bytes, delay, direction: direction(s.direction) }
     } else if let Some(s) = &spec.limit {
         let bytes = check.parse(&p("limit", "bytes"), &s.bytes.0, values::parse_size)?;
+        if bytes == 0 {
+            check.error(p("limit", "bytes"), "a limit of 0B closes links before any byte moves; use `close`");
+        }
         Fault::Limit { bytes, direction: direction(s.direction) }
     } else if spec.refuse.is_some() {
         Fault::Refuse

@@ -141,7 +141,7 @@ pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
             .collect(),
         None => Vec::new(),
     };
-    let slo = slo(&mut check, spec.slo.as_ref(), clients.workload.is_some());
+    let slo = slo(&mut check, spec.slo.as_ref(), spec.clients.workload.is_some());
 
     if check.problems.is_empty() {
         Ok(Scenario {
@@ -234,18 +234,19 @@ fn clients(
         );
     }
     let workload = spec.workload.as_ref().and_then(|w| {
-        let rate = check.parse("clients.workload.rate", &w.rate.0, values::parse_rate)?;
+        // Both are parsed before either can end the check, so both get reported.
+        let rate = check.parse("clients.workload.rate", &w.rate.0, values::parse_rate);
         let size = match &w.size {
-            Some(text) => check.parse("clients.workload.size", &text.0, values::parse_size)?,
-            None => DEFAULT_MESSAGE_SIZE,
+            Some(text) => check.parse("clients.workload.size", &text.0, values::parse_size),
+            None => Some(DEFAULT_MESSAGE_SIZE),
         };
-        if size == 0 || size > MAX_MESSAGE_SIZE {
+        if size.is_some_and(|size| size == 0 || size > MAX_MESSAGE_SIZE) {
             check.error(
                 "clients.workload.size",
                 "a message is between 1B and 16MiB (tungstenite's frame limit)",
             );
         }
-        Some(Workload { rate_per_second: rate.per_second, size_bytes: size })
+        Some(Workload { rate_per_second: rate?.per_second, size_bytes: size? })
     });
     let delivery = match spec.delivery {
         Some(DeliverySpec::AtMostOnce) => Delivery::AtMostOnce,
@@ -321,6 +322,11 @@ fn close_codes(check: &mut Checker, spec: Option<&CloseCodesSpec>) -> (Vec<CodeR
 
 fn parse_code_range(text: &str) -> Result<CodeRange, String> {
     let number = |part: &str| -> Result<u16, String> {
+        if part.trim().is_empty() {
+            return Err(format!(
+                "`{text}` is missing a code; write a code like `1008` or a range like `4000-4099`"
+            ));
+        }
         let code: u16 = part.trim().parse().map_err(|_| format!("`{}` is not a close code", part.trim()))?;
         if !(1000..=4999).contains(&code) {
             return Err(format!("close codes are 1000–4999; got {code}"));

@@ -36,13 +36,13 @@ pub(super) fn strategies(
                     "the strategy matrix is empty; list at least one strategy or remove `strategies`",
                 );
             }
-            let resolved: Vec<Strategy> = list
+            let resolved: Vec<(usize, Strategy)> = list
                 .iter()
                 .enumerate()
-                .filter_map(|(i, s)| strategy(check, &format!("strategies[{i}]"), s))
+                .filter_map(|(i, s)| strategy(check, &format!("strategies[{i}]"), s).map(|s| (i, s)))
                 .collect();
             let mut seen = BTreeSet::new();
-            for (i, s) in resolved.iter().enumerate() {
+            for (i, s) in &resolved {
                 if !seen.insert(s.name.clone()) {
                     check.report(
                         Diagnostic::at(
@@ -53,11 +53,17 @@ pub(super) fn strategies(
                     );
                 }
             }
-            resolved
+            resolved.into_iter().map(|(_, s)| s).collect()
         }
         (None, Some(s)) => strategy(check, "clients.strategy", s).into_iter().collect(),
         (None, None) => preset(DEFAULT_STRATEGY).into_iter().collect(),
     };
+    if resolved.is_empty() {
+        // No strategy loaded, but the `clients:` settings still deserve their checks.
+        if let Some(fallback) = preset(DEFAULT_STRATEGY) {
+            settings(check, &spec.clients, &fallback, server, clients);
+        }
+    }
     resolved
         .into_iter()
         .map(|strategy| {
@@ -251,7 +257,10 @@ fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<B
         None => TableEnd::Repeat(*delays.last()?),
         Some("give_up") => TableEnd::GiveUp,
         Some(text) => TableEnd::Repeat(check.parse(&format!("{path}.then"), text, |t| {
-            values::parse_duration(t).map_err(|e| format!("expected a delay to repeat or `give_up`: {e}"))
+            values::parse_duration(t).map_err(|e| {
+                let hint = did_you_mean(t, ["give_up"]).map(|h| format!(" ({h})")).unwrap_or_default();
+                format!("expected a delay to repeat or `give_up`{hint}: {e}")
+            })
         })?),
     };
     (delays.len() == list.len()).then_some(Backoff::Table { delays, then })
