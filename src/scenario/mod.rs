@@ -159,6 +159,8 @@ fn friendlier(message: &str, path: &str) -> String {
         ("invalid floating point", "expected a number"),
         ("expected string scalar", "expected a single value, not a list or a map"),
         ("expected mapping start", "expected a map of `key: value` entries here"),
+        ("budget breached: Depth", "the file nests too deeply to be a scenario"),
+        ("recursion limit exceeded", "the file nests too deeply to be a scenario"),
         ("expected sequence start", "expected a list here"),
     ];
     for (from, to) in REWRITES {
