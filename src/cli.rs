@@ -2,7 +2,7 @@
 //! main.rs know clap; each command returns an [`Exit`].
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
@@ -118,7 +118,7 @@ fn validate(files: &[PathBuf]) -> Exit {
     exit
 }
 
-fn run(file: &PathBuf, strategies: &[String]) -> Exit {
+fn run(file: &Path, strategies: &[String]) -> Exit {
     let scenario = match Scenario::load(file) {
         Ok(scenario) => scenario,
         Err(error) => {

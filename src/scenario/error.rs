@@ -68,11 +68,6 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    /// The one-line form of the first problem: `file:line:col: path: message`.
-    pub fn headline(&self) -> String {
-        self.diagnostics.first().map(|d| self.locate(d)).unwrap_or_else(|| self.file.clone())
-    }
-
     fn locate(&self, diagnostic: &Diagnostic) -> String {
         let place = match diagnostic.position {
             Some(p) => format!("{}:{}:{}", self.file, p.line, p.column),

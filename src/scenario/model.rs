@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::slo::SloRule;
 use super::strategy::Strategy;
-use super::values::Jittered;
+use super::values::{Jittered, Rate};
 
 /// A validated scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +54,7 @@ pub struct ServerConfig {
     /// Time to answer an upgrade.
     pub handshake_latency: Jittered,
     /// New connections per second, if limited.
-    pub accept_rate_per_second: Option<f64>,
+    pub accept_rate: Option<Rate>,
     /// Bearer token the upgrade must carry, if any.
     pub auth_token: Option<String>,
 }
@@ -92,8 +92,8 @@ pub struct ClientsConfig {
 /// One message stream per client.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Workload {
-    /// Messages per second per client.
-    pub rate_per_second: f64,
+    /// Messages per client.
+    pub rate: Rate,
     /// Bytes per message, header included.
     pub size_bytes: u64,
 }
@@ -311,43 +311,110 @@ pub enum Fault {
     RejectHandshake { status: u16, retry_after: Option<Duration> },
 }
 
-impl Fault {
-    /// The fault's name as the scenario writes it.
-    pub fn name(&self) -> &'static str {
+/// A fault kind without its parameters: what the timeline and targeting rules depend on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultKind {
+    Reset,
+    Close,
+    Stall,
+    Blackhole,
+    Latency,
+    Bandwidth,
+    Slice,
+    Limit,
+    Refuse,
+    AcceptHang,
+    HandshakeDelay,
+    DropFrames,
+    CloseFrame,
+    RejectHandshake,
+}
+
+impl FaultKind {
+    /// Every kind, in the order of DESIGN.md §4.
+    pub const ALL: [FaultKind; 14] = [
+        FaultKind::Reset,
+        FaultKind::Close,
+        FaultKind::Stall,
+        FaultKind::Blackhole,
+        FaultKind::Latency,
+        FaultKind::Bandwidth,
+        FaultKind::Slice,
+        FaultKind::Limit,
+        FaultKind::Refuse,
+        FaultKind::AcceptHang,
+        FaultKind::HandshakeDelay,
+        FaultKind::DropFrames,
+        FaultKind::CloseFrame,
+        FaultKind::RejectHandshake,
+    ];
+
+    /// The kind's name as the scenario writes it.
+    pub fn name(self) -> &'static str {
         match self {
-            Fault::Reset => "reset",
-            Fault::Close => "close",
-            Fault::Stall { .. } => "stall",
-            Fault::Blackhole { .. } => "blackhole",
-            Fault::Latency { .. } => "latency",
-            Fault::Bandwidth { .. } => "bandwidth",
-            Fault::Slice { .. } => "slice",
-            Fault::Limit { .. } => "limit",
-            Fault::Refuse => "refuse",
-            Fault::AcceptHang => "accept_hang",
-            Fault::HandshakeDelay { .. } => "handshake_delay",
-            Fault::DropFrames { .. } => "drop_frames",
-            Fault::CloseFrame { .. } => "close_frame",
-            Fault::RejectHandshake { .. } => "reject_handshake",
+            FaultKind::Reset => "reset",
+            FaultKind::Close => "close",
+            FaultKind::Stall => "stall",
+            FaultKind::Blackhole => "blackhole",
+            FaultKind::Latency => "latency",
+            FaultKind::Bandwidth => "bandwidth",
+            FaultKind::Slice => "slice",
+            FaultKind::Limit => "limit",
+            FaultKind::Refuse => "refuse",
+            FaultKind::AcceptHang => "accept_hang",
+            FaultKind::HandshakeDelay => "handshake_delay",
+            FaultKind::DropFrames => "drop_frames",
+            FaultKind::CloseFrame => "close_frame",
+            FaultKind::RejectHandshake => "reject_handshake",
         }
     }
 
     /// Whether the fault acts once, at its start, and so cannot have a duration.
-    pub fn is_instant(&self) -> bool {
-        matches!(self, Fault::Reset | Fault::Close | Fault::CloseFrame { .. })
+    pub fn is_instant(self) -> bool {
+        matches!(self, FaultKind::Reset | FaultKind::Close | FaultKind::CloseFrame)
     }
 
     /// Whether the fault acts on new connections only (before or during their handshake).
-    pub fn acts_on_new_connections(&self) -> bool {
+    pub fn acts_on_new_connections(self) -> bool {
         matches!(
             self,
-            Fault::Refuse | Fault::AcceptHang | Fault::HandshakeDelay { .. } | Fault::RejectHandshake { .. }
+            FaultKind::Refuse
+                | FaultKind::AcceptHang
+                | FaultKind::HandshakeDelay
+                | FaultKind::RejectHandshake
         )
     }
 
     /// Whether the fault acts before a connection has said which client it belongs to, so it
     /// can only pick links by chance, not by client.
-    pub fn acts_before_identification(&self) -> bool {
-        matches!(self, Fault::Refuse | Fault::AcceptHang)
+    pub fn acts_before_identification(self) -> bool {
+        matches!(self, FaultKind::Refuse | FaultKind::AcceptHang)
+    }
+}
+
+impl Fault {
+    /// The fault's kind.
+    pub fn kind(&self) -> FaultKind {
+        match self {
+            Fault::Reset => FaultKind::Reset,
+            Fault::Close => FaultKind::Close,
+            Fault::Stall { .. } => FaultKind::Stall,
+            Fault::Blackhole { .. } => FaultKind::Blackhole,
+            Fault::Latency { .. } => FaultKind::Latency,
+            Fault::Bandwidth { .. } => FaultKind::Bandwidth,
+            Fault::Slice { .. } => FaultKind::Slice,
+            Fault::Limit { .. } => FaultKind::Limit,
+            Fault::Refuse => FaultKind::Refuse,
+            Fault::AcceptHang => FaultKind::AcceptHang,
+            Fault::HandshakeDelay { .. } => FaultKind::HandshakeDelay,
+            Fault::DropFrames { .. } => FaultKind::DropFrames,
+            Fault::CloseFrame { .. } => FaultKind::CloseFrame,
+            Fault::RejectHandshake { .. } => FaultKind::RejectHandshake,
+        }
+    }
+
+    /// The fault's name as the scenario writes it.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
     }
 }

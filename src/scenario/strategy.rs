@@ -10,7 +10,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::model::{BackoffReset, ClientSettings};
-use super::values::{format_duration, trim_float};
+use super::values::{format_duration, trim_decimals, trim_float};
 
 /// The backoff formulas of DESIGN.md §5. `n` is the attempt number, starting at 1 after a break.
 #[derive(Clone, Debug, PartialEq)]
@@ -148,6 +148,19 @@ fn two_to(n: u32) -> f64 {
     2f64.powi(n.min(1024) as i32)
 }
 
+/// Every backoff kind's name, as `kind:` accepts it.
+pub const KINDS: &[&str] = &[
+    "immediate",
+    "fixed",
+    "table",
+    "linear",
+    "exponential",
+    "exponential_jitter",
+    "full_jitter",
+    "equal_jitter",
+    "decorrelated_jitter",
+];
+
 impl Backoff {
     /// The smallest and largest delay before attempt `n` (1-based), or `None` when the strategy
     /// gives up before that attempt. `base` overrides the formula's base (drawn-once quirk).
@@ -226,7 +239,7 @@ impl fmt::Display for Backoff {
             }
             Backoff::Linear { step, cap } => write!(f, "linear {} × n, cap {}", d(step), d(cap)),
             Backoff::Exponential { base, factor, cap } => {
-                write!(f, "exponential {} × {}ⁿ⁻¹, cap {}", d(base), format_factor(*factor), d(cap))
+                write!(f, "exponential {} × {}ⁿ⁻¹, cap {}", d(base), trim_decimals(*factor, 3), d(cap))
             }
             Backoff::ExponentialJitter { base, factor, cap, randomization, jitter_before_cap } => {
                 let order = if *jitter_before_cap { "before" } else { "after" };
@@ -234,7 +247,7 @@ impl fmt::Display for Backoff {
                     f,
                     "exponential {} × {}ⁿ⁻¹ ± {}%, cap {} (jitter {order} cap)",
                     d(base),
-                    format_factor(*factor),
+                    trim_decimals(*factor, 3),
                     trim_float(randomization * 100.0),
                     d(cap)
                 )
@@ -297,12 +310,6 @@ impl Strategy {
         }
         text
     }
-}
-
-/// Formats a growth factor with up to three decimals: `2`, `1.3`, `1.618`.
-fn format_factor(factor: f64) -> String {
-    let text = format!("{factor:.3}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Formats a delay range as `500ms–1.5s`, or one value when exact.

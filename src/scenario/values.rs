@@ -274,9 +274,13 @@ pub fn format_size(bytes: u64) -> String {
 
 /// Prints a float with at most two decimals and no trailing zeros: `1.5`, `3.1`, `90`.
 pub fn trim_float(value: f64) -> String {
-    let text = format!("{value:.2}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    text.to_string()
+    trim_decimals(value, 2)
+}
+
+/// Prints a float with at most `places` decimals and no trailing zeros.
+pub fn trim_decimals(value: f64, places: usize) -> String {
+    let text = format!("{value:.places$}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use wschaos::Scenario;
 use wschaos::scenario::strategy::Backoff;
+use wschaos::scenario::values::Rate;
 use wschaos::scenario::*;
 
 fn load(name: &str) -> Scenario {
@@ -57,10 +58,10 @@ fn flaky_maps_every_section() {
     assert_eq!((heartbeat.ping_every, heartbeat.timeout), (secs(10), secs(5)));
     assert_eq!(s.server.handshake_latency.base, Duration::from_millis(2));
     assert_eq!(s.server.handshake_latency.jitter, Duration::from_millis(1));
-    assert_eq!(s.server.accept_rate_per_second, Some(500.0));
+    assert_eq!(s.server.accept_rate, Some(Rate { per_second: 500.0 }));
     assert_eq!(s.clients.count, 20);
     assert_eq!(s.clients.start_spread, secs(1));
-    assert_eq!(s.clients.workload, Some(Workload { rate_per_second: 20.0, size_bytes: 64 }));
+    assert_eq!(s.clients.workload, Some(Workload { rate: Rate { per_second: 20.0 }, size_bytes: 64 }));
     assert_eq!(s.clients.delivery, Delivery::AtLeastOnce);
     assert_eq!(s.clients.permanent_close_codes, [CodeRange { first: 1008, last: 1008 }]);
 

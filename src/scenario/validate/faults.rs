@@ -1,13 +1,16 @@
 //! One fault entry: exactly one kind, and that kind's parameters.
 
-use super::timeline::{target, timeline};
 use std::time::Duration;
 
-use super::{Checker, MAX_CLOSE_REASON};
+use super::Checker;
+use super::timeline::{target, timeline};
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;
 use crate::scenario::values::{self, format_duration};
+
+/// A close reason fits a control frame: 125 bytes of payload less the 2-byte code (RFC 6455 §5.5).
+const MAX_CLOSE_REASON: usize = 123;
 
 fn direction(spec: Option<DirectionSpec>) -> Direction {
     match spec {
@@ -25,144 +28,133 @@ pub(super) fn fault(
     duration: Duration,
     client_count: u32,
 ) -> Option<FaultPlan> {
-    let parsed = fault_kind(check, path, spec);
-    // With bad parameters, the timing and target are still checked against the kind, so that
-    // every problem of the entry is reported at once.
-    let kind = parsed.clone().or_else(|| stand_in(kinds_set(spec).as_slice()))?;
-    let timeline = timeline(check, path, spec, &kind, duration);
-    let target = target(check, path, spec.target.as_ref(), &kind, client_count);
-    Some(FaultPlan { fault: parsed?, timeline: timeline?, target: target? })
+    let kind = single_kind(check, path, spec)?;
+    // Timing and target depend only on the kind, so they are checked even when the parameters
+    // are bad: every problem of the entry is reported at once.
+    let fault = parameters(check, path, spec, kind);
+    let timeline = timeline(check, path, spec, kind, duration);
+    let target = target(check, path, spec.target.as_ref(), kind, client_count);
+    Some(FaultPlan { fault: fault?, timeline: timeline?, target: target? })
 }
 
-/// A fault of the one kind named, with placeholder parameters; only its kind-level traits
-/// (instant, acts on new connections, …) are used.
-fn stand_in(kinds: &[&str]) -> Option<Fault> {
-    let both = Direction::Both;
-    let zero = Duration::ZERO;
-    Some(match kinds {
-        ["stall"] => Fault::Stall { direction: both },
-        ["blackhole"] => Fault::Blackhole { direction: both },
-        ["latency"] => Fault::Latency { delay: zero, jitter: zero, direction: both },
-        ["bandwidth"] => Fault::Bandwidth { bytes_per_second: 1.0, direction: both },
-        ["slice"] => Fault::Slice { size_bytes: 1, delay: zero, direction: both },
-        ["limit"] => Fault::Limit { bytes: 1, direction: both },
-        ["handshake_delay"] => Fault::HandshakeDelay { delay: Default::default() },
-        ["drop_frames"] => Fault::DropFrames { kinds: Vec::new(), direction: both, probability: 1.0 },
-        ["close_frame"] => Fault::CloseFrame { code: 1000, reason: String::new() },
-        ["reject_handshake"] => Fault::RejectHandshake { status: 503, retry_after: None },
-        _ => return None,
-    })
+/// Whether `spec` sets `kind`.
+fn is_set(spec: &FaultSpec, kind: FaultKind) -> bool {
+    match kind {
+        FaultKind::Reset => spec.reset.is_some(),
+        FaultKind::Close => spec.close.is_some(),
+        FaultKind::Stall => spec.stall.is_some(),
+        FaultKind::Blackhole => spec.blackhole.is_some(),
+        FaultKind::Latency => spec.latency.is_some(),
+        FaultKind::Bandwidth => spec.bandwidth.is_some(),
+        FaultKind::Slice => spec.slice.is_some(),
+        FaultKind::Limit => spec.limit.is_some(),
+        FaultKind::Refuse => spec.refuse.is_some(),
+        FaultKind::AcceptHang => spec.accept_hang.is_some(),
+        FaultKind::HandshakeDelay => spec.handshake_delay.is_some(),
+        FaultKind::DropFrames => spec.drop_frames.is_some(),
+        FaultKind::CloseFrame => spec.close_frame.is_some(),
+        FaultKind::RejectHandshake => spec.reject_handshake.is_some(),
+    }
 }
 
-/// The names of the fault kinds set in `spec`, in catalogue order.
-fn kinds_set(spec: &FaultSpec) -> Vec<&'static str> {
-    [
-        ("reset", spec.reset.is_some()),
-        ("close", spec.close.is_some()),
-        ("stall", spec.stall.is_some()),
-        ("blackhole", spec.blackhole.is_some()),
-        ("latency", spec.latency.is_some()),
-        ("bandwidth", spec.bandwidth.is_some()),
-        ("slice", spec.slice.is_some()),
-        ("limit", spec.limit.is_some()),
-        ("refuse", spec.refuse.is_some()),
-        ("accept_hang", spec.accept_hang.is_some()),
-        ("handshake_delay", spec.handshake_delay.is_some()),
-        ("drop_frames", spec.drop_frames.is_some()),
-        ("close_frame", spec.close_frame.is_some()),
-        ("reject_handshake", spec.reject_handshake.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect()
-}
-
-fn fault_kind(check: &mut Checker, path: &str, spec: &FaultSpec) -> Option<Fault> {
-    let kinds = kinds_set(spec);
+/// The one kind the entry sets, or a report of none or several.
+fn single_kind(check: &mut Checker, path: &str, spec: &FaultSpec) -> Option<FaultKind> {
+    let kinds: Vec<FaultKind> = FaultKind::ALL.into_iter().filter(|&kind| is_set(spec, kind)).collect();
     match kinds.as_slice() {
+        [kind] => Some(*kind),
         [] => {
+            let names: Vec<&str> = FaultKind::ALL.iter().map(|k| k.name()).collect();
             check.report(
                 Diagnostic::at(path, "this fault has no kind")
-                    .help("add one of reset, close, stall, blackhole, latency, bandwidth, slice, limit, refuse, accept_hang, handshake_delay, drop_frames, close_frame, reject_handshake"),
+                    .help(format!("add one of {}", names.join(", "))),
             );
-            return None;
+            None
         }
-        [_] => {}
         [_, second, ..] => {
+            let names: Vec<&str> = kinds.iter().map(|k| k.name()).collect();
             check.report(
                 Diagnostic::at(
-                    format!("{path}.{second}"),
-                    format!("one fault entry has one kind, but this one has {}", kinds.join(" and ")),
+                    format!("{path}.{}", second.name()),
+                    format!("one fault entry has one kind, but this one has {}", names.join(" and ")),
                 )
                 .help("split it into separate entries with the same timing")
                 .on_key(),
             );
-            return None;
+            None
         }
     }
-    let p = |name: &str, field: &str| format!("{path}.{name}.{field}");
-    let fault = if spec.reset.is_some() {
-        Fault::Reset
-    } else if spec.close.is_some() {
-        Fault::Close
-    } else if let Some(s) = &spec.stall {
-        Fault::Stall { direction: direction(s.direction) }
-    } else if let Some(s) = &spec.blackhole {
-        Fault::Blackhole { direction: direction(s.direction) }
-    } else if let Some(s) = &spec.latency {
-        let delay = check.positive(&p("latency", "delay"), &s.delay)?;
-        let jitter = match &s.jitter {
-            Some(text) => check.duration(&p("latency", "jitter"), text)?,
-            None => Duration::ZERO,
-        };
-        if jitter > delay {
-            check.error(
-                p("latency", "jitter"),
-                format!(
-                    "the jitter {} exceeds the delay {}, which would allow negative delays",
-                    format_duration(jitter),
-                    format_duration(delay)
-                ),
-            );
+}
+
+/// The parameters of `kind`, which `spec` sets.
+fn parameters(check: &mut Checker, path: &str, spec: &FaultSpec, kind: FaultKind) -> Option<Fault> {
+    let p = |field: &str| format!("{path}.{}.{field}", kind.name());
+    let fault = match kind {
+        FaultKind::Reset => Fault::Reset,
+        FaultKind::Close => Fault::Close,
+        FaultKind::Refuse => Fault::Refuse,
+        FaultKind::AcceptHang => Fault::AcceptHang,
+        FaultKind::Stall => Fault::Stall { direction: direction(spec.stall.as_ref()?.direction) },
+        FaultKind::Blackhole => Fault::Blackhole { direction: direction(spec.blackhole.as_ref()?.direction) },
+        FaultKind::Latency => {
+            let s = spec.latency.as_ref()?;
+            let delay = check.positive(&p("delay"), &s.delay)?;
+            let jitter = match &s.jitter {
+                Some(text) => check.duration(&p("jitter"), text)?,
+                None => Duration::ZERO,
+            };
+            if jitter > delay {
+                check.error(
+                    p("jitter"),
+                    format!(
+                        "the jitter {} exceeds the delay {}, which would allow negative delays",
+                        format_duration(jitter),
+                        format_duration(delay)
+                    ),
+                );
+            }
+            Fault::Latency { delay, jitter, direction: direction(s.direction) }
         }
-        Fault::Latency { delay, jitter, direction: direction(s.direction) }
-    } else if let Some(s) = &spec.bandwidth {
-        let bytes_per_second = check.parse(&p("bandwidth", "rate"), &s.rate.0, values::parse_byte_rate)?;
-        Fault::Bandwidth { bytes_per_second, direction: direction(s.direction) }
-    } else if let Some(s) = &spec.slice {
-        let size_bytes = check.parse(&p("slice", "size"), &s.size.0, values::parse_size)?;
-        if size_bytes == 0 {
-            check.error(p("slice", "size"), "a slice of 0B moves nothing; use at least 1B");
+        FaultKind::Bandwidth => {
+            let s = spec.bandwidth.as_ref()?;
+            let bytes_per_second = check.parse(&p("rate"), &s.rate.0, values::parse_byte_rate)?;
+            Fault::Bandwidth { bytes_per_second, direction: direction(s.direction) }
         }
-        let delay = match &s.delay {
-            Some(text) => check.duration(&p("slice", "delay"), text)?,
-            None => Duration::ZERO,
-        };
-        Fault::Slice { size_bytes, delay, direction: direction(s.direction) }
-    } else if let Some(s) = &spec.limit {
-        let bytes = check.parse(&p("limit", "bytes"), &s.bytes.0, values::parse_size)?;
-        if bytes == 0 {
-            check.error(p("limit", "bytes"), "a limit of 0B closes links before any byte moves; use `close`");
+        FaultKind::Slice => {
+            let s = spec.slice.as_ref()?;
+            let size_bytes = check.parse(&p("size"), &s.size.0, values::parse_size)?;
+            if size_bytes == 0 {
+                check.error(p("size"), "a slice of 0B moves nothing; use at least 1B");
+            }
+            let delay = match &s.delay {
+                Some(text) => check.duration(&p("delay"), text)?,
+                None => Duration::ZERO,
+            };
+            Fault::Slice { size_bytes, delay, direction: direction(s.direction) }
         }
-        Fault::Limit { bytes, direction: direction(s.direction) }
-    } else if spec.refuse.is_some() {
-        Fault::Refuse
-    } else if spec.accept_hang.is_some() {
-        Fault::AcceptHang
-    } else if let Some(s) = &spec.handshake_delay {
-        let delay = check.jittered(&p("handshake_delay", "delay"), &s.delay)?;
-        if delay.base.is_zero() {
-            check.error(p("handshake_delay", "delay"), "must be longer than 0s");
+        FaultKind::Limit => {
+            let s = spec.limit.as_ref()?;
+            let bytes = check.parse(&p("bytes"), &s.bytes.0, values::parse_size)?;
+            if bytes == 0 {
+                check.error(p("bytes"), "a limit of 0B closes links before any byte moves; use `close`");
+            }
+            Fault::Limit { bytes, direction: direction(s.direction) }
         }
-        Fault::HandshakeDelay { delay }
-    } else if let Some(s) = &spec.drop_frames {
-        drop_frames(check, &format!("{path}.drop_frames"), s)?
-    } else if let Some(s) = &spec.close_frame {
-        close_frame(check, &format!("{path}.close_frame"), s)?
-    } else if let Some(s) = &spec.reject_handshake {
-        reject_handshake(check, &format!("{path}.reject_handshake"), s)?
-    } else {
-        unreachable!("kinds_set found exactly one kind")
+        FaultKind::HandshakeDelay => {
+            let delay = check.jittered(&p("delay"), &spec.handshake_delay.as_ref()?.delay)?;
+            if delay.base.is_zero() {
+                check.error(p("delay"), "must be longer than 0s");
+            }
+            Fault::HandshakeDelay { delay }
+        }
+        FaultKind::DropFrames => {
+            drop_frames(check, &format!("{path}.drop_frames"), spec.drop_frames.as_ref()?)?
+        }
+        FaultKind::CloseFrame => {
+            close_frame(check, &format!("{path}.close_frame"), spec.close_frame.as_ref()?)?
+        }
+        FaultKind::RejectHandshake => {
+            reject_handshake(check, &format!("{path}.reject_handshake"), spec.reject_handshake.as_ref()?)?
+        }
     };
     Some(fault)
 }

@@ -30,23 +30,6 @@ const DEFAULT_MESSAGE_SIZE: u64 = 64;
 const DEFAULT_OUTBOX: u32 = 10_000;
 /// Largest message: tungstenite's default `max_frame_size` is 16 MiB.
 const MAX_MESSAGE_SIZE: u64 = 16 << 20;
-/// A close reason fits a control frame: 125 bytes of payload less the 2-byte code (RFC 6455 §5.5).
-const MAX_CLOSE_REASON: usize = 123;
-/// The strategy when the file names none.
-const DEFAULT_STRATEGY: &str = "aws-full-jitter";
-/// The bare kinds a `strategy:` word may name besides presets.
-const KINDS: &[&str] = &[
-    "immediate",
-    "fixed",
-    "table",
-    "linear",
-    "exponential",
-    "exponential_jitter",
-    "full_jitter",
-    "equal_jitter",
-    "decorrelated_jitter",
-];
-
 /// Collects diagnostics while reading values.
 #[derive(Default)]
 struct Checker {
@@ -195,18 +178,15 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         .as_ref()
         .and_then(|t| check.jittered("server.handshake_latency", t))
         .unwrap_or(Jittered { base: Duration::ZERO, jitter: Duration::ZERO });
-    let accept_rate_per_second = spec
-        .accept_rate
-        .as_ref()
-        .and_then(|t| check.parse("server.accept_rate", &t.0, values::parse_rate))
-        .map(|rate| rate.per_second);
+    let accept_rate =
+        spec.accept_rate.as_ref().and_then(|t| check.parse("server.accept_rate", &t.0, values::parse_rate));
     let auth_token = spec.auth.as_ref().map(|auth| {
         if auth.token.is_empty() {
             check.error("server.auth.token", "the token is empty; remove `auth` to turn auth off");
         }
         auth.token.clone()
     });
-    ServerConfig { heartbeat, handshake_latency, accept_rate_per_second, auth_token }
+    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token }
 }
 
 fn clients(
@@ -246,7 +226,7 @@ fn clients(
                 "a message is between 1B and 16MiB (tungstenite's frame limit)",
             );
         }
-        Some(Workload { rate_per_second: rate?.per_second, size_bytes: size? })
+        Some(Workload { rate: rate?, size_bytes: size? })
     });
     let delivery = match spec.delivery {
         Some(DeliverySpec::AtMostOnce) => Delivery::AtMostOnce,

@@ -1,18 +1,19 @@
 //! Strategy entries (presets, bare kinds, inline maps) and the client settings resolved for each.
 
 use std::collections::BTreeSet;
-
-use super::{DEFAULT_STRATEGY, KINDS};
-use crate::scenario::presets::{PRESET_NAMES, preset};
-use crate::scenario::strategy::{Backoff, Quirks, Strategy, TableEnd, WSCHAOS_DEFAULTS};
 use std::time::Duration;
 
 use super::Checker;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
+use crate::scenario::presets::{PRESET_NAMES, preset};
 use crate::scenario::spec::*;
+use crate::scenario::strategy::{Backoff, KINDS, Quirks, Strategy, TableEnd, WSCHAOS_DEFAULTS};
 use crate::scenario::suggest::did_you_mean;
 use crate::scenario::values::{self, format_duration};
+
+/// The strategy when the file names none.
+const DEFAULT_STRATEGY: &str = "aws-full-jitter";
 
 pub(super) fn strategies(
     check: &mut Checker,
@@ -58,16 +59,12 @@ pub(super) fn strategies(
         (None, Some(s)) => strategy(check, "clients.strategy", s).into_iter().collect(),
         (None, None) => preset(DEFAULT_STRATEGY).into_iter().collect(),
     };
-    if resolved.is_empty() {
-        // No strategy loaded, but the `clients:` settings still deserve their checks.
-        if let Some(fallback) = preset(DEFAULT_STRATEGY) {
-            settings(check, &spec.clients, &fallback, server, clients);
-        }
-    }
+    // The `clients:` values are read once, whether or not any strategy loaded.
+    let overrides = overrides(check, &spec.clients);
     resolved
         .into_iter()
         .map(|strategy| {
-            let settings = settings(check, &spec.clients, &strategy, server, clients);
+            let settings = resolve(check, &overrides, &strategy, server, clients);
             ClientStrategy { strategy, settings }
         })
         .collect()
@@ -166,7 +163,6 @@ fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -
             }
         }
     };
-    let base = || Duration::ZERO;
     let backoff = match kind {
         "immediate" => Some(Backoff::Immediate),
         "fixed" => need(check, "delay", &spec.delay).map(|delay| Backoff::Fixed { delay }),
@@ -185,7 +181,7 @@ fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -
             }
         }
         _ => {
-            let base = need(check, "base", &spec.base).unwrap_or_else(base);
+            let base = need(check, "base", &spec.base).unwrap_or_default();
             let cap = need(check, "cap", &spec.cap);
             if base.is_zero() && spec.base.is_some() {
                 check.error(format!("{path}.base"), "a base of 0s never grows; use kind immediate");
@@ -266,68 +262,82 @@ fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<B
     (delays.len() == list.len()).then_some(Backoff::Table { delays, then })
 }
 
-/// Resolves the client settings for one strategy: file values override the strategy's.
-fn settings(
-    check: &mut Checker,
-    spec: &ClientsSpec,
-    strategy: &Strategy,
-    server: &ServerConfig,
-    clients: &ClientsConfig,
-) -> ClientSettings {
-    let mut settings = strategy.defaults;
-    match &spec.heartbeat {
-        None => {}
-        Some(WordOr::Word(word)) if check.word("clients.heartbeat", word, &["off"]) => {
-            settings.heartbeat = None;
-        }
-        Some(WordOr::Word(_)) => {}
+/// The client settings the file writes under `clients:`; `None` leaves the strategy's own.
+struct Overrides {
+    /// `Some(None)` is `heartbeat: off`.
+    heartbeat: Option<Option<ClientHeartbeat>>,
+    /// `Some(None)` is `read_timeout: off`.
+    read_timeout: Option<Option<Duration>>,
+    connect_timeout: Option<Duration>,
+    /// `Some(None)` is `unlimited`.
+    max_attempts: Option<Option<u32>>,
+    backoff_reset: Option<BackoffReset>,
+}
+
+/// Reads the `clients:` settings that override a strategy's, reporting bad values once.
+fn overrides(check: &mut Checker, spec: &ClientsSpec) -> Overrides {
+    let heartbeat = match &spec.heartbeat {
+        None => None,
+        Some(WordOr::Word(word)) => check.word("clients.heartbeat", word, &["off"]).then_some(None),
         Some(WordOr::Map(h)) => {
             let ping_every = check.positive("clients.heartbeat.ping_every", &h.ping_every);
             let pong_timeout =
                 h.pong_timeout.as_ref().and_then(|t| check.positive("clients.heartbeat.pong_timeout", t));
-            if let Some(ping_every) = ping_every {
-                settings.heartbeat = Some(ClientHeartbeat { ping_every, pong_timeout });
-            }
+            ping_every.map(|ping_every| Some(ClientHeartbeat { ping_every, pong_timeout }))
         }
-    }
-    match spec.read_timeout.as_deref() {
-        None => {}
-        Some("off") => settings.read_timeout = None,
-        Some(text) => {
-            settings.read_timeout = check.parse("clients.read_timeout", text, |t| {
+    };
+    let read_timeout = spec.read_timeout.as_deref().and_then(|text| match text {
+        "off" => Some(None),
+        text => check
+            .parse("clients.read_timeout", text, |t| {
                 let d =
                     values::parse_duration(t).map_err(|e| format!("expected a duration or `off`: {e}"))?;
                 if d.is_zero() { Err("must be longer than 0s (or `off`)".to_string()) } else { Ok(d) }
             })
-        }
+            .map(Some),
+    });
+    let connect_timeout =
+        spec.connect_timeout.as_ref().and_then(|text| check.positive("clients.connect_timeout", text));
+    let max_attempts = spec.max_attempts.as_ref().and_then(|text| {
+        check.parse("clients.max_attempts", &text.0, |t| match t.trim() {
+            "unlimited" => Ok(None),
+            number => match number.parse::<u32>() {
+                Ok(0) => Err("at least 1 attempt is needed; use `unlimited` for no limit".to_string()),
+                Ok(n) => Ok(Some(n)),
+                Err(_) => Err(format!("`{number}` is not a whole number or `unlimited`")),
+            },
+        })
+    });
+    let backoff_reset = spec
+        .backoff_reset
+        .as_ref()
+        .and_then(|text| check.parse("clients.backoff_reset", text, parse_backoff_reset));
+    if backoff_reset == Some(BackoffReset::OnFirstEcho) && spec.workload.is_none() {
+        check.error(
+            "clients.backoff_reset",
+            "on_first_echo needs a workload: without messages there is no echo",
+        );
     }
-    if let Some(text) = &spec.connect_timeout {
-        settings.connect_timeout =
-            check.positive("clients.connect_timeout", text).unwrap_or(settings.connect_timeout);
-    }
-    if let Some(text) = &spec.max_attempts {
-        settings.max_attempts = check
-            .parse("clients.max_attempts", &text.0, |t| match t.trim() {
-                "unlimited" => Ok(None),
-                number => match number.parse::<u32>() {
-                    Ok(0) => Err("at least 1 attempt is needed; use `unlimited` for no limit".to_string()),
-                    Ok(n) => Ok(Some(n)),
-                    Err(_) => Err(format!("`{number}` is not a whole number or `unlimited`")),
-                },
-            })
-            .unwrap_or(settings.max_attempts);
-    }
-    if let Some(text) = &spec.backoff_reset
-        && let Some(reset) = check.parse("clients.backoff_reset", text, parse_backoff_reset)
-    {
-        settings.backoff_reset = reset;
-        if reset == BackoffReset::OnFirstEcho && clients.workload.is_none() {
-            check.error(
-                "clients.backoff_reset",
-                "on_first_echo needs a workload: without messages there is no echo",
-            );
-        }
-    }
+    Overrides { heartbeat, read_timeout, connect_timeout, max_attempts, backoff_reset }
+}
+
+/// The settings clients run with under `strategy`: the file's values over the strategy's, then
+/// checked against the server and the workload.
+fn resolve(
+    check: &mut Checker,
+    overrides: &Overrides,
+    strategy: &Strategy,
+    server: &ServerConfig,
+    clients: &ClientsConfig,
+) -> ClientSettings {
+    let defaults = strategy.defaults;
+    let settings = ClientSettings {
+        heartbeat: overrides.heartbeat.unwrap_or(defaults.heartbeat),
+        read_timeout: overrides.read_timeout.unwrap_or(defaults.read_timeout),
+        connect_timeout: overrides.connect_timeout.unwrap_or(defaults.connect_timeout),
+        max_attempts: overrides.max_attempts.unwrap_or(defaults.max_attempts),
+        backoff_reset: overrides.backoff_reset.unwrap_or(defaults.backoff_reset),
+    };
     // A connect limit below the server's fastest handshake makes every attempt time out.
     if settings.connect_timeout <= server.handshake_latency.min() {
         check.error(
@@ -344,7 +354,7 @@ fn settings(
         let silences = [
             settings.heartbeat.map(|h| h.ping_every),
             server.heartbeat.map(|h| h.ping_every),
-            clients.workload.map(|w| Duration::from_secs_f64(1.0 / w.rate_per_second)),
+            clients.workload.map(|w| w.rate.interval()),
         ];
         let longest_quiet = silences.iter().flatten().min().copied();
         match longest_quiet {

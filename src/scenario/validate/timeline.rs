@@ -12,7 +12,7 @@ pub(super) fn timeline(
     check: &mut Checker,
     path: &str,
     spec: &FaultSpec,
-    fault: &Fault,
+    fault: FaultKind,
     duration: Duration,
 ) -> Option<Timeline> {
     let field = |name: &str| format!("{path}.{name}");
@@ -157,7 +157,7 @@ pub(super) fn target(
     check: &mut Checker,
     path: &str,
     spec: Option<&WordOr<TargetSpec>>,
-    fault: &Fault,
+    fault: FaultKind,
     count: u32,
 ) -> Option<Target> {
     let tpath = format!("{path}.target");
