@@ -2,12 +2,14 @@
 //!
 //! A fault-injecting proxy sits between reference reconnecting clients and an echo server, plays
 //! a YAML scenario's fault timeline, and a recorder measures recovery. See ARCHITECTURE.md for the
-//! code map. So far the scenario language ([`scenario`]) and the exit codes ([`exit`]) exist; the
-//! engine modules land with their issues.
+//! code map. Built so far: the scenario language ([`scenario`]), the transport seam ([`net`]), the
+//! faults ([`fault`]), the proxy ([`proxy`]), the echo server ([`server`]) and the exit codes.
 
 pub mod cli;
 pub mod exit;
+pub mod net;
 pub mod scenario;
+pub mod wire;
 
 pub use exit::Exit;
 pub use scenario::{Scenario, ScenarioError};

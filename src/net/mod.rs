@@ -1,0 +1,184 @@
+//! The one seam between the engines: a [`Transport`] binds listeners and opens streams, either on
+//! real loopback TCP (live) or on the in-memory network of [`sim`] (sim).
+//!
+//! Everything above this module (proxy, server, client) is written once against [`Listener`] and
+//! [`Stream`]; which engine runs is decided by the `Transport` value handed in. Enums rather than
+//! trait objects keep the fast copy path free of dynamic dispatch and boxing.
+
+pub mod sim;
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+
+pub use sim::{SimListener, SimNet, SimStream};
+
+/// Decides whether a connection arriving at a listener is admitted (`true`) or refused.
+///
+/// The proxy installs one to play the `refuse` fault. It is called once per arriving connection,
+/// in arrival order, so a seeded decision inside it stays deterministic on the sim engine.
+pub type Admission = Arc<dyn Fn() -> bool + Send + Sync>;
+
+/// Where listeners and streams come from.
+#[derive(Clone, Debug)]
+pub enum Transport {
+    /// Real TCP. Addresses should be on loopback; tests bind `127.0.0.1:0`.
+    Live,
+    /// The in-memory network: no socket is ever opened.
+    Sim(SimNet),
+}
+
+impl Transport {
+    /// A fresh in-memory network.
+    pub fn sim() -> Transport {
+        Transport::Sim(SimNet::new())
+    }
+
+    /// Binds a listener; port 0 picks a free port (read it back with [`Listener::local_addr`]).
+    pub async fn bind(&self, addr: SocketAddr) -> io::Result<Listener> {
+        match self {
+            Transport::Live => Ok(Listener::Live { inner: TcpListener::bind(addr).await?, admission: None }),
+            Transport::Sim(net) => Ok(Listener::Sim(net.bind(addr)?)),
+        }
+    }
+
+    /// Opens a stream to a listener. A missing or refusing listener gives `ConnectionRefused`.
+    pub async fn connect(&self, addr: SocketAddr) -> io::Result<Stream> {
+        match self {
+            Transport::Live => {
+                let stream = TcpStream::connect(addr).await?;
+                stream.set_nodelay(true)?;
+                Ok(Stream::Live(stream))
+            }
+            Transport::Sim(net) => Ok(Stream::Sim(net.connect(addr)?)),
+        }
+    }
+
+    /// Whether this is the in-memory network.
+    pub fn is_sim(&self) -> bool {
+        matches!(self, Transport::Sim(_))
+    }
+}
+
+/// A bound listener.
+pub enum Listener {
+    /// A TCP listener, with the admission rule the proxy may install.
+    Live {
+        /// The socket.
+        inner: TcpListener,
+        /// Refused connections are reset as soon as they are accepted.
+        admission: Option<Admission>,
+    },
+    /// An in-memory listener.
+    Sim(SimListener),
+}
+
+impl Listener {
+    /// The bound address, with the real port when 0 was asked for.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        match self {
+            Listener::Live { inner, .. } => inner.local_addr(),
+            Listener::Sim(listener) => Ok(listener.local_addr()),
+        }
+    }
+
+    /// Installs the rule that admits or refuses each arriving connection.
+    ///
+    /// On the sim network a refused `connect` fails with `ConnectionRefused`. On live TCP the
+    /// kernel completes the handshake before any program sees the connection, so a refused one
+    /// is accepted and reset at once: the client sees `ConnectionReset` before the upgrade
+    /// answer, the closest an application can come to a refusal (toxiproxy #72).
+    pub fn set_admission(&mut self, rule: Admission) {
+        match self {
+            Listener::Live { admission, .. } => *admission = Some(rule),
+            Listener::Sim(listener) => listener.set_admission(rule),
+        }
+    }
+
+    /// Waits for the next admitted connection.
+    pub async fn accept(&mut self) -> io::Result<(Stream, SocketAddr)> {
+        match self {
+            Listener::Live { inner, admission } => loop {
+                let (stream, peer) = inner.accept().await?;
+                if admission.as_ref().is_some_and(|admit| !admit()) {
+                    let _ = stream.set_zero_linger();
+                    drop(stream);
+                    continue;
+                }
+                stream.set_nodelay(true)?;
+                return Ok((Stream::Live(stream), peer));
+            },
+            Listener::Sim(listener) => {
+                let (stream, peer) = listener.accept().await?;
+                Ok((Stream::Sim(stream), peer))
+            }
+        }
+    }
+}
+
+/// A byte stream from either engine.
+#[derive(Debug)]
+pub enum Stream {
+    /// A TCP connection.
+    Live(TcpStream),
+    /// One end of an in-memory pipe.
+    Sim(SimStream),
+}
+
+impl Stream {
+    /// Aborts the connection: the peer's next read or write fails with `ConnectionReset`.
+    ///
+    /// Live streams get SO_LINGER 0 here, at the moment of the reset and on this socket only,
+    /// so that dropping them sends an RST; setting it at link start, as toxiproxy does, turns
+    /// every later close into a reset whether a fault fired or not (toxiproxy #603).
+    pub fn reset(self) {
+        match self {
+            Stream::Live(stream) => {
+                let _ = stream.set_zero_linger();
+            }
+            Stream::Sim(stream) => stream.reset(),
+        }
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Live(stream) => Pin::new(stream).poll_read(cx, buf),
+            Stream::Sim(stream) => Pin::new(stream).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Live(stream) => Pin::new(stream).poll_write(cx, buf),
+            Stream::Sim(stream) => Pin::new(stream).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Live(stream) => Pin::new(stream).poll_flush(cx),
+            Stream::Sim(stream) => Pin::new(stream).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Live(stream) => Pin::new(stream).poll_shutdown(cx),
+            Stream::Sim(stream) => Pin::new(stream).poll_shutdown(cx),
+        }
+    }
+}
+
+/// The loopback address with port 0: what tests and the runner bind.
+pub fn any_loopback() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}

@@ -1,0 +1,69 @@
+//! What travels inside the WebSocket traffic the harness generates: the message header and the
+//! handshake header a client uses to say who it is. Client, server, proxy and recorder all read
+//! these definitions, so the format lives only here.
+//!
+//! A message is a binary frame that starts with a fixed 20-byte header, big-endian:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0..4 | client index (`u32`) |
+//! | 4..12 | sequence number within the client (`u64`, from 0) |
+//! | 12..20 | intended send time, microseconds since the run started (`u64`) |
+//!
+//! The rest of the frame is padding up to the workload's message size.
+
+use std::time::Duration;
+
+/// Bytes of the message header; a workload message is never smaller.
+pub const HEADER_LEN: usize = 20;
+
+/// The upgrade-request header that carries the client index, so the proxy can target faults by
+/// client and the server can keep per-client accounting across reconnects.
+pub const CLIENT_HEADER: &str = "x-wschaos-client";
+
+/// The header at the start of every workload message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Which client sent it.
+    pub client: u32,
+    /// Its position in that client's stream, from 0.
+    pub seq: u64,
+    /// When the open-model workload meant it to be sent, from the start of the run.
+    pub intended: Duration,
+}
+
+impl Header {
+    /// The message bytes: the header, then zero padding up to `size` (at least the header).
+    pub fn encode(&self, size: usize) -> Vec<u8> {
+        let mut bytes = Vec::with_capacity(size.max(HEADER_LEN));
+        bytes.extend_from_slice(&self.client.to_be_bytes());
+        bytes.extend_from_slice(&self.seq.to_be_bytes());
+        let micros = u64::try_from(self.intended.as_micros()).unwrap_or(u64::MAX);
+        bytes.extend_from_slice(&micros.to_be_bytes());
+        bytes.resize(size.max(HEADER_LEN), 0);
+        bytes
+    }
+
+    /// Reads the header of a message; `None` when it is too short to carry one.
+    pub fn decode(bytes: &[u8]) -> Option<Header> {
+        let client = u32::from_be_bytes(bytes.get(0..4)?.try_into().ok()?);
+        let seq = u64::from_be_bytes(bytes.get(4..12)?.try_into().ok()?);
+        let micros = u64::from_be_bytes(bytes.get(12..20)?.try_into().ok()?);
+        Some(Header { client, seq, intended: Duration::from_micros(micros) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_pads() {
+        let header = Header { client: 7, seq: 1 << 40, intended: Duration::from_micros(123_456_789) };
+        let bytes = header.encode(64);
+        assert_eq!(bytes.len(), 64);
+        assert_eq!(Header::decode(&bytes), Some(header));
+        assert_eq!(header.encode(4).len(), HEADER_LEN, "never shorter than the header");
+        assert_eq!(Header::decode(&bytes[..HEADER_LEN - 1]), None);
+    }
+}
