@@ -7,8 +7,11 @@
 
 pub mod cli;
 pub mod exit;
+pub mod fault;
 pub mod net;
+pub mod proxy;
 pub mod scenario;
+pub mod seeds;
 pub mod wire;
 
 pub use exit::Exit;

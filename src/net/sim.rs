@@ -83,7 +83,8 @@ impl SimNet {
 
     /// Connects to the listener at `addr`.
     pub fn connect(&self, addr: SocketAddr) -> io::Result<SimStream> {
-        let refused = || io::Error::new(io::ErrorKind::ConnectionRefused, format!("{addr} refused the connection"));
+        let refused =
+            || io::Error::new(io::ErrorKind::ConnectionRefused, format!("{addr} refused the connection"));
         let mut registry = self.lock();
         let local = SocketAddr::new(addr.ip(), registry.free_port(addr)?);
         let entry = registry.listeners.get(&addr).ok_or_else(refused)?;

@@ -369,6 +369,12 @@ impl FaultKind {
         }
     }
 
+    /// Whether this version can play the fault. Frame faults need the WebSocket frame observer,
+    /// which is not built yet; commands that play a scenario reject them with a located error.
+    pub fn is_playable(self) -> bool {
+        !matches!(self, FaultKind::DropFrames | FaultKind::CloseFrame | FaultKind::RejectHandshake)
+    }
+
     /// Whether the fault acts once, at its start, and so cannot have a duration.
     pub fn is_instant(self) -> bool {
         matches!(self, FaultKind::Reset | FaultKind::Close | FaultKind::CloseFrame)

@@ -124,6 +124,13 @@ impl Jittered {
     pub fn max(&self) -> Duration {
         self.base + self.jitter
     }
+
+    /// A value drawn uniformly from [`min`](Self::min)..=[`max`](Self::max); exactly `base`
+    /// (and no draw) when there is no jitter.
+    pub fn draw(&self, rng: &mut impl rand::Rng) -> Duration {
+        use rand::RngExt;
+        if self.jitter.is_zero() { self.base } else { rng.random_range(self.min()..=self.max()) }
+    }
 }
 
 impl fmt::Display for Jittered {

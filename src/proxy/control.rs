@@ -1,0 +1,309 @@
+//! Runtime control of the proxy: start or stop a fault on all links or on selected ones, and
+//! the registry of open links that makes that possible.
+//!
+//! Control never waits. It holds a mutex only for bookkeeping (never across an `.await`) and
+//! talks to links over unbounded channels, so a link that is blocked writing to a slow peer, or
+//! a flood of traffic, cannot make a start or stop hang. toxiproxy's API hangs when removing a
+//! toxic under load (proxies.md §6.B: #159, #210, #558); this design has nothing to hang on.
+//!
+//! Which links a fault hits is decided once, from the seed, when the fault starts (for links
+//! already open) or when a link opens or identifies itself (for later ones), and never rolled
+//! again. Probability 0 hits nothing and draws nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rand::RngExt;
+use rand::seq::SliceRandom;
+use tokio::sync::mpsc;
+
+use super::events::{CloseCause, EventKind, EventSink};
+use super::{FaultId, LinkId};
+use crate::fault::{self, Admission, LinkFault};
+use crate::scenario::{ClientSelector, Fault, Links, Target};
+use crate::seeds;
+
+/// Path part that separates a fault's per-link generators from its selection draws.
+const PER_LINK: u64 = 1;
+/// Path part of the draw that decides whether a link is hit.
+const PICK_LINK: u64 = 2;
+/// Path part of the draw that decides an arriving connection's fate.
+const PICK_ARRIVAL: u64 = 3;
+
+/// A message from control to one link.
+#[derive(Debug)]
+pub enum Command {
+    /// Start this fault on the link.
+    Start(FaultId, Box<dyn LinkFault>),
+    /// End this fault on the link.
+    End(FaultId),
+}
+
+/// A handle to the proxy's fault state; clones share it.
+#[derive(Clone, Debug)]
+pub struct Control {
+    state: Arc<Mutex<State>>,
+    events: EventSink,
+}
+
+#[derive(Debug)]
+struct State {
+    seed: u64,
+    /// Clients in the run, for `share` targets.
+    client_count: u32,
+    links: BTreeMap<LinkId, LinkEntry>,
+    active: BTreeMap<FaultId, Active>,
+    next_link: u64,
+    /// Connections that arrived, admitted or not: the index of admission draws.
+    arrivals: u64,
+}
+
+#[derive(Debug)]
+struct LinkEntry {
+    commands: mpsc::UnboundedSender<Command>,
+    /// The client index, once the upgrade request named it.
+    client: Option<u32>,
+    /// Faults started on this link.
+    applied: BTreeSet<FaultId>,
+}
+
+#[derive(Debug)]
+struct Active {
+    fault: Fault,
+    target: Target,
+    /// For client selectors: the chosen client indices.
+    chosen: Option<BTreeSet<u32>>,
+    /// Links open when the fault started (the `existing` ones).
+    existing: BTreeSet<LinkId>,
+}
+
+impl Control {
+    /// Control for a proxy whose runs have `client_count` clients, drawing from `seed`.
+    pub fn new(seed: u64, client_count: u32, events: EventSink) -> Control {
+        let state = State {
+            seed,
+            client_count,
+            links: BTreeMap::new(),
+            active: BTreeMap::new(),
+            next_link: 0,
+            arrivals: 0,
+        };
+        Control { state: Arc::new(Mutex::new(state)), events }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The sink events go to.
+    pub fn events(&self) -> &EventSink {
+        &self.events
+    }
+
+    /// Starts a fault. Links already open get it now; instant faults (`reset`, `close`) act on
+    /// them and are done, the others stay active for links that open later.
+    pub fn start(&self, id: FaultId, fault: &Fault, target: &Target) {
+        self.events.emit(EventKind::FaultStarted { fault: id, name: fault.name() });
+        let mut state = self.lock();
+        let chosen = state.choose_clients(id, &target.clients);
+        let existing: BTreeSet<LinkId> = state.links.keys().copied().collect();
+        let active = Active { fault: fault.clone(), target: target.clone(), chosen, existing };
+        let kind = fault.kind();
+        if !kind.acts_on_new_connections() && target.links != Links::New {
+            let seed = state.seed;
+            for (link, entry) in &mut state.links {
+                if active.hits(seed, id, *link, entry.client) == Some(true) {
+                    apply(seed, id, &active.fault, *link, entry);
+                }
+            }
+        }
+        if !kind.is_instant() {
+            state.active.insert(id, active);
+        }
+    }
+
+    /// Ends a fault: links it acted on flow normally again (held bytes are released).
+    pub fn stop(&self, id: FaultId) {
+        let mut state = self.lock();
+        if state.active.remove(&id).is_some() {
+            for entry in state.links.values_mut() {
+                if entry.applied.contains(&id) {
+                    let _ = entry.commands.send(Command::End(id));
+                }
+            }
+            drop(state);
+            self.events.emit(EventKind::FaultEnded { fault: id });
+        }
+    }
+
+    /// Ends every active fault: the heal at the end of a scenario's fault period.
+    pub fn heal(&self) {
+        let ids: Vec<FaultId> = self.lock().active.keys().copied().collect();
+        for id in ids {
+            self.stop(id);
+        }
+    }
+
+    /// The faults active now, in id order.
+    pub fn active(&self) -> Vec<FaultId> {
+        self.lock().active.keys().copied().collect()
+    }
+
+    /// Decides whether an arriving connection is refused (the `refuse` fault).
+    pub fn admit(&self) -> bool {
+        self.arrival(Admission::Refuse).is_none()
+    }
+
+    /// Decides whether an accepted connection is hung (the `accept_hang` fault); returns the
+    /// fault that hangs it.
+    pub fn hang(&self) -> Option<FaultId> {
+        self.arrival(Admission::Hang)
+    }
+
+    /// Counts an arriving connection and returns the active fault that gives it `fate`.
+    fn arrival(&self, fate: Admission) -> Option<FaultId> {
+        let mut state = self.lock();
+        let arrival = state.arrivals;
+        state.arrivals += 1;
+        let caught = state.admission_fault(arrival, fate);
+        drop(state);
+        if let Some(id) = caught {
+            self.events.emit(EventKind::FaultHit { fault: id, link: None });
+        }
+        caught
+    }
+
+    /// Registers a new link: its id, its command channel and the faults it opens under.
+    pub fn open_link(&self, peer: SocketAddr) -> (LinkId, mpsc::UnboundedReceiver<Command>, Vec<Command>) {
+        let (commands, receiver) = mpsc::unbounded_channel();
+        let mut state = self.lock();
+        let link = LinkId(state.next_link);
+        state.next_link += 1;
+        let mut entry = LinkEntry { commands, client: None, applied: BTreeSet::new() };
+        let initial = state.faults_for(link, &mut entry);
+        state.links.insert(link, entry);
+        drop(state);
+        self.events.emit(EventKind::LinkOpened { link, peer });
+        (link, receiver, initial)
+    }
+
+    /// Records which client a link belongs to; returns the faults that now hit it because
+    /// they target that client.
+    pub fn identify(&self, link: LinkId, client: u32) -> Vec<Command> {
+        let mut state = self.lock();
+        let Some(mut entry) = state.links.remove(&link) else { return Vec::new() };
+        entry.client = Some(client);
+        let started = state.faults_for(link, &mut entry);
+        state.links.insert(link, entry);
+        drop(state);
+        self.events.emit(EventKind::LinkIdentified { link, client });
+        started
+    }
+
+    /// Forgets a link that ended.
+    pub fn close_link(&self, link: LinkId, cause: CloseCause) {
+        self.lock().links.remove(&link);
+        self.events.emit(EventKind::LinkClosed { link, cause });
+    }
+
+    /// Links open now.
+    pub fn open_links(&self) -> usize {
+        self.lock().links.len()
+    }
+}
+
+impl State {
+    /// The active link faults that hit `link` and are not applied to it yet; marks them applied.
+    fn faults_for(&self, link: LinkId, entry: &mut LinkEntry) -> Vec<Command> {
+        let mut started = Vec::new();
+        for (id, active) in &self.active {
+            let kind = active.fault.kind();
+            let eligible = match active.target.links {
+                Links::All => true,
+                Links::New => !active.existing.contains(&link),
+                Links::Existing => active.existing.contains(&link),
+            };
+            let new_only = kind.acts_on_new_connections();
+            if entry.applied.contains(id)
+                || !eligible
+                || kind.acts_before_identification()
+                || (new_only && active.existing.contains(&link))
+                || active.hits(self.seed, *id, link, entry.client) != Some(true)
+            {
+                continue;
+            }
+            if let Some(fault) = fault::build(&active.fault, fault_rng(self.seed, *id, link)) {
+                entry.applied.insert(*id);
+                started.push(Command::Start(*id, fault));
+            }
+        }
+        started
+    }
+
+    /// For client selectors, the clients a fault occurrence hits, drawn once from the seed.
+    fn choose_clients(&self, id: FaultId, selector: &ClientSelector) -> Option<BTreeSet<u32>> {
+        match selector {
+            ClientSelector::All | ClientSelector::Probability(_) => None,
+            ClientSelector::Indices(indices) => Some(indices.iter().copied().collect()),
+            ClientSelector::Share(share) => {
+                let mut clients: Vec<u32> = (0..self.client_count).collect();
+                clients.shuffle(&mut seeds::derive(self.seed, &[seeds::FAULT, id.plan, id.occurrence]));
+                let take = (share * f64::from(self.client_count)).round() as usize;
+                Some(clients.into_iter().take(take).collect())
+            }
+        }
+    }
+
+    /// The active fault that gives arrival number `arrival` the fate `fate`, if one catches it.
+    fn admission_fault(&self, arrival: u64, fate: Admission) -> Option<FaultId> {
+        self.active
+            .iter()
+            .filter(|(id, active)| {
+                active.fault.kind().acts_before_identification()
+                    && fault::build(&active.fault, fault_rng(self.seed, **id, LinkId(arrival)))
+                        .is_some_and(|mut fault| fault.admit() == fate)
+            })
+            .find(|(id, active)| chance(self.seed, **id, &[PICK_ARRIVAL, arrival], &active.target.clients))
+            .map(|(id, _)| *id)
+    }
+}
+
+impl Active {
+    /// Whether the fault hits `link`: `None` while that depends on a client not yet known.
+    fn hits(&self, seed: u64, id: FaultId, link: LinkId, client: Option<u32>) -> Option<bool> {
+        match (&self.chosen, client) {
+            (Some(chosen), Some(client)) => Some(chosen.contains(&client)),
+            (Some(_), None) => None,
+            (None, _) => Some(chance(seed, id, &[PICK_LINK, link.0], &self.target.clients)),
+        }
+    }
+}
+
+/// For `all` and `probability` selectors: whether the draw at `path` is a hit. Probability 0
+/// and 1 draw nothing.
+fn chance(seed: u64, id: FaultId, path: &[u64], selector: &ClientSelector) -> bool {
+    match selector {
+        ClientSelector::Probability(p) if *p <= 0.0 => false,
+        ClientSelector::Probability(p) if *p < 1.0 => {
+            let mut full = vec![seeds::FAULT, id.plan, id.occurrence];
+            full.extend_from_slice(path);
+            seeds::derive(seed, &full).random_bool(*p)
+        }
+        _ => true,
+    }
+}
+
+/// The generator a fault occurrence uses on one link (latency jitter, handshake delay).
+fn fault_rng(seed: u64, id: FaultId, link: LinkId) -> rand_chacha::ChaCha8Rng {
+    seeds::derive(seed, &[seeds::FAULT, id.plan, id.occurrence, PER_LINK, link.0])
+}
+
+/// Sends a fault to a link that is already open.
+fn apply(seed: u64, id: FaultId, fault: &Fault, link: LinkId, entry: &mut LinkEntry) {
+    if let Some(built) = fault::build(fault, fault_rng(seed, id, link)) {
+        entry.applied.insert(id);
+        // A link whose task has ended is about to be removed; nothing to do.
+        let _ = entry.commands.send(Command::Start(id, built));
+    }
+}

@@ -1,0 +1,113 @@
+//! What the proxy reports: links opening and closing, faults starting, ending and hitting.
+//!
+//! Every event carries a `tokio::time::Instant`, so on the sim engine it is virtual time. The
+//! proxy sends events into an unbounded channel and never waits on the consumer (the recorder,
+//! or a log printer for the standalone proxy), so a slow consumer cannot stall the data path.
+
+use std::io;
+use std::net::SocketAddr;
+
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::{FaultId, LinkId};
+
+/// One thing that happened in the proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxyEvent {
+    /// When it happened.
+    pub at: Instant,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// The kinds of proxy events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventKind {
+    /// A connection was accepted and its upstream dialled.
+    LinkOpened {
+        /// The link.
+        link: LinkId,
+        /// The client's address.
+        peer: SocketAddr,
+    },
+    /// A link said which client it belongs to, in its upgrade request.
+    LinkIdentified {
+        /// The link.
+        link: LinkId,
+        /// The client index from the `x-wschaos-client` header.
+        client: u32,
+    },
+    /// A link ended.
+    LinkClosed {
+        /// The link.
+        link: LinkId,
+        /// Why.
+        cause: CloseCause,
+    },
+    /// A fault began.
+    FaultStarted {
+        /// Which occurrence.
+        fault: FaultId,
+        /// The kind's name.
+        name: &'static str,
+    },
+    /// A fault ended (healed).
+    FaultEnded {
+        /// Which occurrence.
+        fault: FaultId,
+    },
+    /// A fault acted on a link or on an arriving connection.
+    FaultHit {
+        /// Which occurrence.
+        fault: FaultId,
+        /// The link, or `None` for a refused connection that never became one.
+        link: Option<LinkId>,
+    },
+}
+
+/// Why a link ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CloseCause {
+    /// The client closed its side, and then the server did (or the reverse): a normal end.
+    Finished,
+    /// A read or write on the client's side failed (usually a reset by the client).
+    ClientError(io::ErrorKind),
+    /// A read or write on the server's side failed.
+    ServerError(io::ErrorKind),
+    /// A fault reset the link.
+    FaultReset(FaultId),
+    /// A fault closed the link.
+    FaultClosed(FaultId),
+    /// The upstream could not be reached; the client was reset.
+    UpstreamUnreachable(io::ErrorKind),
+    /// The connection was hung by `accept_hang` and the client gave up on it.
+    Hung(FaultId),
+}
+
+/// Where the proxy sends its events.
+#[derive(Clone, Debug)]
+pub struct EventSink {
+    sender: Option<mpsc::UnboundedSender<ProxyEvent>>,
+}
+
+impl EventSink {
+    /// A sink and the receiver that reads it.
+    pub fn channel() -> (EventSink, mpsc::UnboundedReceiver<ProxyEvent>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        (EventSink { sender: Some(sender) }, receiver)
+    }
+
+    /// A sink that drops everything.
+    pub fn discard() -> EventSink {
+        EventSink { sender: None }
+    }
+
+    /// Records an event that happened now.
+    pub fn emit(&self, kind: EventKind) {
+        if let Some(sender) = &self.sender {
+            // A closed receiver means nobody is recording any more; the proxy carries on.
+            let _ = sender.send(ProxyEvent { at: Instant::now(), kind });
+        }
+    }
+}
