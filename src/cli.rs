@@ -2,12 +2,14 @@
 //! main.rs know clap; each command returns an [`Exit`].
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use crate::Exit;
+use crate::proxy::standalone;
 use crate::scenario::{self, Scenario};
 
 /// Chaos test harness and simulator for WebSocket reconnection.
@@ -69,6 +71,24 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the fault-injecting proxy on its own, in front of any server, for any client.
+    #[command(
+        after_help = "Example:\n  wschaos proxy --listen 127.0.0.1:9000 --upstream 127.0.0.1:8080 --scenario scenarios/blackhole.yaml\n\nThe scenario's faults play with time counted from proxy start; its server and client\nsettings are not used. Prints the bound address first, then one line per event.\nStops on Ctrl-C."
+    )]
+    Proxy {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: SocketAddr,
+        /// The server to forward to.
+        #[arg(long)]
+        upstream: SocketAddr,
+        /// Scenario whose fault timeline to play; without one the proxy only forwards.
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
 }
 
 /// `--engine` values.
@@ -98,6 +118,49 @@ pub fn execute(cli: Cli) -> Exit {
             Exit::Ok
         }
         Command::Run { file, strategy, .. } => run(&file, &strategy),
+        Command::Proxy { listen, upstream, scenario, seed } => {
+            proxy(listen, upstream, scenario.as_deref(), seed)
+        }
+    }
+}
+
+fn proxy(listen: SocketAddr, upstream: SocketAddr, scenario: Option<&Path>, seed: Option<u64>) -> Exit {
+    let scenario = match scenario.map(Scenario::load_playable).transpose() {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("{error}");
+            return Exit::BadInput;
+        }
+    };
+    let options = standalone::Options { listen, upstream, scenario, seed };
+    serve_until_ctrl_c(|shutdown| standalone::serve(options, std::io::stdout(), shutdown))
+}
+
+/// Runs a long-lived command on a multi-thread runtime until Ctrl-C.
+fn serve_until_ctrl_c<F, Fut>(serve: F) -> Exit
+where
+    F: FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = std::io::Result<()>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the runtime: {error}");
+            return Exit::Internal;
+        }
+    };
+    let shutdown = Box::pin(async {
+        // If the handler cannot be installed, run until killed.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    });
+    match runtime.block_on(serve(shutdown)) {
+        Ok(()) => Exit::Ok,
+        Err(error) => {
+            eprintln!("error: {error}");
+            Exit::BadInput
+        }
     }
 }
 

@@ -7,14 +7,27 @@
 //! - `mutations`: thousands of seeded random mutations of the examples never panic the loader.
 //! - `cli`: the binary's commands, messages and exit codes, run as a process.
 //! - `schema`: the committed JSON Schema is current and the examples validate against it.
+//! - `faults`: each fault through the real proxy on the sim network, paused time: exact
+//!   timings, order, and what the client sees.
+//! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
+//! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
+//! - `support`: the shared harness (a proxy in front of a bare upstream listener).
 
 #[path = "suite/cli.rs"]
 mod cli;
 #[path = "suite/examples.rs"]
 mod examples;
+#[path = "suite/faults.rs"]
+mod faults;
 #[path = "suite/fixtures.rs"]
 mod fixtures;
 #[path = "suite/mutations.rs"]
 mod mutations;
+#[path = "suite/proxy.rs"]
+mod proxy;
+#[path = "suite/proxy_live.rs"]
+mod proxy_live;
 #[path = "suite/schema.rs"]
 mod schema;
+#[path = "suite/support.rs"]
+mod support;

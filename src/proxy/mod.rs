@@ -6,6 +6,7 @@ pub mod control;
 pub mod events;
 pub mod flow;
 mod link;
+pub mod standalone;
 pub mod timeline;
 
 use std::fmt;
