@@ -2,13 +2,21 @@
 //! main.rs know clap; each command returns an [`Exit`].
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::task::Poll;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 use crate::Exit;
-use crate::scenario::{self, Scenario};
+use crate::net::Transport;
+use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, parse_rate};
+use crate::scenario::{self, Scenario, ServerConfig, ServerHeartbeat};
+use crate::server::Server;
 
 /// Chaos test harness and simulator for WebSocket reconnection.
 #[derive(Debug, Parser)]
@@ -69,6 +77,35 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the echo server alone, for any WebSocket client, until Ctrl-C.
+    #[command(after_help = "Example:\n  wschaos echo --listen 127.0.0.1:9000 --heartbeat 10s/5s \
+--handshake-latency '2ms ± 1ms' --accept-rate 500/s --token secret\n\n\
+The first line on stdout is `listening on ws://ADDR`; on Ctrl-C a one-line summary follows.")]
+    Echo(EchoArgs),
+}
+
+/// `wschaos echo` options: the `server:` section of a scenario, as flags.
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Ping every EVERY; close a peer that has not answered a ping within TIMEOUT.
+    #[arg(long, value_name = "EVERY/TIMEOUT", value_parser = parse_heartbeat)]
+    pub heartbeat: Option<ServerHeartbeat>,
+    /// Time to answer each upgrade, drawn uniformly from D − J to D + J.
+    #[arg(long, value_name = "D[ ± J]", value_parser = parse_jittered)]
+    pub handshake_latency: Option<Jittered>,
+    /// New connections served per second; the excess waits, it is not rejected.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub accept_rate: Option<Rate>,
+    /// Require `Authorization: Bearer SECRET` on every upgrade (answer 401 otherwise).
+    #[arg(long, value_name = "SECRET", env = "WSCHAOS_ECHO_TOKEN", hide_env_values = true,
+          value_parser = parse_token)]
+    pub token: Option<String>,
+    /// Seed of the handshake-latency draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `--engine` values.
@@ -98,6 +135,7 @@ pub fn execute(cli: Cli) -> Exit {
             Exit::Ok
         }
         Command::Run { file, strategy, .. } => run(&file, &strategy),
+        Command::Echo(args) => echo(args),
     }
 }
 
@@ -141,4 +179,89 @@ fn run(file: &Path, strategies: &[String]) -> Exit {
         file.display()
     );
     Exit::BadInput
+}
+
+/// Parses `--heartbeat EVERY/TIMEOUT`, both durations above zero.
+fn parse_heartbeat(text: &str) -> Result<ServerHeartbeat, String> {
+    let (every, timeout) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not EVERY/TIMEOUT; write it like `10s/5s`"))?;
+    let ping_every = parse_duration(every).map_err(|error| format!("EVERY: {error}"))?;
+    let timeout = parse_duration(timeout).map_err(|error| format!("TIMEOUT: {error}"))?;
+    if ping_every.is_zero() || timeout.is_zero() {
+        return Err(format!("`{text}`: both EVERY and TIMEOUT must be longer than 0s"));
+    }
+    Ok(ServerHeartbeat { ping_every, timeout })
+}
+
+/// Parses `--token`: something a client can send in a header, with no spaces.
+fn parse_token(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the token is empty; leave --token out to admit every client".to_string());
+    }
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("a token may hold only visible ASCII characters, no spaces".to_string());
+    }
+    Ok(text.to_string())
+}
+
+/// `wschaos echo`: serve on live TCP until Ctrl-C, then print the counters.
+fn echo(args: EchoArgs) -> Exit {
+    let config = ServerConfig {
+        heartbeat: args.heartbeat,
+        handshake_latency: args.handshake_latency.unwrap_or_default(),
+        accept_rate: args.accept_rate,
+        auth_token: args.token,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Exit::Internal;
+        }
+    };
+    runtime.block_on(async move {
+        let listener = match Transport::Live.bind(args.listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                eprintln!("error: --listen {}: cannot listen there: {error}", args.listen);
+                return Exit::BadInput;
+            }
+        };
+        let addr = match listener.local_addr() {
+            Ok(addr) => addr,
+            Err(error) => {
+                eprintln!("error: cannot read the listening address: {error}");
+                return Exit::Internal;
+            }
+        };
+        // Install the Ctrl-C handler (its first poll does) before announcing the address: a
+        // SIGINT that came earlier would kill the process without the summary.
+        let mut ctrl_c = pin!(tokio::signal::ctrl_c());
+        let early = std::future::poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await;
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "listening on ws://{addr}");
+        let _ = stdout.flush();
+        drop(stdout);
+        let shutdown = async move {
+            let signal = match early {
+                Poll::Ready(result) => result,
+                Poll::Pending => ctrl_c.await,
+            };
+            if let Err(error) = signal {
+                eprintln!("error: cannot wait for Ctrl-C ({error}); stopping");
+            }
+        };
+        let server = Server::new(config, ChaCha8Rng::seed_from_u64(args.seed));
+        match server.serve(listener, shutdown).await {
+            Ok(stats) => {
+                println!("{}", stats.summary());
+                Exit::Ok
+            }
+            Err(error) => {
+                eprintln!("error: the echo server stopped: {error}");
+                Exit::Internal
+            }
+        }
+    })
 }

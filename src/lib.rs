@@ -9,6 +9,7 @@ pub mod cli;
 pub mod exit;
 pub mod net;
 pub mod scenario;
+pub mod server;
 pub mod wire;
 
 pub use exit::Exit;

@@ -7,6 +7,8 @@
 //! - `mutations`: thousands of seeded random mutations of the examples never panic the loader.
 //! - `cli`: the binary's commands, messages and exit codes, run as a process.
 //! - `schema`: the committed JSON Schema is current and the examples validate against it.
+//! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
+//!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
 
 #[path = "suite/cli.rs"]
 mod cli;
@@ -18,3 +20,5 @@ mod fixtures;
 mod mutations;
 #[path = "suite/schema.rs"]
 mod schema;
+#[path = "suite/server.rs"]
+mod server;
