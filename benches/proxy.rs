@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::runtime::Runtime;
 use tokio::time::Instant;
 use wschaos::net::{Stream, Transport, any_loopback};
 use wschaos::proxy::{Control, EventSink, Proxy};

@@ -4,13 +4,16 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::Poll;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use crate::Exit;
-use crate::proxy::standalone;
-use crate::scenario::{self, Scenario};
+use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, parse_rate};
+use crate::scenario::{self, Scenario, ServerConfig, ServerHeartbeat};
+use crate::{proxy, server};
 
 /// Chaos test harness and simulator for WebSocket reconnection.
 #[derive(Debug, Parser)]
@@ -89,6 +92,35 @@ pub enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
+    /// Run the echo server alone, for any WebSocket client, until Ctrl-C.
+    #[command(after_help = "Example:\n  wschaos echo --listen 127.0.0.1:9000 --heartbeat 10s/5s \
+--handshake-latency '2ms ± 1ms' --accept-rate 500/s --token secret\n\n\
+The first line on stdout is `listening on ws://ADDR`; on Ctrl-C a one-line summary follows.")]
+    Echo(EchoArgs),
+}
+
+/// `wschaos echo` options: the `server:` section of a scenario, as flags.
+#[derive(Debug, Args)]
+pub struct EchoArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:0")]
+    pub listen: SocketAddr,
+    /// Ping every EVERY; close a peer that has not answered a ping within TIMEOUT.
+    #[arg(long, value_name = "EVERY/TIMEOUT", value_parser = parse_heartbeat)]
+    pub heartbeat: Option<ServerHeartbeat>,
+    /// Time to answer each upgrade, drawn uniformly from D − J to D + J.
+    #[arg(long, value_name = "D[ ± J]", value_parser = parse_jittered)]
+    pub handshake_latency: Option<Jittered>,
+    /// New connections served per second; the excess waits, it is not rejected.
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub accept_rate: Option<Rate>,
+    /// Require `Authorization: Bearer SECRET` on every upgrade (answer 401 otherwise).
+    #[arg(long, value_name = "SECRET", env = "WSCHAOS_ECHO_TOKEN", hide_env_values = true,
+          value_parser = parse_token)]
+    pub token: Option<String>,
+    /// Seed of the handshake-latency draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 /// `--engine` values.
@@ -121,46 +153,7 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Proxy { listen, upstream, scenario, seed } => {
             proxy(listen, upstream, scenario.as_deref(), seed)
         }
-    }
-}
-
-fn proxy(listen: SocketAddr, upstream: SocketAddr, scenario: Option<&Path>, seed: Option<u64>) -> Exit {
-    let scenario = match scenario.map(Scenario::load_playable).transpose() {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("{error}");
-            return Exit::BadInput;
-        }
-    };
-    let options = standalone::Options { listen, upstream, scenario, seed };
-    serve_until_ctrl_c(|shutdown| standalone::serve(options, std::io::stdout(), shutdown))
-}
-
-/// Runs a long-lived command on a multi-thread runtime until Ctrl-C.
-fn serve_until_ctrl_c<F, Fut>(serve: F) -> Exit
-where
-    F: FnOnce(std::pin::Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
-    Fut: Future<Output = std::io::Result<()>>,
-{
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the runtime: {error}");
-            return Exit::Internal;
-        }
-    };
-    let shutdown = Box::pin(async {
-        // If the handler cannot be installed, run until killed.
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    });
-    match runtime.block_on(serve(shutdown)) {
-        Ok(()) => Exit::Ok,
-        Err(error) => {
-            eprintln!("error: {error}");
-            Exit::BadInput
-        }
+        Command::Echo(args) => echo(args),
     }
 }
 
@@ -204,4 +197,93 @@ fn run(file: &Path, strategies: &[String]) -> Exit {
         file.display()
     );
     Exit::BadInput
+}
+
+/// Parses `--heartbeat EVERY/TIMEOUT`, both durations above zero.
+fn parse_heartbeat(text: &str) -> Result<ServerHeartbeat, String> {
+    let (every, timeout) = text
+        .split_once('/')
+        .ok_or_else(|| format!("`{text}` is not EVERY/TIMEOUT; write it like `10s/5s`"))?;
+    let ping_every = parse_duration(every).map_err(|error| format!("EVERY: {error}"))?;
+    let timeout = parse_duration(timeout).map_err(|error| format!("TIMEOUT: {error}"))?;
+    if ping_every.is_zero() || timeout.is_zero() {
+        return Err(format!("`{text}`: both EVERY and TIMEOUT must be longer than 0s"));
+    }
+    Ok(ServerHeartbeat { ping_every, timeout })
+}
+
+/// Parses `--token`: something a client can send in a header, with no spaces.
+fn parse_token(text: &str) -> Result<String, String> {
+    if text.is_empty() {
+        return Err("the token is empty; leave --token out to admit every client".to_string());
+    }
+    if !text.chars().all(|c| c.is_ascii_graphic()) {
+        return Err("a token may hold only visible ASCII characters, no spaces".to_string());
+    }
+    Ok(text.to_string())
+}
+
+/// `wschaos echo`: serve on live TCP until Ctrl-C, then print the counters.
+fn echo(args: EchoArgs) -> Exit {
+    let config = ServerConfig {
+        heartbeat: args.heartbeat,
+        handshake_latency: args.handshake_latency.unwrap_or_default(),
+        accept_rate: args.accept_rate,
+        auth_token: args.token,
+    };
+    let listen = args.listen;
+    serve_until_ctrl_c(|shutdown| {
+        server::standalone::serve(listen, config, args.seed, std::io::stdout(), shutdown)
+    })
+}
+
+/// `wschaos proxy`: forward and play the scenario's faults until Ctrl-C.
+fn proxy(listen: SocketAddr, upstream: SocketAddr, scenario: Option<&Path>, seed: Option<u64>) -> Exit {
+    let scenario = match scenario.map(Scenario::load_playable).transpose() {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("{error}");
+            return Exit::BadInput;
+        }
+    };
+    let options = proxy::standalone::Options { listen, upstream, scenario, seed };
+    serve_until_ctrl_c(|shutdown| proxy::standalone::serve(options, std::io::stdout(), shutdown))
+}
+
+/// Runs a long-lived command on a multi-thread runtime until Ctrl-C. The handler is installed
+/// before `serve` starts (and prints its address), so an early Ctrl-C still stops it cleanly.
+/// A failure to bind or serve is reported and exits 2.
+fn serve_until_ctrl_c<F, Fut>(serve: F) -> Exit
+where
+    F: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = std::io::Result<()>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Exit::Internal;
+        }
+    };
+    runtime.block_on(async move {
+        let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+        // The first poll installs the handler.
+        let early = std::future::poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await;
+        let shutdown = Box::pin(async move {
+            let signal = match early {
+                Poll::Ready(result) => result,
+                Poll::Pending => ctrl_c.await,
+            };
+            if let Err(error) = signal {
+                eprintln!("error: cannot wait for Ctrl-C ({error}); stopping");
+            }
+        });
+        match serve(shutdown).await {
+            Ok(()) => Exit::Ok,
+            Err(error) => {
+                eprintln!("error: {error}");
+                Exit::BadInput
+            }
+        }
+    })
 }

@@ -12,6 +12,7 @@ pub mod net;
 pub mod proxy;
 pub mod scenario;
 pub mod seeds;
+pub mod server;
 pub mod wire;
 
 pub use exit::Exit;

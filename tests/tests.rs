@@ -12,6 +12,8 @@
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener).
+//! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
+//!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
 
 #[path = "suite/cli.rs"]
 mod cli;
@@ -29,5 +31,7 @@ mod proxy;
 mod proxy_live;
 #[path = "suite/schema.rs"]
 mod schema;
+#[path = "suite/server.rs"]
+mod server;
 #[path = "suite/support.rs"]
 mod support;

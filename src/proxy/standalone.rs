@@ -35,7 +35,9 @@ pub async fn serve(
     let client_count = options.scenario.as_ref().map_or(0, |s| s.clients.count);
     let (events, mut receiver) = EventSink::channel();
     let control = Control::new(seed, client_count, events);
-    let proxy = Proxy::bind(&Transport::Live, options.listen, options.upstream, control.clone()).await?;
+    let proxy = Proxy::bind(&Transport::Live, options.listen, options.upstream, control.clone())
+        .await
+        .map_err(|error| crate::server::standalone::cannot_listen(options.listen, error))?;
     writeln!(out, "listening on {}, forwarding to {}", proxy.local_addr()?, options.upstream)?;
     let start = Instant::now();
     if let Some(scenario) = &options.scenario {

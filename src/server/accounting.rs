@@ -1,0 +1,288 @@
+//! What the echo server counts: connections, rejected and failed handshakes, heartbeat closes,
+//! and per client the workload messages received and the duplicates among them.
+//!
+//! A session here is a client index read from the [`wire::Header`] of each binary frame, not a
+//! connection: a client that reconnects keeps its ledger, so a message resent after a reconnect
+//! is recognised as a duplicate. Which sequence numbers a client has sent live in a [`SeenSet`],
+//! one bit per number. Everything is kept in `BTreeMap`s so snapshots and summaries come out in
+//! client order, never in hash order.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use serde::Serialize;
+
+use crate::wire;
+
+/// Bits in one word of a [`SeenSet`].
+const WORD_BITS: u64 = u64::BITS as u64;
+
+/// How far past its lowest unseen number a [`SeenSet`] tracks, in words: 2^14 words of 64 bits,
+/// that is 2^20 sequence numbers in at most 128 KiB. A client sends in order, so the set stays a
+/// few words long unless messages are lost for good; a million messages past a loss is hours of
+/// a busy workload. The bound exists for frames from peers that do not speak the wire format,
+/// whose "sequence numbers" are arbitrary: one such frame must not allocate gigabytes.
+const MAX_WORDS: usize = 1 << 14;
+
+/// A snapshot of the server's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ServerStats {
+    /// TCP (or sim) connections taken from the listener.
+    pub connections_accepted: u64,
+    /// Upgrades answered with an HTTP error (401 for a missing or wrong token).
+    pub handshakes_rejected: u64,
+    /// Upgrades that never completed for another reason: the peer left, sent something that is
+    /// not an upgrade, or the server shut down first.
+    pub handshakes_failed: u64,
+    /// Connections the server heartbeat closed because a ping went unanswered.
+    pub heartbeat_closes: u64,
+    /// Text and binary frames echoed, workload messages or not.
+    pub frames_echoed: u64,
+    /// Per client index, what its workload messages looked like, in index order.
+    pub clients: BTreeMap<u32, ClientStats>,
+}
+
+/// Workload messages received from one client, over all its connections.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ClientStats {
+    /// Binary frames carrying this client's header, duplicates included.
+    pub received: u64,
+    /// Messages whose sequence number this client had already sent.
+    pub duplicates: u64,
+    /// Messages too far ahead of the client's lowest missing number to be tracked, so whether
+    /// they were duplicates is unknown (see `MAX_WORDS`). Zero for any well-behaved client.
+    pub untracked: u64,
+}
+
+impl ServerStats {
+    /// Workload messages received from every client.
+    pub fn messages_received(&self) -> u64 {
+        self.clients.values().map(|client| client.received).sum()
+    }
+
+    /// Duplicates received from every client.
+    pub fn duplicates(&self) -> u64 {
+        self.clients.values().map(|client| client.duplicates).sum()
+    }
+
+    /// One line for a person: what `wschaos echo` prints when it stops.
+    pub fn summary(&self) -> String {
+        format!(
+            "connections {}, rejected {}, failed handshakes {}, heartbeat closes {}, frames echoed {}, \
+             clients {}, messages {}, duplicates {}",
+            self.connections_accepted,
+            self.handshakes_rejected,
+            self.handshakes_failed,
+            self.heartbeat_closes,
+            self.frames_echoed,
+            self.clients.len(),
+            self.messages_received(),
+            self.duplicates(),
+        )
+    }
+}
+
+/// Whether a sequence number was new.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    /// The first time.
+    First,
+    /// Seen before: a duplicate.
+    Again,
+    /// Too far ahead to track.
+    Untracked,
+}
+
+/// The sequence numbers one client has sent: a bitset that forgets the dense prefix.
+///
+/// Numbers below `base` have all been seen; bit `i` of the words is number `base + i`. Whenever
+/// the first word fills up it is dropped and `base` moves on, so an in-order stream costs one
+/// word however long it runs, and a loss costs one bit per number after it.
+#[derive(Clone, Debug, Default)]
+pub struct SeenSet {
+    /// Every number below this has been seen; always a multiple of 64.
+    base: u64,
+    /// Bits for the numbers from `base` on; never starts with a full word.
+    words: VecDeque<u64>,
+}
+
+impl SeenSet {
+    /// Records `seq` and says whether it was new.
+    pub fn insert(&mut self, seq: u64) -> Seen {
+        let Some(offset) = seq.checked_sub(self.base) else {
+            return Seen::Again;
+        };
+        let word = usize::try_from(offset / WORD_BITS).unwrap_or(usize::MAX);
+        if word >= MAX_WORDS {
+            return Seen::Untracked;
+        }
+        if word >= self.words.len() {
+            self.words.resize(word + 1, 0);
+        }
+        let bit = 1u64 << (offset % WORD_BITS);
+        if self.words[word] & bit != 0 {
+            return Seen::Again;
+        }
+        self.words[word] |= bit;
+        while self.words.front() == Some(&u64::MAX) {
+            self.words.pop_front();
+            self.base += WORD_BITS;
+        }
+        Seen::First
+    }
+
+    /// Words held: what the set costs beyond its fixed size.
+    pub fn words(&self) -> usize {
+        self.words.len()
+    }
+}
+
+/// The server's counters as sessions update them (behind one lock in the server).
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    /// The counters a snapshot copies, per-client entries included.
+    stats: ServerStats,
+    /// The seen-set of each client, kept apart so snapshots do not copy bitsets.
+    seen: BTreeMap<u32, SeenSet>,
+}
+
+impl Ledger {
+    /// A copy of the counters.
+    pub(crate) fn snapshot(&self) -> ServerStats {
+        self.stats.clone()
+    }
+
+    /// A connection came off the listener.
+    pub(crate) fn connection_accepted(&mut self) {
+        self.stats.connections_accepted += 1;
+    }
+
+    /// An upgrade was answered with an HTTP error.
+    pub(crate) fn handshake_rejected(&mut self) {
+        self.stats.handshakes_rejected += 1;
+    }
+
+    /// An upgrade did not complete for another reason.
+    pub(crate) fn handshake_failed(&mut self) {
+        self.stats.handshakes_failed += 1;
+    }
+
+    /// The heartbeat closed a connection.
+    pub(crate) fn heartbeat_close(&mut self) {
+        self.stats.heartbeat_closes += 1;
+    }
+
+    /// A data frame is about to be echoed; binary frames with a header count for their client.
+    pub(crate) fn frame(&mut self, payload: &[u8], binary: bool) {
+        self.stats.frames_echoed += 1;
+        if let Some(header) = binary.then(|| wire::Header::decode(payload)).flatten() {
+            self.message(header);
+        }
+    }
+
+    /// A workload message from `header.client`.
+    fn message(&mut self, header: wire::Header) {
+        let client = self.stats.clients.entry(header.client).or_default();
+        client.received += 1;
+        match self.seen.entry(header.client).or_default().insert(header.seq) {
+            Seen::First => {}
+            Seen::Again => client.duplicates += 1,
+            Seen::Untracked => client.untracked += 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn message(client: u32, seq: u64) -> Vec<u8> {
+        wire::Header { client, seq, intended: Duration::ZERO }.encode(64)
+    }
+
+    #[test]
+    fn seen_set_reports_first_and_again_in_any_order() {
+        let mut set = SeenSet::default();
+        for seq in [5, 0, 200, 1, 64] {
+            assert_eq!(set.insert(seq), Seen::First, "{seq}");
+        }
+        for seq in [5, 0, 200, 1, 64] {
+            assert_eq!(set.insert(seq), Seen::Again, "{seq}");
+        }
+        assert_eq!(set.insert(2), Seen::First);
+        assert_eq!(set.insert(199), Seen::First);
+    }
+
+    #[test]
+    fn an_in_order_stream_stays_one_word_and_remembers_its_past() {
+        let mut set = SeenSet::default();
+        for seq in 0..100_000 {
+            assert_eq!(set.insert(seq), Seen::First);
+            assert!(set.words() <= 1, "{} words after {seq}", set.words());
+        }
+        assert_eq!(set.insert(0), Seen::Again, "forgotten words still count as seen");
+        assert_eq!(set.insert(99_999), Seen::Again);
+    }
+
+    #[test]
+    fn a_loss_keeps_one_bit_per_number_after_it() {
+        let mut set = SeenSet::default();
+        for seq in (0..10_000).filter(|&seq| seq != 70) {
+            set.insert(seq);
+        }
+        assert_eq!(set.words(), (10_000 - 64) / 64 + 1, "held from the word with the gap");
+        assert_eq!(set.insert(70), Seen::First, "the lost one is still new");
+        assert!(set.words() <= 1, "then the prefix collapses");
+    }
+
+    #[test]
+    fn numbers_far_ahead_are_untracked_not_allocated() {
+        let mut set = SeenSet::default();
+        assert_eq!(set.insert(u64::MAX), Seen::Untracked);
+        assert_eq!(set.insert(MAX_WORDS as u64 * WORD_BITS), Seen::Untracked);
+        assert_eq!(set.words(), 0);
+        assert_eq!(set.insert(MAX_WORDS as u64 * WORD_BITS - 1), Seen::First, "the last tracked number");
+        assert_eq!(set.words(), MAX_WORDS);
+    }
+
+    #[test]
+    fn ledger_counts_per_client_and_ignores_frames_without_a_header() {
+        let mut ledger = Ledger::default();
+        ledger.frame(&message(7, 0), true);
+        ledger.frame(&message(7, 1), true);
+        ledger.frame(&message(3, 0), true);
+        ledger.frame(&message(7, 1), true);
+        ledger.frame(&message(7, 0), true);
+        ledger.frame(b"short", true);
+        ledger.frame(&message(9, 0), false);
+        let stats = ledger.snapshot();
+        assert_eq!(stats.frames_echoed, 7);
+        let clients: Vec<(u32, ClientStats)> = stats.clients.into_iter().collect();
+        assert_eq!(
+            clients,
+            [
+                (3, ClientStats { received: 1, duplicates: 0, untracked: 0 }),
+                (7, ClientStats { received: 4, duplicates: 2, untracked: 0 }),
+            ],
+            "a text frame that happens to look like a header is not a workload message"
+        );
+    }
+
+    #[test]
+    fn summary_names_every_counter() {
+        let mut ledger = Ledger::default();
+        ledger.connection_accepted();
+        ledger.connection_accepted();
+        ledger.handshake_rejected();
+        ledger.handshake_failed();
+        ledger.heartbeat_close();
+        ledger.frame(&message(1, 0), true);
+        ledger.frame(&message(1, 0), true);
+        assert_eq!(
+            ledger.snapshot().summary(),
+            "connections 2, rejected 1, failed handshakes 1, heartbeat closes 1, frames echoed 2, \
+             clients 1, messages 2, duplicates 1"
+        );
+    }
+}

@@ -1,0 +1,401 @@
+//! The echo server end to end: echo, heartbeat, accept pacing, handshake latency, auth and
+//! duplicate accounting on the sim network under paused time (so every timing is exact), one
+//! echo over real loopback TCP, and `wschaos echo` run as a process.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use futures_util::{SinkExt, StreamExt};
+use predicates::prelude::*;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{StatusCode, header};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
+use tokio_tungstenite::{WebSocketStream, client_async_with_config};
+use wschaos::net::{Stream, Transport, any_loopback};
+use wschaos::scenario::ServerConfig;
+use wschaos::scenario::ServerHeartbeat;
+use wschaos::scenario::values::{Jittered, Rate};
+use wschaos::server::{ClientStats, Server, ServerStats, StatsHandle, websocket_config};
+use wschaos::wire::Header;
+
+/// A server serving in a task, with what a test needs to reach and stop it.
+struct Running {
+    transport: Transport,
+    addr: SocketAddr,
+    stats: StatsHandle,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<ServerStats>>,
+}
+
+async fn start(transport: Transport, config: ServerConfig) -> Running {
+    start_seeded(transport, config, 1).await
+}
+
+async fn start_seeded(transport: Transport, config: ServerConfig, seed: u64) -> Running {
+    let listener = transport.bind(any_loopback()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = Server::new(config, ChaCha8Rng::seed_from_u64(seed));
+    let stats = server.stats();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(server.serve(listener, async move {
+        let _ = stopped.await;
+    }));
+    Running { transport, addr, stats, stop, task }
+}
+
+impl Running {
+    /// Opens a WebSocket to the server, failing the test if the upgrade fails.
+    async fn connect(&self) -> WebSocketStream<Stream> {
+        self.try_connect(None).await.unwrap()
+    }
+
+    /// Opens a WebSocket, sending `Authorization: Bearer <token>` when given.
+    async fn try_connect(&self, token: Option<&str>) -> Result<WebSocketStream<Stream>, WsError> {
+        let stream = self.transport.connect(self.addr).await.unwrap();
+        let mut request = format!("ws://{}/", self.addr).into_client_request().unwrap();
+        if let Some(token) = token {
+            request.headers_mut().insert(header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+        }
+        let (ws, _response) = client_async_with_config(request, stream, Some(websocket_config())).await?;
+        Ok(ws)
+    }
+
+    async fn stop(self) -> ServerStats {
+        self.stop.send(()).unwrap();
+        self.task.await.unwrap().unwrap()
+    }
+}
+
+/// Sends `message` and returns the next data frame that comes back.
+async fn round_trip(ws: &mut WebSocketStream<Stream>, message: Message) -> Message {
+    ws.send(message).await.unwrap();
+    loop {
+        match ws.next().await.expect("connection open").unwrap() {
+            Message::Ping(_) | Message::Pong(_) => continue,
+            reply => return reply,
+        }
+    }
+}
+
+fn workload_message(client: u32, seq: u64) -> Message {
+    Message::binary(Header { client, seq, intended: Duration::ZERO }.encode(64))
+}
+
+fn heartbeat(ping_every: u64, timeout: u64) -> ServerConfig {
+    ServerConfig {
+        heartbeat: Some(ServerHeartbeat {
+            ping_every: Duration::from_secs(ping_every),
+            timeout: Duration::from_secs(timeout),
+        }),
+        ..ServerConfig::default()
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn echoes_text_binary_and_answers_pings_on_sim() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let mut ws = server.connect().await;
+    assert_eq!(round_trip(&mut ws, Message::text("hello")).await, Message::text("hello"));
+    let binary = Message::binary(vec![0u8, 1, 2, 255]);
+    assert_eq!(round_trip(&mut ws, binary.clone()).await, binary);
+    let message = workload_message(3, 0);
+    assert_eq!(round_trip(&mut ws, message.clone()).await, message);
+    let big = Message::text("x".repeat(100 * 1024));
+    assert_eq!(round_trip(&mut ws, big.clone()).await, big, "larger than the read buffer and the pipe");
+    ws.send(Message::Ping(Bytes::from_static(b"hi"))).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), Message::Pong(Bytes::from_static(b"hi")));
+    let stats = server.stop().await;
+    assert_eq!(stats.frames_echoed, 4);
+    assert_eq!(stats.connections_accepted, 1);
+    assert_eq!(stats.clients.keys().collect::<Vec<_>>(), [&3], "only the headered frame is a message");
+}
+
+/// Upgrades `stream` by hand and returns the answer's head; nothing will answer pings after.
+async fn raw_upgrade(stream: &mut Stream) -> String {
+    stream
+        .write_all(
+            b"GET / HTTP/1.1\r\nHost: server\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+              Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.unwrap());
+    }
+    String::from_utf8(head).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeat_closes_a_silent_peer_at_ping_every_plus_timeout_and_keeps_one_that_answers() {
+    let server = start(Transport::sim(), heartbeat(10, 5)).await;
+
+    let mut silent = server.transport.connect(server.addr).await.unwrap();
+    let silent = tokio::spawn(async move {
+        let head = raw_upgrade(&mut silent).await;
+        assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+        let opened = Instant::now();
+        let mut after = Vec::new();
+        silent.read_to_end(&mut after).await.unwrap();
+        (opened.elapsed(), after)
+    });
+
+    let mut answering = server.connect().await;
+    let end = Instant::now() + Duration::from_secs(55);
+    let mut pings = 0;
+    while let Ok(frame) = timeout_at(end, answering.next()).await {
+        match frame {
+            Some(Ok(Message::Ping(_))) => pings += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    let (silent_for, bytes) = silent.await.unwrap();
+    assert_eq!(silent_for, Duration::from_secs(15), "EOF exactly at ping_every + timeout");
+    assert_eq!(bytes, [0x89, 0x00], "one empty Ping, then a bare close: no Close frame");
+    assert_eq!(pings, 5, "pinged at 10, 20, 30, 40 and 50 s");
+    assert_eq!(round_trip(&mut answering, Message::text("still here")).await, Message::text("still here"));
+    let stats = server.stop().await;
+    assert_eq!(stats.heartbeat_closes, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn heartbeat_closes_a_peer_that_stops_reading_while_an_echo_is_stuck() {
+    let server = start(Transport::sim(), heartbeat(10, 5)).await;
+    let mut ws = server.connect().await;
+    let opened = Instant::now();
+    // Send and never read: the echoes fill the pipe back to us, the server's write blocks, it
+    // stops reading, and then our own sends block too. Only the heartbeat can end this.
+    let flood = async {
+        loop {
+            if let Err(error) = ws.send(Message::binary(vec![0u8; 16 * 1024])).await {
+                return (opened.elapsed(), error);
+            }
+        }
+    };
+    let (failed_at, _error) = timeout(Duration::from_secs(60), flood).await.expect("the server closed us");
+    assert_eq!(failed_at, Duration::from_secs(15), "closed at ping_every + timeout despite the stuck echo");
+    assert_eq!(server.stop().await.heartbeat_closes, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn accept_rate_serves_a_burst_one_interval_apart_in_arrival_order() {
+    let config = ServerConfig { accept_rate: Some(Rate { per_second: 10.0 }), ..ServerConfig::default() };
+    let server = start(Transport::sim(), config).await;
+    let start = Instant::now();
+    let mut handshakes = Vec::new();
+    for _ in 0..5 {
+        let stream = server.transport.connect(server.addr).await.unwrap();
+        let url = format!("ws://{}/", server.addr);
+        handshakes.push(tokio::spawn(async move {
+            let (ws, _) = client_async_with_config(url, stream, Some(websocket_config())).await.unwrap();
+            (start.elapsed(), ws)
+        }));
+    }
+    let mut opened_at = Vec::new();
+    let mut open = Vec::new();
+    for handshake in handshakes {
+        let (at, ws) = handshake.await.unwrap();
+        opened_at.push(at.as_millis());
+        open.push(ws);
+    }
+    assert_eq!(opened_at, [0, 100, 200, 300, 400]);
+    assert_eq!(server.stop().await.connections_accepted, 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn handshake_latency_delays_the_upgrade_answer_by_exactly_d() {
+    let latency = Jittered { base: Duration::from_millis(250), jitter: Duration::ZERO };
+    let server =
+        start(Transport::sim(), ServerConfig { handshake_latency: latency, ..ServerConfig::default() }).await;
+    for _ in 0..2 {
+        let started = Instant::now();
+        let mut ws = server.connect().await;
+        assert_eq!(started.elapsed(), Duration::from_millis(250));
+        let started = Instant::now();
+        assert_eq!(round_trip(&mut ws, Message::text("x")).await, Message::text("x"));
+        assert_eq!(started.elapsed(), Duration::ZERO, "only the upgrade waits");
+    }
+    server.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn jittered_handshake_latency_stays_in_range_and_repeats_with_the_seed() {
+    let latency = Jittered { base: Duration::from_millis(100), jitter: Duration::from_millis(50) };
+    let config = ServerConfig { handshake_latency: latency, ..ServerConfig::default() };
+    let mut runs = Vec::new();
+    for seed in [9, 9, 10] {
+        let server = start_seeded(Transport::sim(), config.clone(), seed).await;
+        let mut latencies = Vec::new();
+        for _ in 0..8 {
+            let started = Instant::now();
+            let _ws = server.connect().await;
+            latencies.push(started.elapsed());
+        }
+        server.stop().await;
+        assert!(latencies.iter().all(|l| (latency.min()..=latency.max()).contains(l)), "{latencies:?}");
+        runs.push(latencies);
+    }
+    assert_eq!(runs[0], runs[1], "same seed, same latencies");
+    assert_ne!(runs[0], runs[2], "another seed, other latencies");
+}
+
+#[tokio::test(start_paused = true)]
+async fn auth_answers_401_to_a_missing_or_wrong_token_and_admits_the_right_one() {
+    let config = ServerConfig { auth_token: Some("secret".to_string()), ..ServerConfig::default() };
+    let server = start(Transport::sim(), config).await;
+    for token in [None, Some("wrong"), Some("secret2")] {
+        match server.try_connect(token).await {
+            Err(WsError::Http(response)) => {
+                assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{token:?}");
+                assert_eq!(response.headers()[header::WWW_AUTHENTICATE], "Bearer");
+            }
+            other => panic!("{token:?} was not rejected: {other:?}"),
+        }
+    }
+    let mut ws = server.try_connect(Some("secret")).await.unwrap();
+    assert_eq!(round_trip(&mut ws, Message::text("in")).await, Message::text("in"));
+    let stats = server.stop().await;
+    assert_eq!((stats.connections_accepted, stats.handshakes_rejected), (4, 3));
+}
+
+#[tokio::test(start_paused = true)]
+async fn duplicates_are_counted_per_client_across_connections() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let mut first = server.connect().await;
+    for seq in [0, 1] {
+        round_trip(&mut first, workload_message(7, seq)).await;
+    }
+    first.close(None).await.unwrap();
+    let mut second = server.connect().await;
+    for (client, seq) in [(7, 1), (7, 2), (8, 0), (7, 0)] {
+        round_trip(&mut second, workload_message(client, seq)).await;
+    }
+    let live = server.stats.snapshot();
+    assert_eq!(live.clients[&7], ClientStats { received: 5, duplicates: 2, untracked: 0 });
+    assert_eq!(live.clients[&8], ClientStats { received: 1, duplicates: 0, untracked: 0 });
+    assert_eq!(server.stop().await.duplicates(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_says_going_away_to_open_peers_and_returns_the_counters() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let mut ws = server.connect().await;
+    round_trip(&mut ws, Message::text("a")).await;
+    let stats = server.stop().await;
+    assert_eq!(stats.frames_echoed, 1);
+    match ws.next().await {
+        Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
+        other => panic!("expected Close 1001, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn echoes_over_live_loopback_tcp() {
+    let server = start(Transport::Live, ServerConfig::default()).await;
+    assert!(server.addr.ip().is_loopback() && server.addr.port() != 0);
+    let mut ws = server.connect().await;
+    assert_eq!(round_trip(&mut ws, Message::text("over tcp")).await, Message::text("over tcp"));
+    let message = workload_message(1, 0);
+    assert_eq!(round_trip(&mut ws, message.clone()).await, message);
+    let stats = server.stop().await;
+    assert_eq!((stats.frames_echoed, stats.messages_received()), (2, 1));
+}
+
+#[tokio::test]
+async fn echo_command_prints_its_address_echoes_and_stops_on_ctrl_c() {
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wschaos"))
+        .args(["echo", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr: SocketAddr = first
+        .trim()
+        .strip_prefix("listening on ws://")
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .parse()
+        .unwrap();
+
+    let stream = Transport::Live.connect(addr).await.unwrap();
+    let (mut ws, _) =
+        client_async_with_config(format!("ws://{addr}/"), stream, Some(websocket_config())).await.unwrap();
+    assert_eq!(round_trip(&mut ws, Message::text("hi")).await, Message::text("hi"));
+
+    if cfg!(unix) {
+        // Ctrl-C as a terminal sends it; `kill` keeps the test free of a libc dependency.
+        let sent = StdCommand::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let waited = timeout(
+            Duration::from_secs(30),
+            tokio::task::spawn_blocking(move || {
+                let status = child.wait().unwrap();
+                let rest: Vec<String> = stdout.lines().map(Result::unwrap).collect();
+                (status, rest)
+            }),
+        );
+        let (status, rest) = waited.await.expect("exits after Ctrl-C").unwrap();
+        assert!(status.success(), "{status}");
+        assert_eq!(rest.len(), 1, "{rest:?}");
+        assert!(rest[0].starts_with("connections 1, rejected 0,"), "{rest:?}");
+        assert!(rest[0].contains("frames echoed 1"), "{rest:?}");
+    } else {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+}
+
+fn wschaos() -> Command {
+    Command::cargo_bin("wschaos").unwrap()
+}
+
+#[test]
+fn echo_rejects_bad_values_with_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--heartbeat", "10s"], "write it like `10s/5s`"),
+        (&["--heartbeat", "0s/5s"], "must be longer than 0s"),
+        (&["--heartbeat", "10s/5"], "TIMEOUT: `5` has no unit"),
+        (&["--handshake-latency", "1ms ± 2ms"], "larger than the value"),
+        (&["--accept-rate", "fast"], "is not a rate"),
+        (&["--accept-rate", "0/s"], "must be above zero"),
+        (&["--token", ""], "the token is empty"),
+        (&["--token", "two words"], "no spaces"),
+        (&["--listen", "localhost"], "--listen"),
+    ];
+    for (args, message) in cases {
+        wschaos().arg("echo").args(*args).assert().code(2).stderr(predicate::str::contains(*message));
+    }
+}
+
+#[test]
+fn echo_on_a_taken_address_exits_2() {
+    let taken = std::net::TcpListener::bind(any_loopback()).unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    wschaos()
+        .args(["echo", "--listen", &addr])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!("--listen {addr}: cannot listen there")));
+}
+
+#[test]
+fn echo_help_shows_an_example() {
+    wschaos()
+        .args(["echo", "--help"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("Example:").and(predicate::str::contains("--heartbeat 10s/5s")));
+}
