@@ -220,10 +220,13 @@ fn clients(
             Some(text) => check.parse("clients.workload.size", &text.0, values::parse_size),
             None => Some(DEFAULT_MESSAGE_SIZE),
         };
-        if size.is_some_and(|size| size == 0 || size > MAX_MESSAGE_SIZE) {
+        if size.is_some_and(|size| size < crate::wire::HEADER_LEN as u64 || size > MAX_MESSAGE_SIZE) {
             check.error(
                 "clients.workload.size",
-                "a message is between 1B and 16MiB (tungstenite's frame limit)",
+                format!(
+                    "a message is between {}B (its header: client, sequence number, send time) and 16MiB (tungstenite's frame limit)",
+                    crate::wire::HEADER_LEN
+                ),
             );
         }
         Some(Workload { rate: rate?, size_bytes: size? })
