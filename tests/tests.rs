@@ -11,6 +11,8 @@
 //!   timings, order, and what the client sees.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
+//! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
+//!   through them meeting the scheduled fault.
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener).
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
 //!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
@@ -33,5 +35,7 @@ mod proxy_live;
 mod schema;
 #[path = "suite/server.rs"]
 mod server;
+#[path = "suite/standalone.rs"]
+mod standalone;
 #[path = "suite/support.rs"]
 mod support;

@@ -114,9 +114,20 @@ fn run_validates_then_says_the_engine_is_not_built() {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["validate", "schema", "presets", "completions", "run"] {
+    for sub in ["validate", "schema", "presets", "completions", "run", "echo", "proxy"] {
         wschaos().args([sub, "--help"]).assert().code(0).stdout(predicate::str::contains("Example:"));
     }
+}
+
+#[test]
+fn proxy_rejects_faults_it_cannot_play_yet_with_their_location() {
+    wschaos()
+        .args(["proxy", "--upstream", "127.0.0.1:9", "--scenario", "scenarios/flaky.yaml"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains("scenarios/flaky.yaml:46:5: faults[4].drop_frames"))
+        .stderr(predicate::str::contains("not supported yet"));
 }
 
 #[test]

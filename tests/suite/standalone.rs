@@ -1,0 +1,98 @@
+//! `wschaos echo` and `wschaos proxy --scenario` started as processes, with a WebSocket client
+//! through them that meets the scheduled fault at the scheduled time.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::{Instant, timeout};
+use tokio_tungstenite::client_async;
+use tokio_tungstenite::tungstenite::{Error, Message};
+use wschaos::net::Transport;
+
+/// A running `wschaos` process and its stdout, line by line.
+struct Process {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Process {
+    fn start(args: &[&str]) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_wschaos"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (sender, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if sender.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Process { child, lines }
+    }
+
+    /// The next line that satisfies `wanted`, waiting up to 30 s.
+    fn line(&self, wanted: impl Fn(&str) -> bool) -> String {
+        loop {
+            let line =
+                self.lines.recv_timeout(Duration::from_secs(30)).expect("the process printed the line");
+            if wanted(&line) {
+                return line;
+            }
+        }
+    }
+
+    /// Sends Ctrl-C (SIGINT) and checks a clean exit.
+    fn interrupt(mut self) {
+        let sent = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exits cleanly on Ctrl-C: {status}");
+    }
+}
+
+#[tokio::test]
+async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
+    let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
+    let echo_addr = echo.line(|line| line.starts_with("listening on ws://"));
+    let echo_addr = echo_addr.trim_start_matches("listening on ws://").to_string();
+
+    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-reset.yaml");
+    std::fs::write(&scenario, "version: 1\nname: standalone\nduration: 30s\nclients: { count: 1 }\nfaults:\n  - at: 2s\n    reset: {}\n").unwrap();
+    let proxy =
+        Process::start(&["proxy", "--upstream", &echo_addr, "--scenario", scenario.to_str().unwrap()]);
+    let first = proxy.line(|line| line.starts_with("listening on "));
+    let started = Instant::now();
+    let proxy_addr = first.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
+
+    let stream = Transport::Live.connect(proxy_addr.parse().unwrap()).await.unwrap();
+    let (mut ws, _) = client_async(format!("ws://{proxy_addr}/"), stream).await.unwrap();
+    ws.send(Message::text("before the fault")).await.unwrap();
+    let echoed = timeout(Duration::from_secs(30), ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(echoed, Message::text("before the fault"), "echoed through the proxy");
+
+    let broken = timeout(Duration::from_secs(30), ws.next()).await.expect("the fault comes");
+    let seen_after = started.elapsed();
+    match broken {
+        Some(Err(Error::Io(error))) => assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset),
+        Some(Err(Error::Protocol(_))) => {} // tungstenite's "reset without closing handshake"
+        other => panic!("expected a reset, got {other:?}"),
+    }
+    assert!(seen_after >= Duration::from_millis(1500), "not before its time: {seen_after:?}");
+
+    let started_line = proxy.line(|line| line.contains("reset started"));
+    let at: f64 = started_line.split_whitespace().next().unwrap().trim_end_matches('s').parse().unwrap();
+    assert!((2.0..3.0).contains(&at), "the proxy started the reset at {at} s: {started_line}");
+    proxy.line(|line| line.contains("faults[0]#0 hit link 0"));
+    proxy.line(|line| line.contains("link 0 closed: FaultReset"));
+
+    proxy.interrupt();
+    echo.interrupt();
+}
