@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Turns criterion's results for `cargo bench --bench proxy` into reports/proxy-bench.md.
+
+Reads the median of each benchmark (criterion's estimate over its samples, with the 95 %
+interval) from target/criterion/, computes proxy / direct ratios against the DESIGN.md §8
+targets, and appends one dated section per run, so repeated runs on a noisy machine stay
+visible side by side instead of overwriting each other.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+
+BULK_BYTES = 8 * 1024 * 1024
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CRITERION = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "criterion")
+REPORT = os.path.join(ROOT, "reports", "proxy-bench.md")
+
+
+def median(group, name):
+    path = os.path.join(CRITERION, group, name, "new", "estimates.json")
+    with open(path) as file:
+        estimate = json.load(file)["median"]
+    interval = estimate["confidence_interval"]
+    return estimate["point_estimate"], interval["lower_bound"], interval["upper_bound"]
+
+
+def gib_per_s(nanoseconds):
+    return BULK_BYTES / (nanoseconds / 1e9) / 2**30
+
+
+def main():
+    try:
+        direct_bulk, proxy_bulk = median("throughput", "direct"), median("throughput", "proxy")
+        direct_rtt, proxy_rtt = median("round_trip_64B", "direct"), median("round_trip_64B", "proxy")
+    except FileNotFoundError as error:
+        sys.exit(f"no criterion results ({error}); run `cargo bench --bench proxy` first")
+    throughput_ratio = gib_per_s(proxy_bulk[0]) / gib_per_s(direct_bulk[0])
+    rtt_ratio = proxy_rtt[0] / direct_rtt[0]
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    lines = [
+        f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit.stdout.strip() or '?'}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}",
+        "",
+        "| benchmark | direct (median, 95% CI) | through proxy | proxy / direct | target |",
+        "|---|---|---|---|---|",
+        "| bulk throughput, 8 MiB | {:.2f} GiB/s ({:.2f}–{:.2f}) | {:.2f} GiB/s ({:.2f}–{:.2f}) | {:.2f} × | ≥ 0.70 × {} |".format(
+            gib_per_s(direct_bulk[0]), gib_per_s(direct_bulk[2]), gib_per_s(direct_bulk[1]),
+            gib_per_s(proxy_bulk[0]), gib_per_s(proxy_bulk[2]), gib_per_s(proxy_bulk[1]),
+            throughput_ratio, "met" if throughput_ratio >= 0.7 else "**not met**"),
+        "| 64 B round trip | {:.1f} µs ({:.1f}–{:.1f}) | {:.1f} µs ({:.1f}–{:.1f}) | {:.2f} × | ≤ 1.15 × {} |".format(
+            direct_rtt[0] / 1e3, direct_rtt[1] / 1e3, direct_rtt[2] / 1e3,
+            proxy_rtt[0] / 1e3, proxy_rtt[1] / 1e3, proxy_rtt[2] / 1e3,
+            rtt_ratio, "met" if rtt_ratio <= 1.15 else "**not met**"),
+        "",
+    ]
+    header = (
+        "# Proxy overhead on loopback\n\n"
+        "Written by `python3 benches/summarize.py` after `cargo bench --bench proxy`; one section per run.\n"
+        "Client, proxy and server share one 2-worker tokio runtime, as in `wschaos run`; the proxy has\n"
+        "no fault active (the fast copy path). Round trips are sequential 64-byte echoes on one connection.\n\n"
+    )
+    existing = open(REPORT).read() if os.path.exists(REPORT) else header
+    with open(REPORT, "w") as file:
+        file.write(existing + "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
