@@ -1,13 +1,13 @@
 //! `blackhole`: bytes vanish and are never delivered; the link is silently dead (half-open).
 //!
 //! The link keeps reading, so the sender's writes succeed and only a heartbeat or read timeout
-//! can reveal the problem. Once a chunk has been swallowed the link stays dead after the fault
+//! can reveal the problem; a close (FIN) is swallowed too. Once a chunk has been swallowed the link stays dead after the fault
 //! ends: delivering later bytes after a gap would corrupt the stream. A link that was idle for
 //! the whole fault lost nothing and flows again.
 
 use tokio::time::Instant;
 
-use super::{Ending, LinkFault, Piece, Step, Way};
+use super::{Ending, Gate, LinkFault, Piece, Step, Way};
 use crate::scenario::Direction;
 
 /// Drops every piece on the chosen directions.
@@ -28,6 +28,10 @@ impl Blackhole {
 impl LinkFault for Blackhole {
     fn name(&self) -> &'static str {
         "blackhole"
+    }
+
+    fn gate(&self, way: Way) -> Gate {
+        if way.is_in(self.direction) { Gate::Swallow } else { Gate::Open }
     }
 
     fn on_piece(&mut self, _now: Instant, way: Way, piece: Piece) -> Step {

@@ -120,6 +120,9 @@ pub enum Gate {
     /// Nothing is read or written on this way; bytes wait in the buffers, in order, and move
     /// again when the gate opens. Like a real stalled network, the sender eventually blocks.
     Hold,
+    /// Bytes are read and lose their way, and so does the end of the stream: a FIN does not
+    /// cross, as on a dead path.
+    Swallow,
 }
 
 /// What a fault does to a link the moment it starts on it.

@@ -49,7 +49,7 @@ impl Flow {
     /// Starts a fault on this link; the answer is what the link must do at once.
     pub fn start(&mut self, id: FaultId, mut fault: Box<dyn LinkFault>, now: Instant) -> LinkAction {
         let action = fault.on_start(now);
-        let holds = Way::BOTH.iter().any(|way| fault.gate(*way) == Gate::Hold);
+        let holds = Way::BOTH.iter().any(|way| fault.gate(*way) != Gate::Open);
         if action != LinkAction::Nothing || holds {
             self.record_hit(id);
         }
@@ -68,10 +68,14 @@ impl Flow {
         }
     }
 
-    /// Whether `way` may move bytes now.
+    /// Whether `way` may move bytes now: held if any fault holds it, else swallowed if any fault
+    /// swallows it.
     pub fn gate(&self, way: Way) -> Gate {
-        if self.faults.iter().any(|(_, fault)| fault.gate(way) == Gate::Hold) {
+        let gates = || self.faults.iter().map(|(_, fault)| fault.gate(way));
+        if gates().any(|gate| gate == Gate::Hold) {
             Gate::Hold
+        } else if gates().any(|gate| gate == Gate::Swallow) {
+            Gate::Swallow
         } else {
             Gate::Open
         }
@@ -80,7 +84,7 @@ impl Flow {
     /// Whether the link should read more from `way`'s source.
     pub fn accepts(&self, way: Way) -> bool {
         self.closing.is_none()
-            && self.gate(way) == Gate::Open
+            && self.gate(way) != Gate::Hold
             && self.queued_bytes[way as usize] < QUEUE_LIMIT_BYTES
     }
 

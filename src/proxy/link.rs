@@ -45,11 +45,20 @@ struct Copy {
     eof: bool,
     /// The destination has been shut down (FIN sent) after the end of file.
     shut: bool,
+    /// The end of file arrived while a fault swallowed this way: it is never passed on.
+    eof_swallowed: bool,
 }
 
 impl Copy {
     fn new() -> Copy {
-        Copy { buffer: vec![0; FIRST_BUFFER_BYTES], filled: 0, written: 0, eof: false, shut: false }
+        Copy {
+            buffer: vec![0; FIRST_BUFFER_BYTES],
+            filled: 0,
+            written: 0,
+            eof: false,
+            shut: false,
+            eof_swallowed: false,
+        }
     }
 
     fn pending(&self) -> bool {
@@ -124,7 +133,10 @@ pub(super) async fn run(
         match wake {
             Wake::Command(None) => commands_open = false,
             Wake::Command(Some(command)) => end = obey(&mut flow, command),
-            Wake::Read(way, Ok(0)) => copies[way as usize].eof = true,
+            Wake::Read(way, Ok(0)) => {
+                copies[way as usize].eof = true;
+                copies[way as usize].eof_swallowed = flow.gate(way) == Gate::Swallow;
+            }
             Wake::Read(way, Ok(read)) => {
                 let copy = &mut copies[way as usize];
                 if way == Way::Upstream && sniffed < SNIFF_LIMIT_BYTES {
@@ -240,7 +252,7 @@ fn poll_link(
             Way::Downstream => (&mut *server, &mut *client),
         };
         let copy = &mut copies[way as usize];
-        if flow.gate(way) == Gate::Open {
+        if flow.gate(way) != Gate::Hold {
             if copy.pending() {
                 let bytes = &copy.buffer[copy.written..copy.filled];
                 if let Poll::Ready(result) = Pin::new(&mut *sink).poll_write(cx, bytes) {
@@ -252,7 +264,7 @@ fn poll_link(
                 }
             } else if let Some(at) = flow.next_deadline(way) {
                 earliest = Some(earliest.map_or(at, |e| e.min(at)));
-            } else if copy.eof && !copy.shut && flow.drained(way) {
+            } else if copy.eof && !copy.shut && !copy.eof_swallowed && flow.drained(way) {
                 // The shutdown result does not matter: the peer is gone either way.
                 if Pin::new(&mut *sink).poll_shutdown(cx).is_ready() {
                     return Poll::Ready(Wake::Shut(way));

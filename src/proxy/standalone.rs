@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::timeline::{self, Step};
 use super::{Control, EventKind, EventSink, Proxy, ProxyEvent};
 use crate::net::Transport;
+use crate::scenario::values::format_duration;
 use crate::scenario::{ClientSelector, Scenario};
 
 /// What the standalone proxy plays.
@@ -41,12 +42,13 @@ pub async fn serve(
     writeln!(out, "listening on {}, forwarding to {}", proxy.local_addr()?, options.upstream)?;
     let start = Instant::now();
     if let Some(scenario) = &options.scenario {
+        let count = scenario.faults.len();
+        let plural = if count == 1 { "" } else { "s" };
+        let duration = format_duration(scenario.duration);
         writeln!(
             out,
-            "playing {} (seed {seed}): {} faults over {:?}",
-            scenario.name,
-            scenario.faults.len(),
-            scenario.duration
+            "playing {} (seed {seed}): {count} fault{plural} over {duration}, then healed",
+            scenario.name
         )?;
         for (index, plan) in scenario.faults.iter().enumerate() {
             if !matches!(plan.target.clients, ClientSelector::All | ClientSelector::Probability(_)) {

@@ -82,6 +82,8 @@ async fn blackhole_swallows_bytes_and_the_link_stays_dead() {
     );
     server.write_all(b"down").await.unwrap();
     assert_eq!(read_exact_at(&mut client, 4).await.0, b"down", "the other direction was never hit");
+    client.shutdown().await.unwrap();
+    assert!(silent_for(&mut server, Duration::from_secs(60)).await, "not even the FIN crosses: no EOF");
     let (mut fresh, mut far) = harness.connect().await;
     fresh.write_all(b"new").await.unwrap();
     assert_eq!(read_exact_at(&mut far, 3).await.0, b"new", "new links are fine after the fault");
