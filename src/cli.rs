@@ -11,8 +11,11 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use crate::Exit;
-use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, parse_rate};
-use crate::scenario::{self, Scenario, ServerConfig, ServerHeartbeat};
+use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
+use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, parse_rate, parse_size};
+use crate::scenario::{
+    self, ClientHeartbeat, Delivery, Scenario, ServerConfig, ServerHeartbeat, Workload, presets,
+};
 use crate::{proxy, server};
 
 /// Chaos test harness and simulator for WebSocket reconnection.
@@ -97,6 +100,62 @@ pub enum Command {
 --handshake-latency '2ms ± 1ms' --accept-rate 500/s --token secret\n\n\
 The first line on stdout is `listening on ws://ADDR`; on Ctrl-C a one-line summary follows.")]
     Echo(EchoArgs),
+    /// Run one reference client against any WebSocket server, printing every event.
+    #[command(
+        after_help = "Example:\n  wschaos client --url ws://127.0.0.1:9000/ --strategy socketio --rate 5/s\n\n\
+Prints one line per event (attempts, detections, waits, sends, echoes) and a summary on Ctrl-C.\n\
+The strategy is a preset (see `wschaos presets`) or `immediate`."
+    )]
+    Client(ClientArgs),
+}
+
+/// `wschaos client` options.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The server's URL (ws:// only).
+    #[arg(long)]
+    pub url: String,
+    /// A strategy preset, or `immediate`.
+    #[arg(long, default_value = "aws-full-jitter")]
+    pub strategy: String,
+    /// Messages per second to send (none without it: heartbeats only).
+    #[arg(long, value_name = "N/s", value_parser = parse_rate)]
+    pub rate: Option<Rate>,
+    /// Bytes per message, header included.
+    #[arg(long, value_name = "SIZE", default_value = "64B", value_parser = parse_message_size)]
+    pub size: u64,
+    /// Delivery guarantee.
+    #[arg(long, value_enum, default_value = "at-least-once")]
+    pub delivery: DeliveryArg,
+    /// Client pings: EVERY/PONG_TIMEOUT, or `off` (default: the preset's).
+    #[arg(long, value_name = "EVERY/TIMEOUT|off", value_parser = parse_client_heartbeat)]
+    pub heartbeat: Option<HeartbeatArg>,
+    /// The client index sent in `x-wschaos-client`.
+    #[arg(long, default_value_t = 0)]
+    pub index: u32,
+    /// Bearer token for the handshake.
+    #[arg(long, value_parser = parse_token)]
+    pub token: Option<String>,
+    /// Seed of the client's random draws.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+}
+
+/// `--heartbeat` for the client: pings, or `off`.
+#[derive(Clone, Copy, Debug)]
+pub struct HeartbeatArg(pub Option<ClientHeartbeat>);
+
+/// `--delivery` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DeliveryArg {
+    /// Send if open, else drop.
+    AtMostOnce,
+    /// Queue while offline, flush on reconnect.
+    Buffered,
+    /// Keep until echoed; resend after a reconnect.
+    AtLeastOnce,
+    /// At-least-once plus deduplication.
+    ExactlyOnce,
 }
 
 /// `wschaos echo` options: the `server:` section of a scenario, as flags.
@@ -154,6 +213,7 @@ pub fn execute(cli: Cli) -> Exit {
             proxy(listen, upstream, scenario.as_deref(), seed)
         }
         Command::Echo(args) => echo(args),
+        Command::Client(args) => client(args),
     }
 }
 
@@ -235,6 +295,77 @@ fn echo(args: EchoArgs) -> Exit {
     serve_until_ctrl_c(|shutdown| {
         server::standalone::serve(listen, config, args.seed, std::io::stdout(), shutdown)
     })
+}
+
+/// `wschaos client`: one reference client until Ctrl-C.
+fn client(args: ClientArgs) -> Exit {
+    let strategy = match strategy_named(&args.strategy) {
+        Ok(strategy) => strategy,
+        Err(message) => {
+            eprintln!("error: --strategy {}: {message}", args.strategy);
+            return Exit::BadInput;
+        }
+    };
+    if let Err(message) = crate::client::standalone::resolve(&args.url) {
+        eprintln!("error: --url {}: {message}", args.url);
+        return Exit::BadInput;
+    }
+    let delivery = match args.delivery {
+        DeliveryArg::AtMostOnce => Delivery::AtMostOnce,
+        DeliveryArg::Buffered => Delivery::Buffered,
+        DeliveryArg::AtLeastOnce => Delivery::AtLeastOnce,
+        DeliveryArg::ExactlyOnce => Delivery::ExactlyOnce,
+    };
+    let options = crate::client::standalone::Options {
+        url: args.url,
+        strategy,
+        heartbeat: args.heartbeat.map(|HeartbeatArg(heartbeat)| heartbeat),
+        workload: args.rate.map(|rate| Workload { rate, size_bytes: args.size }),
+        delivery,
+        index: args.index,
+        token: args.token,
+        seed: args.seed,
+    };
+    serve_until_ctrl_c(|shutdown| crate::client::standalone::serve(options, std::io::stdout(), shutdown))
+}
+
+/// A preset by name, or the parameterless kind `immediate`.
+fn strategy_named(name: &str) -> Result<Strategy, String> {
+    if name == "immediate" {
+        return Ok(Strategy {
+            name: name.to_string(),
+            backoff: Backoff::Immediate,
+            quirks: Default::default(),
+            defaults: WSCHAOS_DEFAULTS,
+            source: None,
+        });
+    }
+    presets::preset(name).ok_or_else(|| {
+        let hint = crate::scenario::suggest::did_you_mean(name, presets::PRESET_NAMES.iter().copied())
+            .unwrap_or_else(|| format!("the presets are {}", presets::PRESET_NAMES.join(", ")));
+        format!("no such preset; {hint}")
+    })
+}
+
+/// Parses `--heartbeat EVERY/TIMEOUT` or `off` for the client.
+fn parse_client_heartbeat(text: &str) -> Result<HeartbeatArg, String> {
+    if text == "off" {
+        return Ok(HeartbeatArg(None));
+    }
+    let server = parse_heartbeat(text)?;
+    Ok(HeartbeatArg(Some(ClientHeartbeat {
+        ping_every: server.ping_every,
+        pong_timeout: Some(server.timeout),
+    })))
+}
+
+/// Parses `--size`: a size that holds the message header.
+fn parse_message_size(text: &str) -> Result<u64, String> {
+    let size = parse_size(text)?;
+    if size < crate::wire::HEADER_LEN as u64 {
+        return Err(format!("a message holds at least its {}B header", crate::wire::HEADER_LEN));
+    }
+    Ok(size)
 }
 
 /// `wschaos proxy`: forward and play the scenario's faults until Ctrl-C.

@@ -7,6 +7,8 @@
 //! - `mutations`: thousands of seeded random mutations of the examples never panic the loader.
 //! - `cli`: the binary's commands, messages and exit codes, run as a process.
 //! - `schema`: the committed JSON Schema is current and the examples validate against it.
+//! - `client`: the reference client on sim with paused time: detection times, reason-aware
+//!   reconnects, delivery guarantees over 100 seeds of resets, library quirks.
 //! - `faults`: each fault through the real proxy on the sim network, paused time: exact
 //!   timings, order, and what the client sees.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
@@ -19,6 +21,8 @@
 
 #[path = "suite/cli.rs"]
 mod cli;
+#[path = "suite/client.rs"]
+mod client;
 #[path = "suite/examples.rs"]
 mod examples;
 #[path = "suite/faults.rs"]

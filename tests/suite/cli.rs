@@ -114,7 +114,7 @@ fn run_validates_then_says_the_engine_is_not_built() {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["validate", "schema", "presets", "completions", "run", "echo", "proxy"] {
+    for sub in ["validate", "schema", "presets", "completions", "run", "echo", "proxy", "client"] {
         wschaos().args([sub, "--help"]).assert().code(0).stdout(predicate::str::contains("Example:"));
     }
 }

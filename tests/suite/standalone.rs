@@ -96,3 +96,39 @@ async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
     proxy.interrupt();
     echo.interrupt();
 }
+
+/// The numbers in the client's summary line.
+fn summary_numbers(line: &str) -> Vec<u64> {
+    line.split(|c: char| !c.is_ascii_digit())
+        .filter(|word| !word.is_empty())
+        .map(|n| n.parse().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_standalone_client_runs_against_echo_directly_and_through_the_proxy() {
+    let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
+    let echo_url = echo.line(|line| line.starts_with("listening on ws://")).replace("listening on ", "");
+    let echo_addr = echo_url.trim_start_matches("ws://").to_string();
+    let proxy = Process::start(&["proxy", "--upstream", &echo_addr]);
+    let first = proxy.line(|line| line.starts_with("listening on "));
+    let proxy_addr = first.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
+
+    for url in [format!("{echo_url}/"), format!("ws://{proxy_addr}/")] {
+        let mut client =
+            Process::start(&["client", "--url", &url, "--strategy", "socketio", "--rate", "50/s"]);
+        client.line(|line| line.contains("message 10 echoed"));
+        let pid = client.child.id().to_string();
+        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        let summary = client.line(|line| line.starts_with("attempts "));
+        let numbers = summary_numbers(&summary);
+        let (attempts, offered, echoed, _, duplicates) =
+            (numbers[0], numbers[1], numbers[2], numbers[3], numbers[4]);
+        assert_eq!(attempts, 1, "{url}: one connection, no fault: {summary}");
+        assert!(echoed >= 11 && offered >= echoed, "{url}: {summary}");
+        assert_eq!(duplicates, 0, "{summary}");
+        assert!(client.child.wait().unwrap().success(), "the client exits cleanly on Ctrl-C");
+    }
+    proxy.interrupt();
+    echo.interrupt();
+}

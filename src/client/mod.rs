@@ -1,0 +1,305 @@
+//! The reference reconnecting client: an explicit state machine over any [`Transport`] stream,
+//! with seeded backoff, heartbeats, reason-aware reconnect and the delivery modes of DESIGN.md
+//! §5, driving an open-model workload and reporting every step as an event.
+//!
+//! `policy.rs` (when to retry), `delivery.rs` (what happens to each message) and `backoff.rs`
+//! (the delays) are pure; `connection.rs` opens sockets; this file runs the states.
+
+pub mod backoff;
+pub mod connection;
+pub mod delivery;
+pub mod events;
+pub mod policy;
+mod session;
+pub mod standalone;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rand::RngExt;
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep_until};
+
+pub use events::{ClientEvent, ClientEventKind, ClientSink, DropReason, GiveUp, Reason, State};
+
+use self::backoff::BackoffState;
+use self::connection::{Failure, Target};
+use self::delivery::{Due, Outbox};
+use self::policy::{Next, Policy};
+use self::session::Ended;
+use crate::net::Transport;
+use crate::scenario::{ClientStrategy, CodeRange, Delivery, NormalClose, Scenario, Workload};
+use crate::seeds;
+
+/// Path part of a client's generator for its backoff draws, apart from its other draws.
+const BACKOFF_DRAWS: u64 = 1;
+
+/// Everything one client needs to run.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The client's index, from 0.
+    pub index: u32,
+    /// Where to connect: the proxy in a run, any server standalone.
+    pub addr: SocketAddr,
+    /// The upgrade request's URL.
+    pub url: String,
+    /// The strategy and the settings resolved for it.
+    pub strategy: ClientStrategy,
+    /// The messages to send, if any.
+    pub workload: Option<Workload>,
+    /// The delivery guarantee.
+    pub delivery: Delivery,
+    /// Outbox capacity, in messages.
+    pub outbox: usize,
+    /// Close codes after which the client gives up.
+    pub permanent_close_codes: Vec<CodeRange>,
+    /// What a 1000/1001 close does.
+    pub normal_close: NormalClose,
+    /// Bearer token for the handshake.
+    pub token: Option<String>,
+    /// Start offsets are drawn from [0, start_spread].
+    pub start_spread: Duration,
+    /// The run's seed.
+    pub seed: u64,
+}
+
+impl ClientConfig {
+    /// Client `index` of `scenario` under its matrix entry `strategy`, connecting to `addr`.
+    pub fn from_scenario(
+        scenario: &Scenario,
+        strategy: &ClientStrategy,
+        index: u32,
+        addr: SocketAddr,
+    ) -> Self {
+        let clients = &scenario.clients;
+        ClientConfig {
+            index,
+            addr,
+            url: format!("ws://{addr}/"),
+            strategy: strategy.clone(),
+            workload: clients.workload,
+            delivery: clients.delivery,
+            outbox: clients.outbox as usize,
+            permanent_close_codes: clients.permanent_close_codes.clone(),
+            normal_close: clients.normal_close,
+            token: clients.auth_token.clone(),
+            start_spread: clients.start_spread,
+            seed: scenario.seed,
+        }
+    }
+}
+
+/// A way to stop clients: send `true` and every client closes and returns.
+pub fn stop_signal() -> (watch::Sender<bool>, watch::Receiver<bool>) {
+    watch::channel(false)
+}
+
+/// Completes once the stop signal is `true` (or its sender is gone).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    // The guard `wait_for` returns is not `Send`; drop it here so callers' futures stay `Send`.
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+/// The open-model workload: message k is due at `start + k/rate`, whatever happened before.
+#[derive(Debug)]
+pub(crate) struct Schedule {
+    /// When message 0 is due.
+    start: Instant,
+    /// Time between messages.
+    interval: Duration,
+    /// The next message.
+    next: u64,
+    /// Where intended send times are counted from (the start of the run).
+    origin: Instant,
+    /// Bytes per message.
+    size: usize,
+}
+
+impl Schedule {
+    /// When message `seq` is due.
+    fn due_at(&self, seq: u64) -> Instant {
+        self.start + self.interval.saturating_mul(u32::try_from(seq).unwrap_or(u32::MAX))
+    }
+
+    /// When the next message is due.
+    pub(crate) fn next_due(&self) -> Instant {
+        self.due_at(self.next)
+    }
+
+    /// Message `seq`'s intended send time, from the start of the run.
+    pub(crate) fn intended(&self, seq: u64) -> Duration {
+        self.due_at(seq).saturating_duration_since(self.origin)
+    }
+
+    /// The next message's sequence number, advancing the schedule.
+    pub(crate) fn take(&mut self) -> u64 {
+        self.next += 1;
+        self.next - 1
+    }
+}
+
+/// What the states share.
+pub(crate) struct Context {
+    pub(crate) config: ClientConfig,
+    pub(crate) transport: Transport,
+    pub(crate) sink: ClientSink,
+    pub(crate) target: Target,
+    pub(crate) policy: Policy,
+    pub(crate) outbox: Outbox,
+    pub(crate) schedule: Option<Schedule>,
+    pub(crate) stop: watch::Receiver<bool>,
+    /// Where the run started: intended times count from here.
+    pub(crate) origin: Instant,
+}
+
+impl Context {
+    pub(crate) fn emit(&self, kind: ClientEventKind) {
+        self.sink.emit(self.config.index, kind);
+    }
+
+    fn state(&self, state: State) {
+        self.emit(ClientEventKind::State(state));
+    }
+
+    /// When the next message is due, if there is a workload.
+    pub(crate) fn next_due(&self) -> Option<Instant> {
+        self.schedule.as_ref().map(Schedule::next_due)
+    }
+
+    /// A message fell due while the connection is not open.
+    fn due_offline(&mut self) {
+        let Some(schedule) = &mut self.schedule else { return };
+        let seq = schedule.take();
+        self.emit(ClientEventKind::Offered { seq });
+        if let Due::Dropped(why) = self.outbox.due(seq, false) {
+            self.emit(ClientEventKind::Dropped { seq, why });
+        }
+    }
+
+    /// Runs `work` while the connection is not open, handling messages as they fall due.
+    /// `None` when the client was told to stop first.
+    async fn offline<T>(&mut self, work: impl Future<Output = T>) -> Option<T> {
+        tokio::pin!(work);
+        loop {
+            let due = self.next_due();
+            let mut stop = self.stop.clone();
+            tokio::select! {
+                biased;
+                () = stopped(&mut stop) => return None,
+                output = &mut work => return Some(output),
+                () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => self.due_offline(),
+            }
+        }
+    }
+}
+
+/// Runs one client until it gives up or `stop` turns true; returns its final state.
+///
+/// `origin` is the start of the run: the client waits its seeded start offset from there, and
+/// its messages' intended send times count from there.
+pub async fn run(
+    config: ClientConfig,
+    transport: Transport,
+    sink: ClientSink,
+    stop: watch::Receiver<bool>,
+    origin: Instant,
+) -> State {
+    let mut rng = seeds::derive(config.seed, &[seeds::CLIENT, u64::from(config.index)]);
+    let session: u64 = rng.random();
+    let offset = if config.start_spread.is_zero() {
+        Duration::ZERO
+    } else {
+        rng.random_range(Duration::ZERO..=config.start_spread)
+    };
+    let backoff_rng = seeds::derive(config.seed, &[seeds::CLIENT, u64::from(config.index), BACKOFF_DRAWS]);
+    let backoff = match BackoffState::new(&config.strategy.strategy, backoff_rng) {
+        Ok(backoff) => backoff,
+        Err(error) => {
+            // The scenario validator rejects such strategies; a library caller may not have.
+            tracing::error!(?error, client = config.index, "invalid backoff");
+            return State::GaveUp;
+        }
+    };
+    let settings = config.strategy.settings;
+    let policy = Policy::new(
+        settings,
+        config.strategy.strategy.quirks,
+        config.permanent_close_codes.clone(),
+        config.normal_close,
+        backoff,
+    );
+    let start = origin + offset;
+    let schedule = config.workload.map(|workload| Schedule {
+        start,
+        interval: workload.rate.interval(),
+        next: 0,
+        origin,
+        size: usize::try_from(workload.size_bytes).unwrap_or(usize::MAX),
+    });
+    let target = Target {
+        addr: config.addr,
+        url: config.url.clone(),
+        client: config.index,
+        session,
+        token: config.token.clone(),
+    };
+    let outbox = Outbox::new(config.delivery, config.outbox);
+    let mut ctx = Context { config, transport, sink, target, policy, outbox, schedule, stop, origin };
+    ctx.emit(ClientEventKind::Started { session });
+    let mut stop = ctx.stop.clone();
+    tokio::select! {
+        () = stopped(&mut stop) => return closed(&ctx),
+        () = sleep_until(start) => {}
+    }
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        ctx.state(State::Connecting);
+        ctx.emit(ClientEventKind::Attempt { n: attempt });
+        let (transport, target) = (ctx.transport.clone(), ctx.target.clone());
+        let timeout = settings.connect_timeout;
+        let Some(opened) = ctx.offline(connection::open(&transport, &target, timeout)).await else {
+            return closed(&ctx);
+        };
+        let next = match opened {
+            Ok(socket) => {
+                ctx.emit(ClientEventKind::Opened { n: attempt });
+                ctx.state(State::Open);
+                if ctx.policy.on_open() {
+                    ctx.emit(ClientEventKind::BackoffReset);
+                }
+                match session::run(&mut ctx, socket).await {
+                    Ended::Stopped => return closed(&ctx),
+                    Ended::Broken { reason, uptime, close_reason } => {
+                        ctx.state(State::Broken);
+                        ctx.emit(ClientEventKind::Detected(reason.clone()));
+                        ctx.policy.after_break(&reason, uptime, &close_reason)
+                    }
+                }
+            }
+            Err(Failure { reason, retry_after }) => {
+                ctx.emit(ClientEventKind::AttemptFailed { n: attempt, reason: reason.clone() });
+                ctx.policy.after_failed_attempt(&reason, retry_after)
+            }
+        };
+        match next {
+            Next::GiveUp(why) => {
+                ctx.emit(ClientEventKind::GaveUp(why));
+                ctx.state(State::GaveUp);
+                return State::GaveUp;
+            }
+            Next::Retry { delay, floor } => {
+                ctx.state(State::Waiting);
+                ctx.emit(ClientEventKind::Waiting { delay, floor });
+                if ctx.offline(tokio::time::sleep(delay)).await.is_none() {
+                    return closed(&ctx);
+                }
+            }
+        }
+    }
+}
+
+fn closed(ctx: &Context) -> State {
+    ctx.state(State::Closed);
+    State::Closed
+}

@@ -1,0 +1,115 @@
+//! `wschaos client`: one reference client against any server, printing every event, so people
+//! can watch the reference behaviour (or a preset's) against their own server.
+
+use std::io::Write;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::{ClientConfig, ClientEventKind, ClientSink, run, stop_signal};
+use crate::net::Transport;
+use crate::scenario::strategy::Strategy;
+use crate::scenario::{ClientHeartbeat, ClientStrategy, CodeRange, Delivery, NormalClose, Workload};
+
+/// What the standalone client does.
+pub struct Options {
+    /// `ws://host:port/path`.
+    pub url: String,
+    /// The strategy, with its preset settings.
+    pub strategy: Strategy,
+    /// Overrides the preset's heartbeat; `Some(None)` turns it off.
+    pub heartbeat: Option<Option<ClientHeartbeat>>,
+    /// Messages to send, if any.
+    pub workload: Option<Workload>,
+    /// The delivery guarantee.
+    pub delivery: Delivery,
+    /// The client index sent in `x-wschaos-client`.
+    pub index: u32,
+    /// Bearer token, if any.
+    pub token: Option<String>,
+    /// Seed of the client's draws.
+    pub seed: u64,
+}
+
+/// The socket address of a `ws://` URL. `wss://` is refused: TLS is not built.
+pub fn resolve(url: &str) -> Result<SocketAddr, String> {
+    if url.starts_with("wss://") {
+        return Err("wss:// (TLS) is not supported yet; use ws://".to_string());
+    }
+    let rest = url.strip_prefix("ws://").ok_or_else(|| format!("`{url}` is not a ws:// URL"))?;
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let with_port = if authority.contains(':') { authority.to_string() } else { format!("{authority}:80") };
+    with_port
+        .to_socket_addrs()
+        .map_err(|error| format!("cannot resolve `{authority}`: {error}"))?
+        .next()
+        .ok_or_else(|| format!("`{authority}` has no address"))
+}
+
+/// Runs the client until `shutdown`; prints one line per event (time since start, event) and a
+/// summary line at the end.
+pub async fn serve(
+    options: Options,
+    mut out: impl Write + Send + 'static,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let addr = resolve(&options.url)
+        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+    let mut settings = options.strategy.defaults;
+    if let Some(heartbeat) = options.heartbeat {
+        settings.heartbeat = heartbeat;
+    }
+    let config = ClientConfig {
+        index: options.index,
+        addr,
+        url: options.url.clone(),
+        strategy: ClientStrategy { strategy: options.strategy, settings },
+        workload: options.workload,
+        delivery: options.delivery,
+        outbox: 10_000,
+        permanent_close_codes: vec![CodeRange { first: 1008, last: 1008 }],
+        normal_close: NormalClose::Reconnect,
+        token: options.token,
+        start_spread: Duration::ZERO,
+        seed: options.seed,
+    };
+    writeln!(out, "connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())?;
+    out.flush()?;
+    let (sink, mut events) = ClientSink::channel();
+    let (stop, stopped) = stop_signal();
+    let origin = Instant::now();
+    let client = tokio::spawn(run(config, Transport::Live, sink, stopped, origin));
+    let printer = tokio::spawn(async move {
+        let (mut offered, mut echoed, mut duplicates, mut attempts) = (0u64, 0u64, 0u64, 0u64);
+        while let Some(event) = events.recv().await {
+            match event.kind {
+                ClientEventKind::Offered { .. } => offered += 1,
+                ClientEventKind::Echoed { .. } => echoed += 1,
+                ClientEventKind::Duplicate { .. } => duplicates += 1,
+                ClientEventKind::Attempt { .. } => attempts += 1,
+                _ => {}
+            }
+            let at = event.at.saturating_duration_since(origin).as_secs_f64();
+            if writeln!(out, "{at:>9.3}s  {}", event.kind).and_then(|()| out.flush()).is_err() {
+                break;
+            }
+        }
+        let _ = writeln!(
+            out,
+            "attempts {attempts}, messages offered {offered}, echoed {echoed}, not echoed {}, duplicates {duplicates}",
+            offered.saturating_sub(echoed)
+        );
+        let _ = out.flush();
+    });
+    tokio::pin!(client);
+    tokio::select! {
+        () = shutdown => {
+            let _ = stop.send(true);
+            let _ = (&mut client).await;
+        }
+        _ = &mut client => {}
+    }
+    let _ = printer.await;
+    Ok(())
+}
