@@ -323,3 +323,103 @@ async fn websockets_py_loops_on_accept_then_close_and_reconnecting_websocket_doe
     // attempts at 0, 1, 2.3, 4, 6.2 and 9 s.
     assert!(calm <= 6, "reconnecting-websocket backs off: {calm} in 10 s");
 }
+
+/// (time from origin, kind) of every event of client 0 that matches `keep`.
+fn timeline_of(
+    events: &[ClientEvent],
+    origin: Instant,
+    keep: impl Fn(&ClientEventKind) -> bool,
+) -> Vec<(Duration, ClientEventKind)> {
+    events
+        .iter()
+        .filter(|e| e.client == 0 && keep(&e.kind))
+        .map(|e| (e.at - origin, e.kind.clone()))
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn connect_timeout_covers_an_unanswered_handshake() {
+    let text = scenario(
+        "  strategy: { kind: fixed, delay: 1s }\n  connect_timeout: 2s",
+        "  - at: 0s\n    for: 5s\n    accept_hang: {}",
+    );
+    let stack = Stack::start(&text).await;
+    let origin = Instant::now();
+    let events = stack.run(vec![stack.config(0)], S(10)).await;
+    let attempts = timeline_of(&events, origin, |k| {
+        matches!(k, ClientEventKind::AttemptFailed { .. } | ClientEventKind::Opened { .. })
+    });
+    assert_eq!(
+        attempts,
+        vec![
+            (S(2), ClientEventKind::AttemptFailed { n: 1, reason: Reason::HandshakeTimeout }),
+            (S(5), ClientEventKind::AttemptFailed { n: 2, reason: Reason::HandshakeTimeout }),
+            (S(6), ClientEventKind::Opened { n: 3 }),
+        ],
+        "each attempt times out 2 s after it began; the one after the fault opens"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_client_answers_server_pings() {
+    let text = "version: 1\nname: t\nduration: 20s\nserver: { heartbeat: { ping_every: 1s, timeout: 500ms } }\nclients: { count: 1, strategy: immediate, heartbeat: off }\n";
+    let stack = Stack::start(text).await;
+    let origin = Instant::now();
+    let events = stack.run(vec![stack.config(0)], S(15)).await;
+    assert!(
+        detections(&events, origin).is_empty(),
+        "the server never closed a client that answers its pings"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_attempts_ends_in_gave_up() {
+    let text = scenario(
+        "  strategy: { kind: fixed, delay: 1s }\n  max_attempts: 3",
+        "  - at: 1s\n    for: 15s\n    refuse: {}\n  - at: 1s\n    reset: {}",
+    );
+    let stack = Stack::start(&text).await;
+    let origin = Instant::now();
+    let events = stack.run(vec![stack.config(0)], S(10)).await;
+    let refused = Reason::ConnectFailed(std::io::ErrorKind::ConnectionRefused);
+    let story = timeline_of(&events, origin, |k| {
+        matches!(k, ClientEventKind::AttemptFailed { .. } | ClientEventKind::GaveUp(_))
+    });
+    assert_eq!(
+        story,
+        vec![
+            (S(2), ClientEventKind::AttemptFailed { n: 2, reason: refused.clone() }),
+            (S(3), ClientEventKind::AttemptFailed { n: 3, reason: refused.clone() }),
+            (S(4), ClientEventKind::AttemptFailed { n: 4, reason: refused }),
+            (S(4), ClientEventKind::GaveUp(GiveUp::MaxAttempts(3))),
+        ],
+        "open at 0, reset at 1 s, then three refused attempts 1 s apart"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn signalr_makes_four_reconnect_attempts_then_gives_up() {
+    let text = scenario(
+        "  strategy: signalr",
+        "  - at: 1s\n    for: 60s\n    refuse: {}\n  - at: 1s\n    reset: {}",
+    );
+    let text = text.replace("duration: 20s", "duration: 70s");
+    let stack = Stack::start(&text).await;
+    let origin = Instant::now();
+    let events = stack.run(vec![stack.config(0)], S(60)).await;
+    let waits: Vec<(Duration, ClientEventKind)> = timeline_of(&events, origin, |k| {
+        matches!(k, ClientEventKind::Waiting { .. } | ClientEventKind::GaveUp(_))
+    });
+    let waiting = |at: u64, delay: u64| (S(at), ClientEventKind::Waiting { delay: S(delay), floor: None });
+    assert_eq!(
+        waits,
+        vec![
+            waiting(1, 0),
+            waiting(1, 2),
+            waiting(3, 10),
+            waiting(13, 30),
+            (S(43), ClientEventKind::GaveUp(GiveUp::MaxAttempts(4))),
+        ],
+        "SignalR's 0, 2, 10, 30 s, then it stops"
+    );
+}
