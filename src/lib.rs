@@ -6,6 +6,7 @@
 //! faults ([`fault`]), the proxy ([`proxy`]), the echo server ([`server`]) and the exit codes.
 
 pub mod cli;
+pub mod client;
 pub mod exit;
 pub mod fault;
 pub mod net;
