@@ -1,10 +1,11 @@
 //! Reconnect strategies as data: the backoff formula, the library quirks a preset reproduces,
 //! and the client settings the preset brings along.
 //!
-//! This file also answers "what can the delay before attempt n be?" without any randomness
-//! ([`Strategy::delay_bounds`]), which `wschaos presets` prints and the preset tests check against
-//! shared/research/reconnect.md §2.2. Drawing an actual delay from the seeded generator belongs to
-//! the client.
+//! Each formula is written once, in `Backoff::window`: the uniform range a delay is drawn from
+//! and the cap applied after the draw. Two readers share it: [`Strategy::delay_bounds`] answers
+//! "what can the delay before attempt n be?" without any randomness (`wschaos presets` prints it
+//! and the preset tests check it against shared/research/reconnect.md §2.2), and the client's
+//! sampler (`client::backoff`) draws an actual delay from its seeded generator.
 
 use std::fmt;
 use std::time::Duration;
@@ -95,10 +96,10 @@ pub enum TableEnd {
 /// Library behaviours beyond the formula, reproduced by presets (reconnect.md §2.3).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Quirks {
-    /// The first delay is drawn from this range, and the formula starts at attempt 2
-    /// (Python websockets: `U(0, 5 s)`, then `3.1 s × 1.618ᵏ`).
+    /// The first delay after a reset is drawn from this range, and the second delay is the
+    /// formula's attempt 1 (Python websockets: `U(0, 5 s)`, then `3.1 s × 1.618ᵏ`).
     pub first_delay: Option<(Duration, Duration)>,
-    /// The exponential base is drawn once per client from this range
+    /// The formula's base is drawn once per client from this range, and kept across resets
     /// (reconnecting-websocket evaluates `1000 + random·4000` once per module load).
     pub base_drawn_once: Option<(Duration, Duration)>,
     /// After a connection that opened successfully closes, reconnect at once instead of backing
@@ -161,15 +162,67 @@ pub const KINDS: &[&str] = &[
     "decorrelated_jitter",
 ];
 
+/// The delay before one attempt, before any randomness: a uniform draw from `low..=high`, then at
+/// most `cap`. When the range is one value, or lies wholly at or above the cap, the delay is exact
+/// and nothing is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Window {
+    /// Smallest value of the uniform draw.
+    pub(crate) low: Duration,
+    /// Largest value of the uniform draw.
+    pub(crate) high: Duration,
+    /// Applied after the draw; [`UNCAPPED`] when the formula caps before any jitter.
+    pub(crate) cap: Duration,
+}
+
+impl Window {
+    /// Exactly `delay`.
+    fn exact(delay: Duration) -> Window {
+        Window { low: delay, high: delay, cap: UNCAPPED }
+    }
+
+    /// A plain uniform draw between `a` and `b`, in either order (the quirks' ranges).
+    pub(crate) fn uniform(a: Duration, b: Duration) -> Window {
+        Window::between(a, b, UNCAPPED)
+    }
+
+    /// A draw between `a` and `b`, in either order, then at most `cap`.
+    fn between(a: Duration, b: Duration, cap: Duration) -> Window {
+        Window { low: a.min(b), high: a.max(b), cap }
+    }
+
+    /// The smallest and largest delay this window gives.
+    pub(crate) fn bounds(&self) -> (Duration, Duration) {
+        (self.low.min(self.cap), self.high.min(self.cap))
+    }
+
+    /// The delay, when it needs no draw.
+    pub(crate) fn exact_value(&self) -> Option<Duration> {
+        let (low, high) = self.bounds();
+        (low == high).then_some(low)
+    }
+}
+
+/// No cap: for the steps of a formula that caps before it jitters.
+const UNCAPPED: Duration = Duration::MAX;
+
 impl Backoff {
-    /// The smallest and largest delay before attempt `n` (1-based), or `None` when the strategy
-    /// gives up before that attempt. `base` overrides the formula's base (drawn-once quirk).
-    fn bounds(&self, n: u32, base_override: Option<Duration>) -> Option<(Duration, Duration)> {
-        let exact = |d: Duration| Some((d, d));
+    /// The window the delay before attempt `n` (1-based) is drawn from, or `None` when the
+    /// strategy gives up before that attempt. `base_override` replaces the formula's base (the
+    /// drawn-once quirk); `previous` is decorrelated jitter's previous delay, `None` meaning the
+    /// start (the base). The only definition of each formula: bounds and draws both use it.
+    pub(crate) fn window(
+        &self,
+        n: u32,
+        base_override: Option<Duration>,
+        previous: Option<Duration>,
+    ) -> Option<Window> {
+        let exact = |d: Duration| Some(Window::exact(d));
+        let growth = |factor: &f64| factor.powi(n.saturating_sub(1).min(4096) as i32);
         match self {
             Backoff::Immediate => exact(Duration::ZERO),
             Backoff::Fixed { delay } => exact(*delay),
-            Backoff::Table { delays, then } => match delays.get(n as usize - 1) {
+            Backoff::Table { delays, then } => match n.checked_sub(1).and_then(|i| delays.get(i as usize)) {
                 Some(delay) => exact(*delay),
                 None => match then {
                     TableEnd::Repeat(delay) => exact(*delay),
@@ -178,33 +231,59 @@ impl Backoff {
             },
             Backoff::Linear { step, cap } => exact(scaled(*step, f64::from(n), *cap)),
             Backoff::Exponential { base, factor, cap } => {
-                let base = base_override.unwrap_or(*base);
-                exact(scaled(base, factor.powi((n - 1).min(4096) as i32), *cap))
+                exact(scaled(base_override.unwrap_or(*base), growth(factor), *cap))
             }
             Backoff::ExponentialJitter { base, factor, cap, randomization, jitter_before_cap } => {
-                let growth = factor.powi((n - 1).min(4096) as i32);
+                let base = base_override.unwrap_or(*base);
                 let (low, high) = (1.0 - randomization, 1.0 + randomization);
                 if *jitter_before_cap {
-                    Some((scaled(*base, growth * low, *cap), scaled(*base, growth * high, *cap)))
+                    // socket.io: jitter the raw exponential value, then cap, so it collapses.
+                    let growth = growth(factor);
+                    Some(Window::between(
+                        scaled(base, growth * low, UNCAPPED),
+                        scaled(base, growth * high, UNCAPPED),
+                        *cap,
+                    ))
                 } else {
-                    let value = scaled(*base, growth, *cap);
-                    let far = Duration::MAX;
-                    Some((scaled(value, low, far), scaled(value, high, far)))
+                    // gRPC: cap, then jitter, so the spread survives at the cap.
+                    let value = scaled(base, growth(factor), *cap);
+                    Some(Window::between(
+                        scaled(value, low, UNCAPPED),
+                        scaled(value, high, UNCAPPED),
+                        UNCAPPED,
+                    ))
                 }
             }
             Backoff::FullJitter { base, cap, floor } => {
-                let window = scaled(*base, two_to(n), *cap);
-                Some((*floor.min(cap), (*floor + window).min(*cap)))
+                let window = scaled(base_override.unwrap_or(*base), two_to(n), *cap);
+                Some(Window::between(*floor, floor.saturating_add(window), *cap))
             }
             Backoff::EqualJitter { base, cap } => {
-                let t = scaled(*base, two_to(n), *cap);
-                Some((t / 2, t))
+                let t = scaled(base_override.unwrap_or(*base), two_to(n), *cap);
+                Some(Window::between(t / 2, t, UNCAPPED))
             }
             Backoff::DecorrelatedJitter { base, cap } => {
-                // The previous delay is at most base · 3^(n−1), so this draw is at most base · 3ⁿ.
-                Some((*base.min(cap), scaled(*base, 3f64.powi(n.min(1024) as i32), *cap)))
+                let base = base_override.unwrap_or(*base);
+                let previous = previous.unwrap_or(base);
+                Some(Window::between(base, scaled(previous, 3.0, UNCAPPED), *cap))
             }
         }
+    }
+
+    /// The smallest and largest delay before attempt `n` (1-based), or `None` when the strategy
+    /// gives up before that attempt. `base_override` replaces the formula's base.
+    pub(crate) fn bounds(&self, n: u32, base_override: Option<Duration>) -> Option<(Duration, Duration)> {
+        // Only decorrelated jitter remembers a previous delay. Each draw is at most three times
+        // the one before, so the largest previous delay before attempt n is base · 3^(n−1).
+        let largest_previous = match self {
+            Backoff::DecorrelatedJitter { base, cap } => Some(scaled(
+                base_override.unwrap_or(*base),
+                3f64.powi(n.saturating_sub(1).min(1024) as i32),
+                *cap,
+            )),
+            _ => None,
+        };
+        self.window(n, base_override, largest_previous).map(|window| window.bounds())
     }
 
     /// The kind's name as a scenario writes it.
@@ -276,16 +355,19 @@ impl Strategy {
         if self.defaults.max_attempts.is_some_and(|limit| attempt > limit) {
             return None;
         }
-        if let Some((low, high)) = self.quirks.first_delay {
-            return if attempt == 1 { Some((low, high)) } else { self.backoff.bounds(attempt - 1, None) };
-        }
+        let formula_attempt = match self.quirks.first_delay {
+            Some((low, high)) if attempt == 1 => return Some((low, high)),
+            Some(_) => attempt - 1,
+            None => attempt,
+        };
         match self.quirks.base_drawn_once {
+            // Every formula grows with its base, so the ends of the range give the ends here.
             Some((low, high)) => {
-                let (min, _) = self.backoff.bounds(attempt, Some(low))?;
-                let (_, max) = self.backoff.bounds(attempt, Some(high))?;
+                let (min, _) = self.backoff.bounds(formula_attempt, Some(low))?;
+                let (_, max) = self.backoff.bounds(formula_attempt, Some(high))?;
                 Some((min, max))
             }
-            None => self.backoff.bounds(attempt, None),
+            None => self.backoff.bounds(formula_attempt, None),
         }
     }
 
