@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Turns criterion's results for `cargo bench --bench proxy` into reports/proxy-bench.md.
+"""Turns criterion's results into reports: `summarize.py` (or `summarize.py proxy`) after
+`cargo bench --bench proxy` appends to reports/proxy-bench.md; `summarize.py backoff` after
+`cargo bench --bench backoff` appends to reports/backoff-bench.md.
+
+For the proxy:
 
 Reads the median of each benchmark (criterion's estimate over its samples, with the 95 %
 interval) from target/criterion/, computes proxy / direct ratios against the DESIGN.md §8
@@ -18,6 +22,7 @@ BULK_BYTES = 8 * 1024 * 1024
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CRITERION = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "criterion")
 REPORT = os.path.join(ROOT, "reports", "proxy-bench.md")
+BACKOFF_REPORT = os.path.join(ROOT, "reports", "backoff-bench.md")
 
 
 def median(group, name):
@@ -32,7 +37,44 @@ def gib_per_s(nanoseconds):
     return BULK_BYTES / (nanoseconds / 1e9) / 2**30
 
 
+def run_heading():
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
+    return (
+        f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit.stdout.strip() or '?'}, "
+        f"{os.cpu_count()} CPUs, {platform.machine()}"
+    )
+
+
+def append(path, header, lines):
+    existing = open(path).read() if os.path.exists(path) else header
+    with open(path, "w") as file:
+        file.write(existing + "\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def backoff():
+    lines = [run_heading(), "", "| group | strategy | median ns per delay (95% CI) |", "|---|---|---|"]
+    for group in ("next_delay_kind", "next_delay_preset"):
+        folder = os.path.join(CRITERION, group)
+        if not os.path.isdir(folder):
+            sys.exit(f"no criterion results in {folder}; run `cargo bench --bench backoff` first")
+        for name in sorted(os.listdir(folder)):
+            if name == "report":
+                continue
+            point, low, high = median(group, name)
+            lines.append(f"| {group} | {name} | {point:.1f} ({low:.1f}–{high:.1f}) |")
+    lines.append("")
+    header = (
+        "# Cost of computing a reconnect delay\n\n"
+        "Written by `python3 benches/summarize.py backoff` after `cargo bench --bench backoff`; one\n"
+        "section per run. Each figure is one `BackoffState::next_delay`, resetting every 16 draws.\n\n"
+    )
+    append(BACKOFF_REPORT, header, lines)
+
+
 def main():
+    if sys.argv[1:] == ["backoff"]:
+        return backoff()
     try:
         direct_bulk, proxy_bulk = median("throughput", "direct"), median("throughput", "proxy")
         direct_rtt, proxy_rtt = median("round_trip_64B", "direct"), median("round_trip_64B", "proxy")
@@ -40,10 +82,8 @@ def main():
         sys.exit(f"no criterion results ({error}); run `cargo bench --bench proxy` first")
     throughput_ratio = gib_per_s(proxy_bulk[0]) / gib_per_s(direct_bulk[0])
     rtt_ratio = proxy_rtt[0] / direct_rtt[0]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT)
     lines = [
-        f"## {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, commit {commit.stdout.strip() or '?'}, "
-        f"{os.cpu_count()} CPUs, {platform.machine()}",
+        run_heading(),
         "",
         "| benchmark | direct (median, 95% CI) | through proxy | proxy / direct | target |",
         "|---|---|---|---|---|",
@@ -63,10 +103,7 @@ def main():
         "Client, proxy and server share one 2-worker tokio runtime, as in `wschaos run`; the proxy has\n"
         "no fault active (the fast copy path). Round trips are sequential 64-byte echoes on one connection.\n\n"
     )
-    existing = open(REPORT).read() if os.path.exists(REPORT) else header
-    with open(REPORT, "w") as file:
-        file.write(existing + "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    append(REPORT, header, lines)
 
 
 if __name__ == "__main__":
