@@ -11,6 +11,8 @@ pub mod exit;
 pub mod fault;
 pub mod net;
 pub mod proxy;
+pub mod recorder;
+pub mod report;
 pub mod scenario;
 pub mod seeds;
 pub mod server;

@@ -1,0 +1,184 @@
+//! The one serializable result every report format renders: `report.json` is this, verbatim.
+//!
+//! Times are seconds (`f64`) from the start of the run; durations are seconds. Every map is a
+//! `BTreeMap`, so the JSON is byte-identical for the same run.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Version of this format; bump it when a field changes meaning or disappears.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The outcome of a run or of one strategy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// Every SLO holds.
+    Pass,
+    /// An SLO failed.
+    Fail,
+    /// A fault hit nothing, so the run proves nothing about it.
+    Inconclusive,
+    /// The run was stopped before its end (Ctrl-C).
+    Interrupted,
+}
+
+/// Everything one `wschaos run` produced.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// [`SCHEMA_VERSION`].
+    pub schema_version: u32,
+    /// The wschaos version that ran it.
+    pub wschaos_version: String,
+    /// The scenario's name.
+    pub scenario: String,
+    /// The scenario file as given on the command line.
+    pub file: String,
+    /// The scenario's description.
+    pub description: Option<String>,
+    /// `live` or `sim`.
+    pub engine: String,
+    /// The seed every random choice came from.
+    pub seed: u64,
+    /// Seconds of faults.
+    pub duration: f64,
+    /// Seconds of quiet period after the heal.
+    pub quiet_period: f64,
+    /// Number of clients.
+    pub clients: u32,
+    /// Whether the run was cut short.
+    pub interrupted: bool,
+    /// The overall verdict: the worst of the strategies' (interrupted beats everything).
+    pub verdict: Verdict,
+    /// One entry per strategy of the matrix, in file order.
+    pub strategies: Vec<StrategyReport>,
+}
+
+/// The results of one strategy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrategyReport {
+    /// The strategy's name.
+    pub name: String,
+    /// Its formula and quirks in one line.
+    pub description: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// Per SLO metric name, the summary of its values (seconds for durations, counts, fractions).
+    pub metrics: BTreeMap<String, Stats>,
+    /// Detect time summaries per detection reason.
+    pub detect_time_by_reason: BTreeMap<String, Stats>,
+    /// Message accounting.
+    pub messages: MessageCounts,
+    /// Connection attempts over the run.
+    pub attempts_total: u64,
+    /// Attempts in each second of the run, from 0.
+    pub attempts_per_second: Vec<u64>,
+    /// The largest of those.
+    pub peak_attempts_per_second: u64,
+    /// Clients that gave up, by index.
+    pub gave_up: Vec<u32>,
+    /// Each fault occurrence and whether it hit anything.
+    pub faults: Vec<FaultOutcome>,
+    /// Each SLO threshold and its result.
+    pub slo: Vec<SloResult>,
+    /// Every incident.
+    pub incidents: Vec<Incident>,
+    /// Recovery times in microseconds, for the HdrHistogram file.
+    pub recovery_time_us: Vec<u64>,
+}
+
+/// A metric's values reduced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Number of values.
+    pub count: u64,
+    /// Smallest.
+    pub min: f64,
+    /// Largest.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+    /// Sum.
+    pub sum: f64,
+    /// Median (nearest rank).
+    pub p50: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// 95th percentile.
+    pub p95: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// What happened to the workload's messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageCounts {
+    /// Messages that fell due.
+    pub offered: u64,
+    /// Messages written at least once.
+    pub sent: u64,
+    /// Messages whose echo arrived by the end of the quiet period.
+    pub echoed: u64,
+    /// Offered and never echoed by the end.
+    pub lost: u64,
+    /// Echoes the application saw a second time or more.
+    pub duplicated: u64,
+    /// First echoes that arrived after a later message's.
+    pub reordered: u64,
+}
+
+/// One fault occurrence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FaultOutcome {
+    /// Index in `faults:`.
+    pub plan: u64,
+    /// Repetition, from 0.
+    pub occurrence: u64,
+    /// Kind name.
+    pub name: String,
+    /// Start, seconds from the run's start.
+    pub started: f64,
+    /// End, if it had one.
+    pub ended: Option<f64>,
+    /// Links or connections it acted on.
+    pub hits: u64,
+}
+
+/// A client's connection broke, and what followed (DESIGN.md §6).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// The client.
+    pub client: u32,
+    /// When the link broke, or the fault that broke it began.
+    pub t_break: f64,
+    /// When the client noticed.
+    pub t_detect: f64,
+    /// How it noticed.
+    pub reason: String,
+    /// Connection attempts until it was open again.
+    pub attempts: u64,
+    /// When a handshake completed again.
+    pub t_open: Option<f64>,
+    /// When the first echo arrived on the new connection (the open, without a workload).
+    pub t_recovered: Option<f64>,
+    /// When the faults behind it ended.
+    pub t_heal: Option<f64>,
+    /// The faults that acted on the client during the incident (`faults[i]#k name`).
+    pub causes: Vec<String>,
+}
+
+/// One SLO threshold's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SloResult {
+    /// The metric.
+    pub metric: String,
+    /// The threshold as written (`p(99) < 8s`).
+    pub threshold: String,
+    /// The measured figure, in the metric's unit (seconds for durations); `None` without values.
+    pub measured: Option<f64>,
+    /// The measured figure formatted like the threshold (`7.2s`).
+    pub measured_text: String,
+    /// Whether it holds.
+    pub passed: bool,
+}
