@@ -11,12 +11,13 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use crate::Exit;
+use crate::report::Verdict;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
 use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, parse_rate, parse_size};
 use crate::scenario::{
     self, ClientHeartbeat, Delivery, Scenario, ServerConfig, ServerHeartbeat, Workload, presets,
 };
-use crate::{proxy, server};
+use crate::{proxy, runner, server};
 
 /// Chaos test harness and simulator for WebSocket reconnection.
 #[derive(Debug, Parser)]
@@ -208,7 +209,7 @@ pub fn execute(cli: Cli) -> Exit {
             clap_complete::generate(shell, &mut Cli::command(), "wschaos", &mut std::io::stdout());
             Exit::Ok
         }
-        Command::Run { file, strategy, .. } => run(&file, &strategy),
+        Command::Run { file, engine, seed, strategy, out } => run(&file, engine, seed, strategy, out),
         Command::Proxy { listen, upstream, scenario, seed } => {
             proxy(listen, upstream, scenario.as_deref(), seed)
         }
@@ -234,15 +235,21 @@ fn validate(files: &[PathBuf]) -> Exit {
     exit
 }
 
-fn run(file: &Path, strategies: &[String]) -> Exit {
-    let scenario = match Scenario::load(file) {
+fn run(
+    file: &Path,
+    engine: Option<EngineArg>,
+    seed: Option<u64>,
+    strategies: Vec<String>,
+    out: Option<PathBuf>,
+) -> Exit {
+    let scenario = match Scenario::load_playable(file) {
         Ok(scenario) => scenario,
         Err(error) => {
             eprintln!("{error}");
             return Exit::BadInput;
         }
     };
-    for name in strategies {
+    for name in &strategies {
         if !scenario.strategies.iter().any(|s| &s.strategy.name == name) {
             let names: Vec<&str> = scenario.strategies.iter().map(|s| s.strategy.name.as_str()).collect();
             eprintln!(
@@ -252,11 +259,67 @@ fn run(file: &Path, strategies: &[String]) -> Exit {
             return Exit::BadInput;
         }
     }
-    eprintln!(
-        "{} is valid, but the run engine is not built yet: wschaos cannot run scenarios in this version",
-        file.display()
-    );
-    Exit::BadInput
+    let engine = match engine {
+        Some(EngineArg::Live) => scenario::Engine::Live,
+        Some(EngineArg::Sim) => scenario::Engine::Sim,
+        None => scenario.engine,
+    };
+    let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
+    if let Err(error) = std::fs::create_dir_all(&out) {
+        eprintln!("error: --out {}: cannot create it: {error}", out.display());
+        return Exit::BadInput;
+    }
+    let options = runner::RunOptions {
+        file: file.display().to_string(),
+        engine,
+        seed: seed.unwrap_or(scenario.seed),
+        strategies,
+        events_path: out.join("events.jsonl"),
+    };
+    let interrupt = runner::Interrupt::default();
+    watch_ctrl_c(interrupt.clone());
+    let progress: runner::Progress = std::sync::Arc::new(|line: &str| eprintln!("{line}"));
+    let report = match runner::run(&scenario, &options, &interrupt, progress) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: the run failed: {error}");
+            return Exit::Internal;
+        }
+    };
+    match crate::report::write_all(&report, &out) {
+        Ok(paths) => {
+            print!("{}", crate::report::markdown::render(&report));
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("reports: {}", names.join(", "));
+        }
+        Err(error) => {
+            eprintln!("error: cannot write the reports to {}: {error}", out.display());
+            return Exit::Internal;
+        }
+    }
+    crate::report::publish_to_ci(&report);
+    match report.verdict {
+        Verdict::Pass => Exit::Ok,
+        Verdict::Fail => Exit::SloFailed,
+        Verdict::Inconclusive => Exit::Inconclusive,
+        Verdict::Interrupted => Exit::Interrupted,
+    }
+}
+
+/// Triggers `interrupt` on Ctrl-C, from a thread of its own so it works whichever runtime the
+/// run is on (a paused sim runtime included).
+fn watch_ctrl_c(interrupt: runner::Interrupt) {
+    std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "interrupted: stopping the faults, letting clients drain, writing what was recorded"
+                );
+                interrupt.trigger();
+            }
+        });
+    });
 }
 
 /// Parses `--heartbeat EVERY/TIMEOUT`, both durations above zero.

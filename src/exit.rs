@@ -15,6 +15,8 @@ pub enum Exit {
     NonDeterministic = 4,
     /// A bug in wschaos.
     Internal = 70,
+    /// Interrupted by Ctrl-C (128 + SIGINT, the shell convention).
+    Interrupted = 130,
 }
 
 impl Exit {

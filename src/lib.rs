@@ -13,6 +13,7 @@ pub mod net;
 pub mod proxy;
 pub mod recorder;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod seeds;
 pub mod server;

@@ -1,0 +1,276 @@
+//! One `wschaos run`: for each strategy of the matrix, an echo server, the proxy in front of it
+//! and N reference clients on the chosen engine; the fault timeline, the heal at `duration`,
+//! the quiet period; every event streamed to events.jsonl and into the recorder; then the
+//! verdict. The sim engine runs each strategy on a fresh paused current-thread runtime over
+//! the in-memory network, so the same seed gives the same bytes.
+
+pub mod verdict;
+
+use std::io::{self, BufWriter, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::client::{self, ClientConfig, ClientSink};
+use crate::net::{Transport, any_loopback};
+use crate::proxy::{Control, EventSink, Proxy, timeline};
+use crate::recorder::{Recorded, Recorder, Span, jsonl_line};
+use crate::report::model::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
+use crate::scenario::{ClientStrategy, Engine, Scenario};
+use crate::seeds;
+use crate::server::Server;
+
+/// How long stopping clients get to close their connections at the end.
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// The scenario file as the user named it (for the report and the repro line).
+    pub file: String,
+    /// The engine.
+    pub engine: Engine,
+    /// The seed.
+    pub seed: u64,
+    /// Only these strategies of the matrix; all when empty.
+    pub strategies: Vec<String>,
+    /// Where events.jsonl goes.
+    pub events_path: PathBuf,
+}
+
+/// Set from outside (Ctrl-C) to stop the run early; the report is then marked interrupted.
+#[derive(Clone, Debug, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// Asks the run to stop.
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether it was asked to stop.
+    pub fn triggered(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Progress lines go here (stderr on the command line).
+pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// Runs every selected strategy and returns the report.
+pub fn run(
+    scenario: &Scenario,
+    options: &RunOptions,
+    interrupt: &Interrupt,
+    progress: Progress,
+) -> io::Result<RunReport> {
+    let mut events = BufWriter::new(std::fs::File::create(&options.events_path)?);
+    let mut strategies = Vec::new();
+    for strategy in scenario
+        .strategies
+        .iter()
+        .filter(|s| options.strategies.is_empty() || options.strategies.contains(&s.strategy.name))
+    {
+        if interrupt.triggered() {
+            break;
+        }
+        progress(&format!("strategy {}: {}", strategy.strategy.name, strategy.strategy.describe()));
+        let runtime = match options.engine {
+            Engine::Sim => {
+                tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?
+            }
+            Engine::Live => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+        };
+        let transport = match options.engine {
+            Engine::Sim => Transport::sim(),
+            Engine::Live => Transport::Live,
+        };
+        let report = runtime.block_on(run_strategy(
+            scenario,
+            strategy,
+            options.seed,
+            transport,
+            &mut events,
+            interrupt,
+            progress.clone(),
+        ))?;
+        progress(&format!("strategy {}: {:?}", report.name, report.verdict));
+        strategies.push(report);
+    }
+    events.flush()?;
+    let interrupted = interrupt.triggered();
+    let verdict = if interrupted {
+        Verdict::Interrupted
+    } else {
+        strategies.iter().map(|s| s.verdict).max_by_key(|v| severity(*v)).unwrap_or(Verdict::Pass)
+    };
+    Ok(RunReport {
+        schema_version: SCHEMA_VERSION,
+        wschaos_version: env!("CARGO_PKG_VERSION").to_string(),
+        scenario: scenario.name.clone(),
+        file: options.file.clone(),
+        description: scenario.description.clone(),
+        engine: match options.engine {
+            Engine::Sim => "sim",
+            Engine::Live => "live",
+        }
+        .to_string(),
+        seed: options.seed,
+        duration: scenario.duration.as_secs_f64(),
+        quiet_period: scenario.quiet_period.as_secs_f64(),
+        clients: scenario.clients.count,
+        interrupted,
+        verdict,
+        strategies,
+    })
+}
+
+/// Failure outranks inconclusive outranks pass.
+fn severity(verdict: Verdict) -> u8 {
+    match verdict {
+        Verdict::Pass => 0,
+        Verdict::Inconclusive => 1,
+        Verdict::Fail => 2,
+        Verdict::Interrupted => 3,
+    }
+}
+
+/// One strategy of the matrix, start to finish.
+async fn run_strategy(
+    scenario: &Scenario,
+    strategy: &ClientStrategy,
+    seed: u64,
+    transport: Transport,
+    events_out: &mut impl Write,
+    interrupt: &Interrupt,
+    progress: Progress,
+) -> io::Result<StrategyReport> {
+    let scenario = Scenario { seed, ..scenario.clone() };
+    let origin = Instant::now();
+    let end_at = scenario.duration + scenario.quiet_period;
+    let span = Span { origin, heal_at: scenario.duration, end_at };
+    let workload = scenario.clients.workload.is_some();
+    let mut recorder = Recorder::new(span, scenario.clients.count, workload);
+
+    let listener = transport.bind(any_loopback()).await?;
+    let server_addr = listener.local_addr()?;
+    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = Server::new(scenario.server.clone(), seeds::derive(seed, &[seeds::SERVER]));
+    let server_task = tokio::spawn(server.serve(listener, async {
+        let _ = server_stopped.await;
+    }));
+
+    let (proxy_sink, mut proxy_events) = EventSink::channel();
+    let control = Control::new(seed, scenario.clients.count, proxy_sink);
+    let proxy = Proxy::bind(&transport, any_loopback(), server_addr, control.clone()).await?;
+    let proxy_addr = proxy.local_addr()?;
+    let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
+    let proxy_task = tokio::spawn(proxy.run(async {
+        let _ = proxy_stopped.await;
+    }));
+
+    let (client_sink, mut client_events) = ClientSink::channel();
+    let (stop_clients, clients_stopped) = client::stop_signal();
+    let mut clients = Vec::new();
+    for index in 0..scenario.clients.count {
+        let config = ClientConfig::from_scenario(&scenario, strategy, index, proxy_addr);
+        let task =
+            client::run(config, transport.clone(), client_sink.clone(), clients_stopped.clone(), origin);
+        clients.push(tokio::spawn(task));
+    }
+    drop(client_sink);
+
+    let steps = timeline::schedule(&scenario.faults, scenario.duration, seed);
+    let player = {
+        let (control, faults, duration) = (control.clone(), scenario.faults.clone(), scenario.duration);
+        tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await })
+    };
+
+    let name = strategy.strategy.name.clone();
+    let mut write = |event: Recorded, out: &mut dyn Write| -> io::Result<()> {
+        let line = jsonl_line(&event, origin);
+        let tagged = format!("{{\"strategy\":{},{}", serde_json::Value::String(name.clone()), &line[1..]);
+        writeln!(out, "{tagged}")?;
+        recorder.record(event);
+        Ok(())
+    };
+
+    // Record until the end of the quiet period, or an interrupt.
+    let deadline = origin + end_at;
+    let mut next_progress = origin + Duration::from_secs(10);
+    loop {
+        if interrupt.triggered() {
+            break;
+        }
+        let tick = deadline.min(next_progress).min(Instant::now() + Duration::from_millis(250));
+        tokio::select! {
+            Some(event) = proxy_events.recv() => write(Recorded::Proxy(event), events_out)?,
+            Some(event) = client_events.recv() => write(Recorded::Client(event), events_out)?,
+            () = tokio::time::sleep_until(tick) => {
+                events_out.flush()?;
+                if Instant::now() >= deadline {
+                    break;
+                }
+                if Instant::now() >= next_progress {
+                    let elapsed = Instant::now() - origin;
+                    progress(&format!("  {:.0}s / {:.0}s, {} links open", elapsed.as_secs_f64(), end_at.as_secs_f64(), control.open_links()));
+                    next_progress += Duration::from_secs(10);
+                }
+            }
+        }
+    }
+
+    // Heal, stop the clients (they close), then the proxy and the server.
+    player.abort();
+    control.heal();
+    let _ = stop_clients.send(true);
+    let _ = tokio::time::timeout(DRAIN, async {
+        for task in clients {
+            let _ = task.await;
+        }
+    })
+    .await;
+    let _ = stop_proxy.send(());
+    let _ = stop_server.send(());
+    let _ = proxy_task.await;
+    let _ = tokio::time::timeout(DRAIN, server_task).await;
+    while let Ok(event) = proxy_events.try_recv() {
+        write(Recorded::Proxy(event), events_out)?;
+    }
+    while let Ok(event) = client_events.try_recv() {
+        write(Recorded::Client(event), events_out)?;
+    }
+    events_out.flush()?;
+
+    let output = recorder.finish();
+    let slo = verdict::evaluate(&scenario.slo, &output);
+    let verdict = verdict::verdict(&slo, &output);
+    let recovery_time_us = output
+        .samples
+        .get("recovery_time")
+        .map(|values| values.iter().map(|seconds| (seconds * 1e6).round().max(0.0) as u64).collect())
+        .unwrap_or_default();
+    Ok(StrategyReport {
+        name: strategy.strategy.name.clone(),
+        description: strategy.strategy.describe(),
+        verdict,
+        metrics: verdict::summaries(&output),
+        detect_time_by_reason: output
+            .detect_by_reason
+            .iter()
+            .map(|(k, v)| (k.clone(), verdict::stats(v)))
+            .collect(),
+        messages: output.messages,
+        attempts_total: output.attempts_total,
+        peak_attempts_per_second: output.attempts_per_second.iter().copied().max().unwrap_or(0),
+        attempts_per_second: output.attempts_per_second,
+        gave_up: output.gave_up,
+        faults: output.faults,
+        slo,
+        incidents: output.incidents,
+        recovery_time_us,
+    })
+}
