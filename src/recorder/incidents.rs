@@ -197,34 +197,39 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
     }
 
     let mut out = Incidents::default();
-    let mut samples: [(&'static str, Vec<f64>); 6] = [
-        ("recovery_time", Vec::new()),
-        ("detect_time", Vec::new()),
-        ("reconnect_time", Vec::new()),
-        ("resync_time", Vec::new()),
-        ("excess_after_heal", Vec::new()),
-        ("attempts", Vec::new()),
-    ];
+    let mut recovery_time = Vec::new();
+    let mut detect_time = Vec::new();
+    let mut reconnect_time = Vec::new();
+    let mut resync_time = Vec::new();
+    let mut excess_after_heal = Vec::new();
+    let mut attempts = Vec::new();
     for Building { mut incident, end } in building {
         let until = incident.t_open.unwrap_or(end);
         let causes = causes(&links, &faults, incident.client, incident.t_break, until);
         incident.t_heal = causes.iter().map(|id| faults[id].healed()).reduce(f64::max);
         incident.causes = causes.iter().map(|id| format!("{id} {}", faults[id].name)).collect();
 
-        let detect_time = incident.t_detect - incident.t_break;
-        out.detect_by_reason.entry(incident.reason.clone()).or_default().push(detect_time);
-        samples[1].1.push(detect_time);
-        samples[5].1.push(incident.attempts as f64);
+        let detected_after = incident.t_detect - incident.t_break;
+        out.detect_by_reason.entry(incident.reason.clone()).or_default().push(detected_after);
+        detect_time.push(detected_after);
+        attempts.push(incident.attempts as f64);
         if let (Some(t_open), Some(t_recovered)) = (incident.t_open, incident.t_recovered) {
-            let healthy_network = incident.t_heal.map_or(incident.t_break, |h| h.max(incident.t_break));
-            samples[0].1.push(t_recovered - incident.t_break);
-            samples[2].1.push(t_open - incident.t_detect);
-            samples[3].1.push(t_recovered - t_open);
-            samples[4].1.push(t_recovered - healthy_network);
+            let network_healthy = incident.t_heal.map_or(incident.t_break, |h| h.max(incident.t_break));
+            recovery_time.push(t_recovered - incident.t_break);
+            reconnect_time.push(t_open - incident.t_detect);
+            resync_time.push(t_recovered - t_open);
+            excess_after_heal.push(t_recovered - network_healthy);
         }
         out.incidents.push(incident);
     }
-    out.samples = samples.into();
+    out.samples = vec![
+        ("recovery_time", recovery_time),
+        ("detect_time", detect_time),
+        ("reconnect_time", reconnect_time),
+        ("resync_time", resync_time),
+        ("excess_after_heal", excess_after_heal),
+        ("attempts", attempts),
+    ];
     out
 }
 

@@ -4,9 +4,9 @@
 //!
 //! [`Recorder::finish`] drops events after [`Span::end_at`], sorts the rest by timestamp
 //! (stably, so arrival order breaks ties between sources) and hands the one timeline to the
-//! derivations, each in its own file: [`incidents`] (breaks and recoveries), [`messages`]
-//! (the workload's accounting), [`run`] (availability, attempts, give-ups, fault outcomes).
-//! [`jsonl`] writes single events as lines of `events.jsonl`.
+//! derivations, each in its own file: `incidents` (breaks and recoveries), `messages`
+//! (the workload's accounting), `run` (availability, attempts, give-ups, fault outcomes).
+//! `jsonl` writes single events as lines of `events.jsonl`.
 
 mod incidents;
 mod jsonl;
