@@ -1,0 +1,263 @@
+//! Incidents: a client's open connection breaks, and what followed until it recovered, gave up
+//! or the run ended (DESIGN.md §6).
+//!
+//! Definitions:
+//! - A client's links are the ones whose `LinkIdentified` names it; its **current link** is the
+//!   last one identified for it.
+//! - An incident starts when a client that was open gets `Detected(reason)`, at **t_detect**.
+//! - **t_break** is the earliest of (a) the first `FaultHit` on the current link since the client
+//!   last opened and (b) the proxy's `LinkClosed` of that link, counting only those at or before
+//!   t_detect; with neither, t_break = t_detect.
+//! - **t_open** is the first `Opened` after t_detect; **attempts** counts the `Attempt` events
+//!   from t_detect up to and including the one that opened (all of them if none did).
+//! - **t_recovered** is the first `Echoed` after t_open when the run has a workload, else t_open.
+//! - A `Detected` after t_open but before t_recovered (a break during resync) continues the
+//!   incident: attempts keep counting, and t_open becomes the next `Opened`, the one the client
+//!   recovers from (so reconnect_time and resync_time still add up to t_recovered − t_detect).
+//! - `GaveUp` ends the incident unrecovered; so does the end of the run.
+//! - **causes** are the faults that hit the client's links during [t_break, t_open or the
+//!   incident's end], plus the admission faults (a `FaultHit` without a link: refuse,
+//!   accept_hang) whose active span overlaps that window; formatted `faults[i]#k name`.
+//! - **t_heal** is the latest end among the causes (an instant fault, which has no
+//!   `FaultEnded`, contributes its start); `None` without causes. A fault that healed before
+//!   detection still counts, so t_heal may precede t_detect.
+//!
+//! Samples per incident, in seconds: recovery_time = t_recovered − t_break, detect_time =
+//! t_detect − t_break, reconnect_time = t_open − t_detect, resync_time = t_recovered − t_open,
+//! excess_after_heal = t_recovered − max(t_heal, t_break), and attempts. An unrecovered incident
+//! contributes only detect_time and attempts.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::client::ClientEventKind;
+use crate::proxy::{EventKind, FaultId, LinkId};
+use crate::report::model::Incident;
+
+use super::run::{FaultRow, fault_table};
+use super::{Timeline, What};
+
+/// The incidents and what they contribute to the samples.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Incidents {
+    /// Every incident, in order of detection.
+    pub incidents: Vec<Incident>,
+    /// Per-incident metrics: recovery_time, detect_time, reconnect_time, resync_time,
+    /// excess_after_heal and attempts.
+    pub samples: Vec<(&'static str, Vec<f64>)>,
+    /// Detect times per reason.
+    pub detect_by_reason: BTreeMap<String, Vec<f64>>,
+}
+
+/// What the proxy said about its links, gathered before the pass over clients.
+#[derive(Debug, Default)]
+struct Links {
+    /// The client each link belongs to.
+    client_of: BTreeMap<LinkId, u32>,
+    /// Fault hits per link, in time order.
+    hits: BTreeMap<LinkId, Vec<(f64, FaultId)>>,
+    /// When each link closed.
+    closed: BTreeMap<LinkId, f64>,
+}
+
+impl Links {
+    fn gather(timeline: &Timeline<'_>) -> Links {
+        let mut links = Links::default();
+        for event in &timeline.events {
+            let What::Proxy(kind) = event.what else { continue };
+            match kind {
+                EventKind::LinkIdentified { link, client } => {
+                    links.client_of.insert(*link, *client);
+                }
+                EventKind::FaultHit { fault, link: Some(link) } => {
+                    links.hits.entry(*link).or_default().push((event.t, *fault));
+                }
+                EventKind::LinkClosed { link, .. } => {
+                    links.closed.entry(*link).or_insert(event.t);
+                }
+                _ => {}
+            }
+        }
+        links
+    }
+
+    /// t_break for a client whose connection on `link`, open since `opened`, was noticed broken
+    /// at `detected`.
+    fn t_break(&self, link: Option<LinkId>, opened: f64, detected: f64) -> f64 {
+        let Some(link) = link else { return detected };
+        let first_hit = self
+            .hits
+            .get(&link)
+            .and_then(|hits| hits.iter().map(|(t, _)| *t).find(|t| *t >= opened && *t <= detected));
+        let closed = self.closed.get(&link).copied().filter(|t| *t <= detected);
+        first_hit.into_iter().chain(closed).fold(detected, f64::min)
+    }
+}
+
+/// Where a client stands in the incident pass.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Phase {
+    /// Never opened, or gave up: a `Detected` now starts nothing.
+    Down,
+    /// Open and healthy.
+    Open,
+    /// In incident `index`, reconnecting.
+    Reconnecting(usize),
+    /// In incident `index`, open again and waiting for the first echo.
+    Resyncing(usize),
+}
+
+/// One client's standing.
+#[derive(Clone, Copy, Debug)]
+struct ClientState {
+    phase: Phase,
+    /// The last link identified for it.
+    link: Option<LinkId>,
+    /// Its last `Opened`.
+    opened: f64,
+}
+
+/// An incident being built.
+#[derive(Clone, Debug)]
+struct Building {
+    incident: Incident,
+    /// When it stopped: its `GaveUp`, or the end of the run; the recovery otherwise.
+    end: f64,
+}
+
+/// Derives the incidents from the timeline.
+pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
+    let links = Links::gather(timeline);
+    let faults = fault_table(timeline);
+    let mut clients: BTreeMap<u32, ClientState> = BTreeMap::new();
+    let mut building: Vec<Building> = Vec::new();
+
+    for event in &timeline.events {
+        let t = event.t;
+        let (client, kind) = match event.what {
+            What::Proxy(EventKind::LinkIdentified { link, client }) => {
+                clients.entry(*client).or_insert(ClientState::new()).link = Some(*link);
+                continue;
+            }
+            What::Proxy(_) => continue,
+            What::Client(client, kind) => (client, kind),
+        };
+        let state = clients.entry(client).or_insert(ClientState::new());
+        match (state.phase, kind) {
+            (Phase::Reconnecting(index), ClientEventKind::Opened { .. }) => {
+                state.opened = t;
+                let incident = &mut building[index].incident;
+                incident.t_open = Some(t);
+                if timeline.workload {
+                    state.phase = Phase::Resyncing(index);
+                } else {
+                    incident.t_recovered = Some(t);
+                    state.phase = Phase::Open;
+                }
+            }
+            (_, ClientEventKind::Opened { .. }) => {
+                state.opened = t;
+                state.phase = Phase::Open;
+            }
+            (Phase::Resyncing(index), ClientEventKind::Echoed { .. }) => {
+                building[index].incident.t_recovered = Some(t);
+                state.phase = Phase::Open;
+            }
+            (Phase::Open, ClientEventKind::Detected(reason)) => {
+                building.push(Building {
+                    incident: Incident {
+                        client,
+                        t_break: links.t_break(state.link, state.opened, t),
+                        t_detect: t,
+                        reason: reason.to_string(),
+                        attempts: 0,
+                        t_open: None,
+                        t_recovered: None,
+                        t_heal: None,
+                        causes: Vec::new(),
+                    },
+                    end: timeline.end,
+                });
+                state.phase = Phase::Reconnecting(building.len() - 1);
+            }
+            (Phase::Resyncing(index), ClientEventKind::Detected(_)) => {
+                // A break during resync continues the incident; the next open replaces t_open.
+                building[index].incident.t_open = None;
+                state.phase = Phase::Reconnecting(index);
+            }
+            (Phase::Reconnecting(index), ClientEventKind::Attempt { .. }) => {
+                building[index].incident.attempts += 1;
+            }
+            (Phase::Reconnecting(index) | Phase::Resyncing(index), ClientEventKind::GaveUp(_)) => {
+                building[index].end = t;
+                state.phase = Phase::Down;
+            }
+            (_, ClientEventKind::GaveUp(_)) => state.phase = Phase::Down,
+            _ => {}
+        }
+    }
+
+    let mut out = Incidents::default();
+    let mut recovery_time = Vec::new();
+    let mut detect_time = Vec::new();
+    let mut reconnect_time = Vec::new();
+    let mut resync_time = Vec::new();
+    let mut excess_after_heal = Vec::new();
+    let mut attempts = Vec::new();
+    for Building { mut incident, end } in building {
+        let until = incident.t_open.unwrap_or(end);
+        let causes = causes(&links, &faults, incident.client, incident.t_break, until);
+        incident.t_heal = causes.iter().map(|id| faults[id].healed()).reduce(f64::max);
+        incident.causes = causes.iter().map(|id| format!("{id} {}", faults[id].name)).collect();
+
+        let detected_after = incident.t_detect - incident.t_break;
+        out.detect_by_reason.entry(incident.reason.clone()).or_default().push(detected_after);
+        detect_time.push(detected_after);
+        attempts.push(incident.attempts as f64);
+        if let (Some(t_open), Some(t_recovered)) = (incident.t_open, incident.t_recovered) {
+            let network_healthy = incident.t_heal.map_or(incident.t_break, |h| h.max(incident.t_break));
+            recovery_time.push(t_recovered - incident.t_break);
+            reconnect_time.push(t_open - incident.t_detect);
+            resync_time.push(t_recovered - t_open);
+            excess_after_heal.push(t_recovered - network_healthy);
+        }
+        out.incidents.push(incident);
+    }
+    out.samples = vec![
+        ("recovery_time", recovery_time),
+        ("detect_time", detect_time),
+        ("reconnect_time", reconnect_time),
+        ("resync_time", resync_time),
+        ("excess_after_heal", excess_after_heal),
+        ("attempts", attempts),
+    ];
+    out
+}
+
+impl ClientState {
+    fn new() -> ClientState {
+        ClientState { phase: Phase::Down, link: None, opened: 0.0 }
+    }
+}
+
+/// The faults behind an incident of `client` over `[from, until]`: those that hit one of its
+/// links then, and the admission faults active then.
+fn causes(
+    links: &Links,
+    faults: &BTreeMap<FaultId, FaultRow>,
+    client: u32,
+    from: f64,
+    until: f64,
+) -> BTreeSet<FaultId> {
+    let on_links = links
+        .hits
+        .iter()
+        .filter(|(link, _)| links.client_of.get(link) == Some(&client))
+        .flat_map(|(_, hits)| hits.iter())
+        .filter(|(t, _)| *t >= from && *t <= until)
+        .map(|(_, fault)| *fault);
+    let admission = faults
+        .iter()
+        .filter(|(_, row)| row.admission && row.started <= until && row.healed() >= from)
+        .map(|(id, _)| *id);
+    on_links.chain(admission).filter(|id| faults.contains_key(id)).collect()
+}

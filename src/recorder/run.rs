@@ -1,0 +1,189 @@
+//! Figures over the whole run: the fault table, connection attempts per second (the herd at the
+//! server), the clients that gave up, and each client's availability.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::client::ClientEventKind;
+use crate::proxy::{EventKind, FaultId};
+use crate::report::model::FaultOutcome;
+
+use super::{Timeline, What};
+
+/// What the timeline says about one fault occurrence.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct FaultRow {
+    /// The kind's name, from `FaultStarted`.
+    pub name: &'static str,
+    /// Start, in seconds.
+    pub started: f64,
+    /// End, in seconds; `None` for an instant fault (reset, close) or one that never healed.
+    pub ended: Option<f64>,
+    /// `FaultHit` events for it.
+    pub hits: u64,
+    /// Whether it hit an arriving connection that never became a link (refuse, accept_hang).
+    pub admission: bool,
+}
+
+impl FaultRow {
+    /// When the fault stopped acting: its end, or its start when it has none (an instant fault
+    /// acts once, at its start).
+    pub fn healed(&self) -> f64 {
+        self.ended.unwrap_or(self.started)
+    }
+}
+
+/// Every fault that started, by id. Ends and hits of faults that never started are dropped:
+/// they cannot be named. Starts are gathered first, so a hit stamped with its fault's start
+/// instant counts whichever arrived first.
+pub(super) fn fault_table(timeline: &Timeline<'_>) -> BTreeMap<FaultId, FaultRow> {
+    let mut table = BTreeMap::new();
+    for event in &timeline.events {
+        if let What::Proxy(EventKind::FaultStarted { fault, name }) = event.what {
+            table.entry(*fault).or_insert(FaultRow {
+                name,
+                started: event.t,
+                ended: None,
+                hits: 0,
+                admission: false,
+            });
+        }
+    }
+    for event in &timeline.events {
+        match event.what {
+            What::Proxy(EventKind::FaultEnded { fault }) => {
+                if let Some(row) = table.get_mut(fault) {
+                    row.ended.get_or_insert(event.t);
+                }
+            }
+            What::Proxy(EventKind::FaultHit { fault, link }) => {
+                if let Some(row) = table.get_mut(fault) {
+                    row.hits += 1;
+                    row.admission |= link.is_none();
+                }
+            }
+            _ => {}
+        }
+    }
+    table
+}
+
+/// One [`FaultOutcome`] per `FaultStarted`, in `(plan, occurrence)` order.
+pub(super) fn faults(timeline: &Timeline<'_>) -> Vec<FaultOutcome> {
+    fault_table(timeline)
+        .into_iter()
+        .map(|(id, row)| FaultOutcome {
+            plan: id.plan,
+            occurrence: id.occurrence,
+            name: row.name.to_string(),
+            started: row.started,
+            ended: row.ended,
+            hits: row.hits,
+        })
+        .collect()
+}
+
+/// Connection attempts over the run.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct Attempts {
+    /// Every `Attempt` event.
+    pub total: u64,
+    /// Entry `i` counts the attempts in `[i, i + 1)` seconds; there are `ceil(end)` entries (at
+    /// least one), and an attempt at exactly `end` on a whole second joins the last one, so the
+    /// last second is closed at the end of the run.
+    pub per_second: Vec<u64>,
+    /// The largest entry of `per_second` (0 without attempts).
+    pub peak: u64,
+}
+
+/// Counts attempts per second of the run.
+pub(super) fn attempts(timeline: &Timeline<'_>) -> Attempts {
+    let seconds = (timeline.end.ceil() as usize).max(1);
+    let mut per_second = vec![0u64; seconds];
+    let mut total = 0;
+    for event in &timeline.events {
+        if let What::Client(_, ClientEventKind::Attempt { .. }) = event.what {
+            total += 1;
+            let second = (event.t.floor() as usize).min(seconds - 1);
+            per_second[second] += 1;
+        }
+    }
+    let peak = per_second.iter().copied().max().unwrap_or(0);
+    Attempts { total, per_second, peak }
+}
+
+/// The clients with a `GaveUp` event, sorted, each once.
+pub(super) fn gave_up(timeline: &Timeline<'_>) -> Vec<u32> {
+    let clients: BTreeSet<u32> = timeline
+        .events
+        .iter()
+        .filter_map(|event| match event.what {
+            What::Client(client, ClientEventKind::GaveUp(_)) => Some(client),
+            _ => None,
+        })
+        .collect();
+    clients.into_iter().collect()
+}
+
+/// Where a client stands, for availability.
+#[derive(Clone, Copy, Debug, Default)]
+struct Health {
+    /// Its first `Attempt`, in seconds: where its time starts counting.
+    first_attempt: Option<f64>,
+    /// Opened, and (with a workload) waiting for the first echo to become healthy.
+    awaiting_echo: bool,
+    /// Healthy since this time.
+    healthy_since: Option<f64>,
+    /// Healthy seconds so far.
+    healthy: f64,
+}
+
+impl Health {
+    fn become_healthy(&mut self, t: f64) {
+        self.awaiting_echo = false;
+        self.healthy_since.get_or_insert(t);
+    }
+
+    fn become_unhealthy(&mut self, t: f64) {
+        self.awaiting_echo = false;
+        if let Some(since) = self.healthy_since.take() {
+            self.healthy += t - since;
+        }
+    }
+}
+
+/// One fraction per client (index order; every client below `clients` and any other that sent
+/// events): healthy time over the time from its first `Attempt` to the end of the run.
+///
+/// A client is healthy from each recovery point (the first `Echoed` after an `Opened` with a
+/// workload, the `Opened` itself without) until the next `Detected`, `GaveUp` or the end. A
+/// client that never attempted, or whose first attempt came at the very end, scores 0: it was
+/// never available.
+pub(super) fn availability(timeline: &Timeline<'_>, clients: u32) -> Vec<f64> {
+    let mut health: BTreeMap<u32, Health> = (0..clients).map(|c| (c, Health::default())).collect();
+    for event in &timeline.events {
+        let What::Client(client, kind) = event.what else { continue };
+        let state = health.entry(client).or_default();
+        match kind {
+            ClientEventKind::Attempt { .. } => {
+                state.first_attempt.get_or_insert(event.t);
+            }
+            ClientEventKind::Opened { .. } if timeline.workload => state.awaiting_echo = true,
+            ClientEventKind::Opened { .. } => state.become_healthy(event.t),
+            ClientEventKind::Echoed { .. } if state.awaiting_echo => state.become_healthy(event.t),
+            ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => state.become_unhealthy(event.t),
+            _ => {}
+        }
+    }
+    health
+        .into_values()
+        .map(|mut state| {
+            state.become_unhealthy(timeline.end);
+            match state.first_attempt {
+                Some(first) if timeline.end > first => {
+                    (state.healthy / (timeline.end - first)).clamp(0.0, 1.0)
+                }
+                _ => 0.0,
+            }
+        })
+        .collect()
+}
