@@ -24,7 +24,7 @@
 //!
 //! Samples per incident, in seconds: recovery_time = t_recovered − t_break, detect_time =
 //! t_detect − t_break, reconnect_time = t_open − t_detect, resync_time = t_recovered − t_open,
-//! excess_after_heal = t_recovered − max(t_heal, t_break), and attempts. An unrecovered incident
+//! excess_after_heal = max(0, t_recovered − max(t_heal, t_break)), and attempts. An unrecovered incident
 //! contributes only detect_time and attempts.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -218,7 +218,8 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
             recovery_time.push(t_recovered - incident.t_break);
             reconnect_time.push(t_open - incident.t_detect);
             resync_time.push(t_recovered - t_open);
-            excess_after_heal.push(t_recovered - network_healthy);
+            // Back before the heal (new links were spared, say): no time lost after it.
+            excess_after_heal.push((t_recovered - network_healthy).max(0.0));
         }
         out.incidents.push(incident);
     }
