@@ -5,7 +5,8 @@
 //! `availability`, where higher is better. A **regression** is a worsening of a metric's `p99`
 //! or `mean` by more than the given percentage of the base value (strictly more; a base of 0
 //! that worsens at all counts as an infinite change). `p50` and `max` are shown but never gate:
-//! p50 rarely moves alone, and max is one sample. Without a percentage nothing gates — the text
+//! p50 rarely moves alone, and max is one sample. For `availability` only the mean gates: its
+//! bad tail is the low end, which p99 does not see. Without a percentage nothing gates — the text
 //! is information only, as criterion's. In sim mode runs are deterministic, so no noise band is
 //! needed; a live-mode user picks a percentage above the noise.
 
@@ -115,6 +116,7 @@ fn strategy_section(
                 format_value(metric, now),
                 format_change(change)
             );
+            let gates = gates && !(higher_is_better && figure == "p99");
             if let Some(pct) = pct.filter(|&pct| gates && worsening > pct) {
                 line.push_str("  REGRESSED");
                 regressions.push(format!(
@@ -218,6 +220,9 @@ mod tests {
         worse.strategies[0].metrics.get_mut("availability").unwrap().mean *= 0.8;
         let comparison = compare(&example::report(), &worse, Some(10.0));
         assert!(comparison.regressed, "{}", comparison.text);
+        let mut high_tail_only = example::report();
+        high_tail_only.strategies[0].metrics.get_mut("availability").unwrap().p99 *= 0.8;
+        assert!(!compare(&example::report(), &high_tail_only, Some(10.0)).regressed);
         assert!(
             comparison.text.contains("socketio availability mean 99% → 79.2% (-20.0%"),
             "{}",

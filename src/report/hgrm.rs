@@ -7,6 +7,11 @@
 //! header `Value Percentile TotalCount 1/(1-Percentile)` and a blank line, rows
 //! `%12.3f %2.12f %10d %14.2f`, a last row without the `1/(1-p)` column at percentile 1, and the
 //! `#[Mean …]`, `#[Max …]`, `#[Buckets …]` footer.
+//!
+//! Rows are the crate's `iter_quantiles` steps, which differ from Java's in one place: Java also
+//! prints the largest value at the next tick before the final `1.000000000000` row; the crate
+//! goes straight to 1. Plotters read both. `Buckets` is the auto-resizing histogram's count,
+//! which grows with the largest value recorded (Java's depends on its configured maximum).
 
 use std::fmt::Write;
 
