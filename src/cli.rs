@@ -17,7 +17,7 @@ use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, pa
 use crate::scenario::{
     self, ClientHeartbeat, Delivery, Scenario, ServerConfig, ServerHeartbeat, Workload, presets,
 };
-use crate::{proxy, runner, server};
+use crate::{proxy, report, runner, server};
 
 /// Chaos test harness and simulator for WebSocket reconnection.
 #[derive(Debug, Parser)]
@@ -101,6 +101,38 @@ pub enum Command {
 --handshake-latency '2ms ± 1ms' --accept-rate 500/s --token secret\n\n\
 The first line on stdout is `listening on ws://ADDR`; on Ctrl-C a one-line summary follows.")]
     Echo(EchoArgs),
+    /// Re-render a run's report.json in another format, to stdout.
+    #[command(
+        after_help = "Example:\n  wschaos report reports/flaky-mobile-link/report.json --format md\n  \
+wschaos report report.json --format hgrm --strategy socketio > socketio.hgrm\n\n\
+Exit code 0 when rendered, 2 when the file cannot be read or the strategy does not exist."
+    )]
+    Report {
+        /// The report.json a run wrote.
+        file: PathBuf,
+        /// The output format.
+        #[arg(long, value_enum, default_value = "md")]
+        format: FormatArg,
+        /// Render only this strategy (hgrm renders one: the first without this flag).
+        #[arg(long)]
+        strategy: Option<String>,
+    },
+    /// Compare two runs' report.json: per strategy and metric, base → new and the change.
+    #[command(
+        after_help = "Example:\n  wschaos compare main/report.json report.json --fail-on-regression 10\n\n\
+Every metric is lower-is-better except availability. A regression is a p99 or mean worse by\n\
+more than PCT percent of the base. Exit code 0 without one (or without --fail-on-regression),\n\
+1 on a regression, 2 when a file cannot be read."
+    )]
+    Compare {
+        /// The baseline report.json.
+        base: PathBuf,
+        /// The report.json to judge against it.
+        new: PathBuf,
+        /// Fail (exit 1) when a p99 or mean worsens by more than PCT percent.
+        #[arg(long, value_name = "PCT", value_parser = parse_percent)]
+        fail_on_regression: Option<f64>,
+    },
     /// Run one reference client against any WebSocket server, printing every event.
     #[command(
         after_help = "Example:\n  wschaos client --url ws://127.0.0.1:9000/ --strategy socketio --rate 5/s\n\n\
@@ -183,6 +215,31 @@ pub struct EchoArgs {
     pub seed: u64,
 }
 
+/// `--format` values of `wschaos report`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    /// summary.md: verdict, a table per strategy, SLOs, repro lines.
+    Md,
+    /// junit.xml: a suite per strategy, a case per SLO.
+    Junit,
+    /// The HdrHistogram percentile distribution of one strategy's recovery times.
+    Hgrm,
+    /// report.json, re-serialized.
+    Json,
+}
+
+impl FormatArg {
+    /// The format's name in [`crate::report::format_named`].
+    fn name(self) -> &'static str {
+        match self {
+            FormatArg::Md => "md",
+            FormatArg::Junit => "junit",
+            FormatArg::Hgrm => "hgrm",
+            FormatArg::Json => "json",
+        }
+    }
+}
+
 /// `--engine` values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum EngineArg {
@@ -213,6 +270,8 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Proxy { listen, upstream, scenario, seed } => {
             proxy(listen, upstream, scenario.as_deref(), seed)
         }
+        Command::Report { file, format, strategy } => render_report(&file, format, strategy.as_deref()),
+        Command::Compare { base, new, fail_on_regression } => compare(&base, &new, fail_on_regression),
         Command::Echo(args) => echo(args),
         Command::Client(args) => client(args),
     }
@@ -286,9 +345,9 @@ fn run(
             return Exit::Internal;
         }
     };
-    match crate::report::write_all(&report, &out) {
+    match report::write_all(&report, &out) {
         Ok(paths) => {
-            print!("{}", crate::report::markdown::render(&report));
+            print!("{}", report::markdown::render(&report));
             let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
             eprintln!("reports: {}", names.join(", "));
         }
@@ -297,7 +356,14 @@ fn run(
             return Exit::Internal;
         }
     }
-    crate::report::publish_to_ci(&report);
+    if let Err(error) = report::github::github_summary(&report) {
+        eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
+    }
+    if std::env::var_os("GITHUB_ACTIONS").is_some() {
+        for line in report::github::github_annotations(&report) {
+            println!("{line}");
+        }
+    }
     match report.verdict {
         Verdict::Pass => Exit::Ok,
         Verdict::Fail => Exit::SloFailed,
@@ -320,6 +386,54 @@ fn watch_ctrl_c(interrupt: runner::Interrupt) {
             }
         });
     });
+}
+
+/// `wschaos report`: re-render a report.json to stdout.
+fn render_report(file: &Path, format: FormatArg, strategy: Option<&str>) -> Exit {
+    let mut run = match report::json::read(file) {
+        Ok(run) => run,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Exit::BadInput;
+        }
+    };
+    if let Some(name) = strategy {
+        if !run.strategies.iter().any(|s| s.name == name) {
+            let names: Vec<&str> = run.strategies.iter().map(|s| s.name.as_str()).collect();
+            eprintln!(
+                "error: --strategy {name}: the report has no strategy `{name}`; it has {}",
+                names.join(", ")
+            );
+            return Exit::BadInput;
+        }
+        run.strategies.retain(|s| s.name == name);
+    }
+    let format = report::format_named(format.name()).expect("every --format value names a format");
+    print!("{}", format.render(&run, run.strategies.first()));
+    Exit::Ok
+}
+
+/// `wschaos compare`: print the comparison; exit 1 on a regression.
+fn compare(base: &Path, new: &Path, fail_on_regression: Option<f64>) -> Exit {
+    let (base, new) = match (report::json::read(base), report::json::read(new)) {
+        (Ok(base), Ok(new)) => (base, new),
+        (Err(error), _) | (_, Err(error)) => {
+            eprintln!("error: {error}");
+            return Exit::BadInput;
+        }
+    };
+    let comparison = report::compare(&base, &new, fail_on_regression);
+    print!("{}", comparison.text);
+    if comparison.regressed { Exit::SloFailed } else { Exit::Ok }
+}
+
+/// Parses `--fail-on-regression PCT`: a finite percentage of at least 0 (`10` or `10%`).
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let number = text.strip_suffix('%').unwrap_or(text).trim();
+    match number.parse::<f64>() {
+        Ok(pct) if pct.is_finite() && pct >= 0.0 => Ok(pct),
+        _ => Err(format!("`{text}` is not a percentage; write a number of at least 0, like `10`")),
+    }
 }
 
 /// Parses `--heartbeat EVERY/TIMEOUT`, both durations above zero.

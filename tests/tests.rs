@@ -15,6 +15,7 @@
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
 //!   through them meeting the scheduled fault.
+//! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener).
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
 //!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
@@ -35,6 +36,8 @@ mod mutations;
 mod proxy;
 #[path = "suite/proxy_live.rs"]
 mod proxy_live;
+#[path = "suite/report.rs"]
+mod report;
 #[path = "suite/schema.rs"]
 mod schema;
 #[path = "suite/server.rs"]

@@ -114,7 +114,18 @@ fn run_validates_then_says_the_engine_is_not_built() {
 
 #[test]
 fn every_subcommand_help_shows_an_example() {
-    for sub in ["validate", "schema", "presets", "completions", "run", "echo", "proxy", "client"] {
+    for sub in [
+        "validate",
+        "schema",
+        "presets",
+        "completions",
+        "run",
+        "echo",
+        "proxy",
+        "client",
+        "report",
+        "compare",
+    ] {
         wschaos().args([sub, "--help"]).assert().code(0).stdout(predicate::str::contains("Example:"));
     }
 }

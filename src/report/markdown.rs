@@ -1,0 +1,210 @@
+//! `summary.md`: GitHub-flavoured Markdown for people and `$GITHUB_STEP_SUMMARY` — the verdict
+//! first, a table per strategy, the SLO table, and the repro lines.
+
+use std::fmt::Write;
+
+use super::model::{RunReport, Stats, StrategyReport};
+use super::{Format, format_seconds, repro_line, unhit_faults, verdict_word};
+
+/// The Markdown summary format.
+pub struct Markdown;
+
+impl Format for Markdown {
+    fn name(&self) -> &'static str {
+        "md"
+    }
+
+    fn file_name(&self, _strategy: Option<&str>) -> String {
+        "summary.md".to_string()
+    }
+
+    fn render(&self, report: &RunReport, _strategy: Option<&StrategyReport>) -> String {
+        render(report)
+    }
+}
+
+/// The duration metrics shown per strategy, in this order.
+const TIME_METRICS: [&str; 2] = ["recovery_time", "excess_after_heal"];
+
+/// The summary. Deterministic: the same report gives the same bytes.
+pub fn render(report: &RunReport) -> String {
+    let mut out = String::new();
+    let thresholds: usize = report.strategies.iter().map(|s| s.slo.len()).sum();
+    let failed: usize =
+        report.strategies.iter().map(|s| s.slo.iter().filter(|slo| !slo.passed).count()).sum();
+    // Infallible: writing to a String.
+    let _ = writeln!(
+        out,
+        "## {} · {} · engine {} · seed {}\n",
+        verdict_word(report.verdict),
+        cell(&report.scenario),
+        cell(&report.engine),
+        report.seed
+    );
+    let _ = writeln!(
+        out,
+        "{failed} of {thresholds} thresholds failed · {} clients · {} of faults + {} quiet · `{}` · wschaos {}",
+        report.clients,
+        format_seconds(report.duration),
+        format_seconds(report.quiet_period),
+        cell(&report.file),
+        cell(&report.wschaos_version)
+    );
+    if report.interrupted {
+        out.push_str("\nThe run was interrupted before its end: the figures cover only what ran.\n");
+    }
+    if let Some(description) = &report.description {
+        let _ = writeln!(out, "\n{}", description.trim());
+    }
+    for strategy in &report.strategies {
+        strategy_section(&mut out, strategy);
+    }
+    slo_table(&mut out, report);
+    out.push_str("\n### Repro\n\n```sh\n");
+    for strategy in &report.strategies {
+        let _ = writeln!(out, "{}", repro_line(report, &strategy.name));
+    }
+    out.push_str("```\n");
+    out
+}
+
+fn strategy_section(out: &mut String, strategy: &StrategyReport) {
+    let _ = writeln!(out, "\n### {} · {}\n", cell(&strategy.name), verdict_word(strategy.verdict));
+    if !strategy.description.is_empty() {
+        let _ = writeln!(out, "{}\n", cell(&strategy.description));
+    }
+    out.push_str("| metric | n | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n");
+    for name in TIME_METRICS {
+        time_row(out, name, strategy.metrics.get(name));
+    }
+    for (reason, stats) in &strategy.detect_time_by_reason {
+        time_row(out, &format!("detect_time ({reason})"), Some(stats));
+    }
+    let availability = strategy
+        .metrics
+        .get("availability")
+        .filter(|stats| stats.count > 0)
+        .map_or_else(|| "n/a".to_string(), |stats| format!("{:.2}%", stats.mean * 100.0));
+    let unhit = unhit_faults(strategy);
+    let unhit = if unhit.is_empty() { "none".to_string() } else { unhit.join(", ") };
+    let gave_up = if strategy.gave_up.is_empty() {
+        "0".to_string()
+    } else {
+        let clients: Vec<String> = strategy.gave_up.iter().map(u32::to_string).collect();
+        format!("{} (clients {})", strategy.gave_up.len(), clients.join(", "))
+    };
+    let messages = &strategy.messages;
+    out.push_str("\n| figure | value |\n|---|---|\n");
+    for (figure, value) in [
+        ("messages lost", format!("{} of {} offered", messages.lost, messages.offered)),
+        ("messages duplicated", messages.duplicated.to_string()),
+        ("availability (mean)", availability),
+        ("attempts", strategy.attempts_total.to_string()),
+        ("peak attempts/s", strategy.peak_attempts_per_second.to_string()),
+        ("clients that gave up", gave_up),
+        ("faults that hit nothing", cell(&unhit)),
+    ] {
+        let _ = writeln!(out, "| {figure} | {value} |");
+    }
+}
+
+fn time_row(out: &mut String, name: &str, stats: Option<&Stats>) {
+    match stats.filter(|stats| stats.count > 0) {
+        Some(s) => {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} |",
+                cell(name),
+                s.count,
+                format_seconds(s.p50),
+                format_seconds(s.p90),
+                format_seconds(s.p99),
+                format_seconds(s.max)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "| {} | 0 | n/a | n/a | n/a | n/a |", cell(name));
+        }
+    }
+}
+
+fn slo_table(out: &mut String, report: &RunReport) {
+    out.push_str("\n### SLOs\n\n");
+    if report.strategies.iter().all(|s| s.slo.is_empty()) {
+        out.push_str("No thresholds.\n");
+        return;
+    }
+    out.push_str("| strategy | metric | threshold | measured | result |\n|---|---|---|---:|---|\n");
+    for strategy in &report.strategies {
+        for slo in &strategy.slo {
+            let _ = writeln!(
+                out,
+                "| {} | {} | `{}` | {} | {} |",
+                cell(&strategy.name),
+                cell(&slo.metric),
+                cell(&slo.threshold),
+                if slo.measured.is_some() { cell(&slo.measured_text) } else { "no values".to_string() },
+                if slo.passed { "pass" } else { "**FAIL**" }
+            );
+        }
+    }
+}
+
+/// Text safe inside a table cell: pipes escaped, line breaks flattened.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::example;
+
+    #[test]
+    fn the_verdict_comes_first() {
+        let text = render(&example::report());
+        let first = text.lines().next().unwrap();
+        assert_eq!(first, "## FAIL · flaky-mobile-link · engine sim · seed 42");
+        assert!(text.lines().nth(2).unwrap().starts_with("2 of 4 thresholds failed · 3 clients"), "{text}");
+    }
+
+    #[test]
+    fn each_strategy_has_its_table_with_human_times() {
+        let text = render(&example::report());
+        assert!(text.contains("### socketio · INCONCLUSIVE\n"), "{text}");
+        assert!(text.contains("### fixed-1s · FAIL\n"), "{text}");
+        // socketio recovery: 0.45, 0.8, 1.2, 2.5 s (nearest rank).
+        assert!(text.contains("| recovery_time | 4 | 800ms | 2.5s | 2.5s | 2.5s |"), "{text}");
+        assert!(text.contains("| detect_time (reset) | 2 | 2ms | 2ms | 2ms | 2ms |"), "{text}");
+        assert!(text.contains("| availability (mean) | 99.00% |"), "{text}");
+        assert!(text.contains("| faults that hit nothing | faults[1]#0 blackhole |"), "{text}");
+        assert!(text.contains("| messages lost | 20 of 1000 offered |"), "{text}");
+        assert!(text.contains("| peak attempts/s | 6 |"), "{text}");
+    }
+
+    #[test]
+    fn slo_table_marks_failures_with_the_measured_value() {
+        let text = render(&example::report());
+        assert!(text.contains("| fixed-1s | recovery_time | `p(99) < 5s` | 9s | **FAIL** |"), "{text}");
+        assert!(text.contains("| socketio | recovery_time | `p(99) < 5s` | 2.5s | pass |"), "{text}");
+    }
+
+    #[test]
+    fn repro_lines_close_the_summary() {
+        let text = render(&example::report());
+        assert!(text.ends_with(
+            "wschaos run scenarios/flaky.yaml --engine sim --seed 42 --strategy socketio\n\
+             wschaos run scenarios/flaky.yaml --engine sim --seed 42 --strategy fixed-1s\n```\n"
+        ));
+    }
+
+    #[test]
+    fn same_report_same_bytes_and_missing_metrics_say_so() {
+        let mut report = example::report();
+        assert_eq!(render(&report), render(&report));
+        report.strategies[0].metrics.clear();
+        let text = render(&report);
+        assert!(text.contains("| excess_after_heal | 0 | n/a | n/a | n/a | n/a |"), "{text}");
+        assert!(text.contains("| availability (mean) | n/a |"), "{text}");
+    }
+}
