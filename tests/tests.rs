@@ -6,6 +6,8 @@
 //!   helpful error written in its first line.
 //! - `mutations`: thousands of seeded random mutations of the examples never panic the loader.
 //! - `cli`: the binary's commands, messages and exit codes, run as a process.
+//! - `run`: `wschaos run` end to end: every example on sim, verdicts and exit codes, determinism,
+//!   a short flaky run on real TCP, Ctrl-C mid-run.
 //! - `schema`: the committed JSON Schema is current and the examples validate against it.
 //! - `client`: the reference client on sim with paused time: detection times, reason-aware
 //!   reconnects, delivery guarantees over 100 seeds of resets, library quirks.
@@ -38,6 +40,8 @@ mod proxy;
 mod proxy_live;
 #[path = "suite/report.rs"]
 mod report;
+#[path = "suite/run.rs"]
+mod run;
 #[path = "suite/schema.rs"]
 mod schema;
 #[path = "suite/server.rs"]

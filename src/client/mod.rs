@@ -248,6 +248,7 @@ pub async fn run(
     ctx.emit(ClientEventKind::Started { session });
     let mut stop = ctx.stop.clone();
     tokio::select! {
+        biased;
         () = stopped(&mut stop) => return closed(&ctx),
         () = sleep_until(start) => {}
     }

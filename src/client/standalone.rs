@@ -104,6 +104,7 @@ pub async fn serve(
     });
     tokio::pin!(client);
     tokio::select! {
+        biased;
         () = shutdown => {
             let _ = stop.send(true);
             let _ = (&mut client).await;

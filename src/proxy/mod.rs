@@ -93,6 +93,7 @@ impl Proxy {
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
+                biased;
                 () = &mut shutdown => break,
                 Some(_) = links.join_next(), if !links.is_empty() => {}
                 accepted = self.listener.accept() => match accepted {

@@ -83,7 +83,7 @@ fn flaky_maps_every_section() {
     assert_eq!(settings.backoff_reset, BackoffReset::AfterUptime(secs(5)));
 
     let kinds: Vec<&str> = s.faults.iter().map(|f| f.fault.name()).collect();
-    assert_eq!(kinds, ["reset", "stall", "handshake_delay", "reset", "drop_frames"]);
+    assert_eq!(kinds, ["reset", "stall", "handshake_delay", "reset", "latency"]);
     assert_eq!(s.faults[0].timeline, Timeline::Once { at: secs(5), lasts: None });
     assert_eq!(s.faults[0].target.clients, ClientSelector::Share(0.5));
     assert_eq!(s.faults[1].timeline, Timeline::Once { at: secs(15), lasts: Some(secs(10)) });
@@ -98,14 +98,14 @@ fn flaky_maps_every_section() {
     }
     assert_eq!(
         s.faults[4].fault,
-        Fault::DropFrames { kinds: vec![FrameKind::Pong], direction: Direction::Both, probability: 1.0 }
+        Fault::Latency { delay: secs(2), jitter: Duration::ZERO, direction: Direction::Downstream }
     );
     let metrics: Vec<&str> = s.slo.iter().map(|r| r.metric.name).collect();
     assert_eq!(
         metrics,
         ["availability", "excess_after_heal", "messages_duplicated", "messages_lost", "recovery_time"]
     );
-    assert_eq!(s.slo[4].thresholds[0].to_string(), "p(99) < 8s");
+    assert_eq!(s.slo[4].thresholds[0].to_string(), "p(99) < 12s");
 }
 
 #[test]
@@ -116,12 +116,12 @@ fn herd_matrix_resolves_presets_with_the_files_overrides() {
     let names: Vec<&str> = s.strategies.iter().map(|c| c.strategy.name.as_str()).collect();
     assert_eq!(
         names,
-        ["fixed-5s", "phoenix", "socketio", "aws-full-jitter", "aws-decorrelated-jitter", "no-backoff"]
+        ["fixed-5s", "phoenix", "socketio", "aws-full-jitter", "aws-decorrelated-jitter", "fixed-100ms"]
     );
     // fixed-5s gives up after 10 attempts on its own; the file's `max_attempts: unlimited` wins.
     assert_eq!(s.strategies[0].strategy.defaults.max_attempts, Some(10));
     assert_eq!(s.strategies[0].settings.max_attempts, None);
-    assert_eq!(s.strategies[5].strategy.backoff, Backoff::Immediate);
+    assert_eq!(s.strategies[5].strategy.backoff, Backoff::Fixed { delay: Duration::from_millis(100) });
     assert_eq!(s.faults[1].fault, Fault::Refuse);
     assert_eq!(s.faults[1].timeline, Timeline::Once { at: secs(5), lasts: Some(secs(10)) });
 }

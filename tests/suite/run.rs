@@ -1,0 +1,216 @@
+//! `wschaos run` end to end: every example on the sim engine, verdicts and exit codes, the same
+//! seed giving the same bytes, a shortened flaky run over real TCP, and Ctrl-C mid-run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn wschaos() -> Command {
+    let mut command = Command::cargo_bin("wschaos").unwrap();
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// A fresh folder for one test's reports.
+fn out_dir(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("run-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn report(dir: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
+}
+
+/// Writes a scenario file for a test and returns its path.
+fn scenario_file(name: &str, text: &str) -> PathBuf {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_example_runs_on_sim_and_writes_every_report() {
+    let mut examples: Vec<PathBuf> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+    examples.sort();
+    assert!(examples.len() >= 7);
+    for example in examples {
+        let name = example.file_stem().unwrap().to_string_lossy().to_string();
+        let dir = out_dir(&name);
+        let output =
+            wschaos().arg("run").arg(&example).args(["--engine", "sim", "--out"]).arg(&dir).output().unwrap();
+        let code = output.status.code().unwrap();
+        if name == "pong-loss" {
+            assert_eq!(code, 2, "frame faults are not built yet");
+            assert!(String::from_utf8_lossy(&output.stderr).contains("not supported yet"));
+            continue;
+        }
+        assert!(code == 0 || code == 1, "{name}: exit {code}: {}", String::from_utf8_lossy(&output.stderr));
+        let report = report(&dir);
+        assert_eq!(report["engine"], "sim");
+        for file in ["report.json", "summary.md", "junit.xml", "events.jsonl"] {
+            assert!(dir.join(file).metadata().unwrap().len() > 0, "{name}: {file}");
+        }
+        for strategy in report["strategies"].as_array().unwrap() {
+            let stem = strategy["name"].as_str().unwrap();
+            assert!(dir.join(format!("{stem}.hgrm")).exists(), "{name}: {stem}.hgrm");
+        }
+        let summary = String::from_utf8_lossy(&output.stdout);
+        assert!(summary.starts_with(if code == 0 { "## PASS" } else { "## FAIL" }), "{name}: verdict first");
+    }
+}
+
+#[test]
+fn flaky_tells_its_story_on_sim() {
+    let dir = out_dir("flaky-story");
+    wschaos().args(["run", "scenarios/flaky.yaml", "--engine", "sim", "--out"]).arg(&dir).assert().code(0);
+    let report = report(&dir);
+    assert_eq!(report["verdict"], "pass");
+    let strategy = &report["strategies"][0];
+    assert_eq!(strategy["messages"]["lost"], 0, "at_least_once loses nothing");
+    assert_eq!(strategy["messages"]["duplicated"], 0);
+    let offered = strategy["messages"]["offered"].as_u64().unwrap();
+    assert!(offered > 20 * 20 * 60, "20 clients at 20/s for 75 s: {offered}");
+    let incidents = strategy["incidents"].as_array().unwrap();
+    let resets = incidents.iter().filter(|i| i["reason"] == "reset").count();
+    assert_eq!(resets, 10 + 20, "half of 20 clients at 5 s, all of them at 33 s");
+    assert!(strategy["faults"].as_array().unwrap().iter().all(|f| f["hits"].as_u64().unwrap() > 0));
+    let excess_p95 = strategy["metrics"]["excess_after_heal"]["p95"].as_f64().unwrap();
+    assert!(excess_p95 < 1.0, "back within a second of each heal: {excess_p95}");
+}
+
+#[test]
+fn the_same_seed_gives_byte_identical_reports_on_sim() {
+    let (first, second) = (out_dir("same-seed-a"), out_dir("same-seed-b"));
+    for dir in [&first, &second] {
+        wschaos()
+            .args(["run", "scenarios/flaky.yaml", "--engine", "sim", "--seed", "7", "--out"])
+            .arg(dir)
+            .assert()
+            .code(0);
+    }
+    for file in ["report.json", "summary.md", "junit.xml", "events.jsonl", "aws-full-jitter.hgrm"] {
+        let a = std::fs::read(first.join(file)).unwrap();
+        let b = std::fs::read(second.join(file)).unwrap();
+        assert!(a == b, "{file} differs between two runs with seed 7");
+    }
+    let third = out_dir("same-seed-c");
+    wschaos()
+        .args(["run", "scenarios/flaky.yaml", "--engine", "sim", "--seed", "8", "--out"])
+        .arg(&third)
+        .assert()
+        .code(0);
+    assert_ne!(
+        std::fs::read(first.join("events.jsonl")).unwrap(),
+        std::fs::read(third.join("events.jsonl")).unwrap()
+    );
+}
+
+const SMALL: &str = "version: 1\nname: small\nduration: 10s\nquiet_period: 5s\nengine: sim\nclients:\n  count: 4\n  strategy: { kind: fixed, delay: 500ms }\n  workload: { rate: 10/s }\n";
+
+#[test]
+fn a_failing_slo_exits_1_and_shows_in_junit() {
+    let path = scenario_file(
+        "failing-slo",
+        &format!("{SMALL}faults:\n  - at: 2s\n    reset: {{}}\nslo:\n  recovery_time: [\"max < 1ms\"]\n"),
+    );
+    let dir = out_dir("failing-slo");
+    wschaos()
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&dir)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::starts_with("## FAIL"));
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure"), "{junit}");
+    assert!(junit.contains("recovery_time measured 5"), "the measured value is in the failure: {junit}");
+}
+
+#[test]
+fn a_fault_that_hits_nothing_exits_3() {
+    // A limit of 1 GiB on a link that carries a few KiB never acts.
+    let path = scenario_file(
+        "unhit",
+        &format!("{SMALL}faults:\n  - at: 2s\n    for: 5s\n    limit: {{ bytes: 1GiB }}\n"),
+    );
+    let dir = out_dir("unhit");
+    wschaos().arg("run").arg(&path).arg("--out").arg(&dir).assert().code(3);
+    assert_eq!(report(&dir)["verdict"], "inconclusive");
+}
+
+#[test]
+fn a_shortened_flaky_run_over_real_tcp_gives_a_consistent_report() {
+    let text = "version: 1\nname: flaky-live\nseed: 42\nduration: 8s\nquiet_period: 4s\nengine: live\nclients:\n  count: 10\n  workload: { rate: 20/s }\n  strategy: aws-full-jitter\n  heartbeat: { ping_every: 1s, pong_timeout: 500ms }\n  delivery: at_least_once\nfaults:\n  - at: 1s\n    reset: {}\n    target: { share: 50% }\n  - at: 3s\n    for: 2s\n    stall: { direction: both }\n  - at: 6s\n    reset: {}\nslo:\n  messages_lost: [\"count == 0\"]\n";
+    let path = scenario_file("flaky-live", text);
+    let dir = out_dir("flaky-live");
+    let output = wschaos().arg("run").arg(&path).arg("--out").arg(&dir).output().unwrap();
+    assert!(output.status.code() == Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let report = report(&dir);
+    assert_eq!(report["engine"], "live");
+    let strategy = &report["strategies"][0];
+    let messages = &strategy["messages"];
+    let (offered, echoed, lost) = (
+        messages["offered"].as_u64().unwrap(),
+        messages["echoed"].as_u64().unwrap(),
+        messages["lost"].as_u64().unwrap(),
+    );
+    assert_eq!(lost, 0);
+    assert_eq!(offered, echoed + lost, "every offered message is echoed or lost");
+    let incidents = strategy["incidents"].as_array().unwrap();
+    assert!(incidents.len() >= 5 + 10, "the resets broke links: {}", incidents.len());
+    for incident in incidents {
+        let (t_break, t_detect) =
+            (incident["t_break"].as_f64().unwrap(), incident["t_detect"].as_f64().unwrap());
+        assert!(t_break <= t_detect, "breaks come before their detection: {incident}");
+        if let Some(t_recovered) = incident["t_recovered"].as_f64() {
+            assert!(incident["t_open"].as_f64().unwrap() <= t_recovered);
+        }
+    }
+    assert!(strategy["faults"].as_array().unwrap().iter().all(|f| f["hits"].as_u64().unwrap() > 0));
+}
+
+#[test]
+fn ctrl_c_mid_run_writes_an_interrupted_report() {
+    let text = "version: 1\nname: long\nduration: 60s\nquiet_period: 10s\nengine: live\nclients:\n  count: 3\n  workload: { rate: 10/s }\nfaults:\n  - at: 1s\n    reset: {}\n";
+    let path = scenario_file("long", text);
+    let dir = out_dir("interrupted");
+    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wschaos"))
+        .arg("run")
+        .arg(&path)
+        .arg("--out")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until events are being recorded (after the reset at 1 s), then press Ctrl-C.
+    let events = dir.join("events.jsonl");
+    for _ in 0..300 {
+        if std::fs::read_to_string(&events).is_ok_and(|text| text.contains("fault_hit")) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(StdCommand::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "exit 130 after Ctrl-C");
+    let report = report(&dir);
+    assert_eq!(report["interrupted"], true);
+    assert_eq!(report["verdict"], "interrupted");
+    let text = std::fs::read_to_string(&events).unwrap();
+    assert!(text.ends_with('\n'));
+    for line in text.lines() {
+        let _: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("a torn line {line:?}: {e}"));
+    }
+}
