@@ -180,8 +180,8 @@ fn a_shortened_flaky_run_over_real_tcp_gives_a_consistent_report() {
     assert!(strategy["faults"].as_array().unwrap().iter().all(|f| f["hits"].as_u64().unwrap() > 0));
 }
 
-#[test]
-fn ctrl_c_mid_run_writes_an_interrupted_report() {
+#[tokio::test]
+async fn ctrl_c_mid_run_writes_an_interrupted_report() {
     let text = "version: 1\nname: long\nduration: 60s\nquiet_period: 10s\nengine: live\nclients:\n  count: 3\n  workload: { rate: 10/s }\nfaults:\n  - at: 1s\n    reset: {}\n";
     let path = scenario_file("long", text);
     let dir = out_dir("interrupted");
@@ -200,7 +200,7 @@ fn ctrl_c_mid_run_writes_an_interrupted_report() {
         if std::fs::read_to_string(&events).is_ok_and(|text| text.contains("fault_hit")) {
             break;
         }
-        std::thread::sleep(Duration::from_millis(50));
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(StdCommand::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
     let status = child.wait().unwrap();
