@@ -337,7 +337,7 @@ fn run(
     };
     let interrupt = runner::Interrupt::default();
     watch_ctrl_c(interrupt.clone());
-    let progress: runner::Progress = std::sync::Arc::new(|line: &str| eprintln!("{line}"));
+    let progress = progress_display();
     let report = match runner::run(&scenario, &options, &interrupt, progress) {
         Ok(report) => report,
         Err(error) => {
@@ -370,6 +370,61 @@ fn run(
         Verdict::Inconclusive => Exit::Inconclusive,
         Verdict::Interrupted => Exit::Interrupted,
     }
+}
+
+/// Draws the run's progress on stderr: a live line (indicatif) on a terminal, plain lines every
+/// 10 s of run time otherwise (CI logs).
+fn progress_display() -> runner::Progress {
+    use std::io::IsTerminal;
+    use std::sync::Mutex;
+
+    let terminal = std::io::stderr().is_terminal();
+    let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+    let last_line = Mutex::new(0u64);
+    std::sync::Arc::new(move |update| {
+        let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        match update {
+            runner::Update::Strategy { name, description } => {
+                if terminal {
+                    let style = indicatif::ProgressStyle::with_template("{prefix} {bar:30} {msg}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+                    let new = indicatif::ProgressBar::new(0).with_style(style).with_prefix(name);
+                    *bar = Some(new);
+                } else {
+                    eprintln!("strategy {name}: {description}");
+                    *last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = 0;
+                }
+            }
+            runner::Update::Tick(tick) => {
+                let text = format!(
+                    "{:.0}s / {:.0}s · {} links open · {} faults active · {} incidents",
+                    tick.elapsed.as_secs_f64(),
+                    tick.total.as_secs_f64(),
+                    tick.links,
+                    tick.active_faults,
+                    tick.incidents
+                );
+                if let Some(bar) = bar.as_ref() {
+                    bar.set_length(tick.total.as_millis() as u64);
+                    bar.set_position(tick.elapsed.as_millis() as u64);
+                    bar.set_message(text);
+                } else {
+                    let mut last = last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                    let ten_seconds = tick.elapsed.as_secs() / 10;
+                    if ten_seconds > *last {
+                        *last = ten_seconds;
+                        eprintln!("  {text}");
+                    }
+                }
+            }
+            runner::Update::Done { name, verdict } => {
+                if let Some(bar) = bar.take() {
+                    bar.finish_and_clear();
+                }
+                eprintln!("strategy {name}: {}", report::verdict_word(verdict));
+            }
+        }
+    })
 }
 
 /// Triggers `interrupt` on Ctrl-C, from a thread of its own so it works whichever runtime the

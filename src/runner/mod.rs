@@ -57,8 +57,44 @@ impl Interrupt {
     }
 }
 
-/// Progress lines go here (stderr on the command line).
-pub type Progress = Arc<dyn Fn(&str) + Send + Sync>;
+/// What the runner reports while it runs, for a progress display.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Update {
+    /// A strategy of the matrix starts.
+    Strategy {
+        /// Its name.
+        name: String,
+        /// Its formula.
+        description: String,
+    },
+    /// A few times per (run) second.
+    Tick(Tick),
+    /// A strategy finished.
+    Done {
+        /// Its name.
+        name: String,
+        /// Its verdict.
+        verdict: Verdict,
+    },
+}
+
+/// Where a strategy's run stands.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tick {
+    /// Run time so far.
+    pub elapsed: Duration,
+    /// Duration plus quiet period.
+    pub total: Duration,
+    /// Links open at the proxy.
+    pub links: usize,
+    /// Faults active now.
+    pub active_faults: usize,
+    /// Breaks clients have detected so far.
+    pub incidents: u64,
+}
+
+/// Receives progress updates (the command line draws them).
+pub type Progress = Arc<dyn Fn(Update) + Send + Sync>;
 
 /// Runs every selected strategy and returns the report.
 pub fn run(
@@ -77,7 +113,10 @@ pub fn run(
         if interrupt.triggered() {
             break;
         }
-        progress(&format!("strategy {}: {}", strategy.strategy.name, strategy.strategy.describe()));
+        progress(Update::Strategy {
+            name: strategy.strategy.name.clone(),
+            description: strategy.strategy.describe(),
+        });
         let runtime = match options.engine {
             Engine::Sim => {
                 tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?
@@ -97,7 +136,7 @@ pub fn run(
             interrupt,
             progress.clone(),
         ))?;
-        progress(&format!("strategy {}: {:?}", report.name, report.verdict));
+        progress(Update::Done { name: report.name.clone(), verdict: report.verdict });
         strategies.push(report);
     }
     events.flush()?;
@@ -190,7 +229,13 @@ async fn run_strategy(
     };
 
     let name = strategy.strategy.name.clone();
+    let incidents = std::cell::Cell::new(0u64);
     let mut write = |event: Recorded, out: &mut dyn Write| -> io::Result<()> {
+        if let Recorded::Client(client::ClientEvent { kind: client::ClientEventKind::Detected(_), .. }) =
+            &event
+        {
+            incidents.set(incidents.get() + 1);
+        }
         let line = jsonl_line(&event, origin);
         let tagged = format!("{{\"strategy\":{},{}", serde_json::Value::String(name.clone()), &line[1..]);
         writeln!(out, "{tagged}")?;
@@ -200,30 +245,31 @@ async fn run_strategy(
 
     // Record until the end of the quiet period, or an interrupt.
     let deadline = origin + end_at;
-    let mut next_progress = origin + Duration::from_secs(10);
     loop {
         if interrupt.triggered() {
             break;
         }
-        let tick = deadline.min(next_progress).min(Instant::now() + Duration::from_millis(250));
+        let tick = deadline.min(Instant::now() + Duration::from_millis(250));
         // `biased`: a fixed polling order, so the sim engine interleaves the two sources the
         // same way every run (tokio otherwise picks a branch at random).
         tokio::select! {
-            biased;
-            Some(event) = proxy_events.recv() => write(Recorded::Proxy(event), events_out)?,
-            Some(event) = client_events.recv() => write(Recorded::Client(event), events_out)?,
-            () = tokio::time::sleep_until(tick) => {
-                events_out.flush()?;
-                if Instant::now() >= deadline {
-                    break;
+                    biased;
+                    Some(event) = proxy_events.recv() => write(Recorded::Proxy(event), events_out)?,
+                    Some(event) = client_events.recv() => write(Recorded::Client(event), events_out)?,
+                    () = tokio::time::sleep_until(tick) => {
+                        events_out.flush()?;
+                        if Instant::now() >= deadline {
+                            break;
+                        }
+        progress(Update::Tick(Tick {
+                            elapsed: Instant::now() - origin,
+                            total: end_at,
+                            links: control.open_links(),
+                            active_faults: control.active().len(),
+                            incidents: incidents.get(),
+                        }));
+                    }
                 }
-                if Instant::now() >= next_progress {
-                    let elapsed = Instant::now() - origin;
-                    progress(&format!("  {:.0}s / {:.0}s, {} links open", elapsed.as_secs_f64(), end_at.as_secs_f64(), control.open_links()));
-                    next_progress += Duration::from_secs(10);
-                }
-            }
-        }
     }
 
     // Heal, stop the clients (they close), then the proxy and the server.
