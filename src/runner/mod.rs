@@ -23,6 +23,9 @@ use crate::scenario::{ClientStrategy, Engine, Scenario};
 use crate::seeds;
 use crate::server::Server;
 
+/// How often (in run time) events.jsonl is flushed and progress is reported.
+const TICK: Duration = Duration::from_millis(250);
+
 /// How long stopping clients get to close their connections at the end.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -245,31 +248,34 @@ async fn run_strategy(
 
     // Record until the end of the quiet period, or an interrupt.
     let deadline = origin + end_at;
+    let mut next_tick = origin;
     loop {
         if interrupt.triggered() {
             break;
         }
-        let tick = deadline.min(Instant::now() + Duration::from_millis(250));
+        let tick = deadline.min(next_tick);
         // `biased`: a fixed polling order, so the sim engine interleaves the two sources the
         // same way every run (tokio otherwise picks a branch at random).
         tokio::select! {
-                    biased;
-                    Some(event) = proxy_events.recv() => write(Recorded::Proxy(event), events_out)?,
-                    Some(event) = client_events.recv() => write(Recorded::Client(event), events_out)?,
-                    () = tokio::time::sleep_until(tick) => {
-                        events_out.flush()?;
-                        if Instant::now() >= deadline {
-                            break;
-                        }
-        progress(Update::Tick(Tick {
-                            elapsed: Instant::now() - origin,
-                            total: end_at,
-                            links: control.open_links(),
-                            active_faults: control.active().len(),
-                            incidents: incidents.get(),
-                        }));
-                    }
+            biased;
+            Some(event) = proxy_events.recv() => write(Recorded::Proxy(event), events_out)?,
+            Some(event) = client_events.recv() => write(Recorded::Client(event), events_out)?,
+            () = tokio::time::sleep_until(tick) => {
+                events_out.flush()?;
+                if Instant::now() >= deadline {
+                    break;
                 }
+                next_tick += TICK;
+                let update = Tick {
+                    elapsed: Instant::now() - origin,
+                    total: end_at,
+                    links: control.open_links(),
+                    active_faults: control.active().len(),
+                    incidents: incidents.get(),
+                };
+                progress(Update::Tick(update));
+            }
+        }
     }
 
     // Heal, stop the clients (they close), then the proxy and the server.
