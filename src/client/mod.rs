@@ -59,6 +59,10 @@ pub struct ClientConfig {
     pub token: Option<String>,
     /// Start offsets are drawn from [0, start_spread].
     pub start_spread: Duration,
+    /// No message falls due after this time from the start of the run (the heal, in a run:
+    /// the quiet period is for clients to converge, and messages still in flight at its end
+    /// would otherwise count as lost). `None`: until stopped.
+    pub workload_until: Option<Duration>,
     /// The run's seed.
     pub seed: u64,
 }
@@ -84,6 +88,7 @@ impl ClientConfig {
             normal_close: clients.normal_close,
             token: clients.auth_token.clone(),
             start_spread: clients.start_spread,
+            workload_until: Some(scenario.duration),
             seed: scenario.seed,
         }
     }
@@ -113,6 +118,8 @@ pub(crate) struct Schedule {
     origin: Instant,
     /// Bytes per message.
     size: usize,
+    /// No message is due at or after this.
+    until: Option<Instant>,
 }
 
 impl Schedule {
@@ -161,9 +168,11 @@ impl Context {
         self.emit(ClientEventKind::State(state));
     }
 
-    /// When the next message is due, if there is a workload.
+    /// When the next message is due, if there is a workload and it has not ended.
     pub(crate) fn next_due(&self) -> Option<Instant> {
-        self.schedule.as_ref().map(Schedule::next_due)
+        let schedule = self.schedule.as_ref()?;
+        let due = schedule.next_due();
+        schedule.until.is_none_or(|until| due < until).then_some(due)
     }
 
     /// A message fell due while the connection is not open.
@@ -235,6 +244,7 @@ pub async fn run(
         next: 0,
         origin,
         size: usize::try_from(workload.size_bytes).unwrap_or(usize::MAX),
+        until: config.workload_until.map(|until| origin + until),
     });
     let target = Target {
         addr: config.addr,

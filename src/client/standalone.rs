@@ -72,6 +72,7 @@ pub async fn serve(
         normal_close: NormalClose::Reconnect,
         token: options.token,
         start_spread: Duration::ZERO,
+        workload_until: None,
         seed: options.seed,
     };
     writeln!(out, "connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())?;

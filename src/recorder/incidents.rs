@@ -57,6 +57,8 @@ struct Links {
     hits: BTreeMap<LinkId, Vec<(f64, FaultId)>>,
     /// When each link closed.
     closed: BTreeMap<LinkId, f64>,
+    /// When each fault ended.
+    ended: BTreeMap<FaultId, f64>,
 }
 
 impl Links {
@@ -74,6 +76,9 @@ impl Links {
                 EventKind::LinkClosed { link, .. } => {
                     links.closed.entry(*link).or_insert(event.t);
                 }
+                EventKind::FaultEnded { fault } => {
+                    links.ended.entry(*fault).or_insert(event.t);
+                }
                 _ => {}
             }
         }
@@ -84,10 +89,14 @@ impl Links {
     /// at `detected`.
     fn t_break(&self, link: Option<LinkId>, opened: f64, detected: f64) -> f64 {
         let Some(link) = link else { return detected };
-        let first_hit = self
-            .hits
-            .get(&link)
-            .and_then(|hits| hits.iter().map(|(t, _)| *t).find(|t| *t >= opened && *t <= detected));
+        let first_hit = self.hits.get(&link).and_then(|hits| {
+            // On the live engine a link may report a hit a moment after the client saw it
+            // open; a fault that had already ended by then cannot have broken it.
+            let still_active = |fault: &FaultId| self.ended.get(fault).is_none_or(|end| *end > opened);
+            hits.iter()
+                .find(|(t, fault)| *t >= opened && *t <= detected && still_active(fault))
+                .map(|(t, _)| *t)
+        });
         let closed = self.closed.get(&link).copied().filter(|t| *t <= detected);
         first_hit.into_iter().chain(closed).fold(detected, f64::min)
     }

@@ -99,12 +99,7 @@ fn completions_for_bash() {
 }
 
 #[test]
-fn run_validates_then_says_the_engine_is_not_built() {
-    wschaos()
-        .args(["run", "scenarios/flaky.yaml"])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("the run engine is not built yet"));
+fn run_rejects_a_strategy_the_scenario_does_not_have() {
     wschaos()
         .args(["run", "scenarios/flaky.yaml", "--strategy", "socketio"])
         .assert()

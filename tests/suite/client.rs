@@ -229,7 +229,11 @@ async fn at_least_once_and_exactly_once_lose_nothing_over_100_seeds() {
             resets += events.iter().filter(|e| e.kind == ClientEventKind::Detected(Reason::Reset)).count();
             for client in 0..2 {
                 let (offered, echoed, duplicates) = accounting(&events, client);
-                assert!(offered.len() >= 290, "seed {seed}: the workload ran ({})", offered.len());
+                assert!(
+                    offered.len() >= 190,
+                    "seed {seed}: the workload ran for the 10 s of faults ({})",
+                    offered.len()
+                );
                 let lost: Vec<&u64> = offered.difference(&echoed).collect();
                 assert!(lost.is_empty(), "seed {seed} {delivery} client {client} lost {lost:?}");
                 if delivery == "exactly_once" {
