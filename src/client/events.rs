@@ -124,6 +124,8 @@ pub enum ClientEventKind {
     Opened {
         /// Attempt number.
         n: u64,
+        /// The connection's local address: the proxy reports it as the link's peer.
+        local: Option<std::net::SocketAddr>,
     },
     /// The open connection broke, and the client noticed.
     Detected(Reason),
@@ -237,7 +239,7 @@ impl fmt::Display for ClientEventKind {
             ClientEventKind::State(state) => write!(f, "state {state}"),
             ClientEventKind::Attempt { n } => write!(f, "attempt {n}"),
             ClientEventKind::AttemptFailed { n, reason } => write!(f, "attempt {n} failed: {reason}"),
-            ClientEventKind::Opened { n } => write!(f, "opened on attempt {n}"),
+            ClientEventKind::Opened { n, .. } => write!(f, "opened on attempt {n}"),
             ClientEventKind::Detected(reason) => write!(f, "detected: {reason}"),
             ClientEventKind::Waiting { delay, floor: None } => write!(f, "waiting {:.1} ms", ms(delay)),
             ClientEventKind::Waiting { delay, floor: Some(floor) } => {

@@ -274,7 +274,8 @@ pub async fn run(
         };
         let next = match opened {
             Ok(socket) => {
-                ctx.emit(ClientEventKind::Opened { n: attempt });
+                let local = socket.get_ref().local_addr();
+                ctx.emit(ClientEventKind::Opened { n: attempt, local });
                 ctx.state(State::Open);
                 if ctx.policy.on_open() {
                     ctx.emit(ClientEventKind::BackoffReset);

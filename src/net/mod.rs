@@ -131,6 +131,15 @@ pub enum Stream {
 }
 
 impl Stream {
+    /// This end's address; the proxy reports the client's as the link's peer, so the two can
+    /// be matched.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        match self {
+            Stream::Live(stream) => stream.local_addr().ok(),
+            Stream::Sim(stream) => stream.local_addr(),
+        }
+    }
+
     /// Aborts the connection: the peer's next read or write fails with `ConnectionReset`.
     ///
     /// Live streams get SO_LINGER 0 here, at the moment of the reset and on this socket only,

@@ -91,7 +91,9 @@ impl SimNet {
         if entry.admission.as_ref().is_some_and(|admit| !admit()) {
             return Err(refused());
         }
-        let (client, server) = SimStream::pair();
+        let (mut client, mut server) = SimStream::pair();
+        client.local = Some(local);
+        server.local = Some(addr);
         entry.queue.send((server, local)).map_err(|_| refused())?;
         Ok(client)
     }
@@ -186,6 +188,8 @@ impl ResetState {
 #[derive(Debug)]
 pub struct SimStream {
     pipe: DuplexStream,
+    /// This end's address (the client end gets an ephemeral port).
+    local: Option<SocketAddr>,
     state: Arc<ResetState>,
     /// 0 or 1: which end this is, to pick its waker slots.
     end: usize,
@@ -196,7 +200,15 @@ impl SimStream {
     pub fn pair() -> (SimStream, SimStream) {
         let (a, b) = tokio::io::duplex(PIPE_BUFFER_BYTES);
         let state = Arc::new(ResetState::default());
-        (SimStream { pipe: a, state: state.clone(), end: 0 }, SimStream { pipe: b, state, end: 1 })
+        (
+            SimStream { pipe: a, local: None, state: state.clone(), end: 0 },
+            SimStream { pipe: b, local: None, state, end: 1 },
+        )
+    }
+
+    /// This end's address, when it came from `connect` or `accept`.
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.local
     }
 
     /// Aborts the connection, as an RST does: both ends' next read or write fails with

@@ -59,6 +59,8 @@ struct Links {
     closed: BTreeMap<LinkId, f64>,
     /// When each fault ended.
     ended: BTreeMap<FaultId, f64>,
+    /// Links by the client address they came from.
+    by_peer: BTreeMap<std::net::SocketAddr, LinkId>,
 }
 
 impl Links {
@@ -75,6 +77,9 @@ impl Links {
                 }
                 EventKind::LinkClosed { link, .. } => {
                     links.closed.entry(*link).or_insert(event.t);
+                }
+                EventKind::LinkOpened { link, peer } => {
+                    links.by_peer.insert(*peer, *link);
                 }
                 EventKind::FaultEnded { fault } => {
                     links.ended.entry(*fault).or_insert(event.t);
@@ -123,6 +128,9 @@ struct ClientState {
     link: Option<LinkId>,
     /// Its last `Opened`.
     opened: f64,
+    /// Whether `link` was matched by address, so late identifications of abandoned attempts
+    /// cannot replace it.
+    pinned: bool,
 }
 
 /// An incident being built.
@@ -144,13 +152,25 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
         let t = event.t;
         let (client, kind) = match event.what {
             What::Proxy(EventKind::LinkIdentified { link, client }) => {
-                clients.entry(*client).or_insert(ClientState::new()).link = Some(*link);
+                let state = clients.entry(*client).or_insert(ClientState::new());
+                if !state.pinned {
+                    state.link = Some(*link);
+                }
                 continue;
             }
             What::Proxy(_) => continue,
             What::Client(client, kind) => (client, kind),
         };
         let state = clients.entry(client).or_insert(ClientState::new());
+        // The connection that opened is the link whose peer is the client's local address: a
+        // stalled earlier attempt may identify itself later, so the last identified link is
+        // only the fallback.
+        if let ClientEventKind::Opened { local: Some(local), .. } = kind
+            && let Some(link) = links.by_peer.get(local)
+        {
+            state.link = Some(*link);
+            state.pinned = true;
+        }
         match (state.phase, kind) {
             (Phase::Reconnecting(index), ClientEventKind::Opened { .. }) => {
                 state.opened = t;
@@ -245,7 +265,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
 
 impl ClientState {
     fn new() -> ClientState {
-        ClientState { phase: Phase::Down, link: None, opened: 0.0 }
+        ClientState { phase: Phase::Down, link: None, opened: 0.0, pinned: false }
     }
 }
 

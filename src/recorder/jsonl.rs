@@ -38,7 +38,7 @@ enum Fields {
     State { state: String },
     Attempt { n: u64 },
     AttemptFailed { n: u64, reason: String },
-    Opened { n: u64 },
+    Opened { n: u64, local: Option<String> },
     Detected { reason: String },
     Waiting { delay: f64, floor: Option<f64> },
     BackoffReset,
@@ -93,7 +93,7 @@ fn client_fields(kind: &ClientEventKind) -> Fields {
         ClientEventKind::AttemptFailed { n, reason } => {
             Fields::AttemptFailed { n: *n, reason: reason.to_string() }
         }
-        ClientEventKind::Opened { n } => Fields::Opened { n: *n },
+        ClientEventKind::Opened { n, local } => Fields::Opened { n: *n, local: local.map(|a| a.to_string()) },
         ClientEventKind::Detected(reason) => Fields::Detected { reason: reason.to_string() },
         ClientEventKind::Waiting { delay, floor } => {
             Fields::Waiting { delay: delay.as_secs_f64(), floor: floor.map(|f| f.as_secs_f64()) }

@@ -173,6 +173,9 @@ fn a_shortened_flaky_run_over_real_tcp_gives_a_consistent_report() {
         let (t_break, t_detect) =
             (incident["t_break"].as_f64().unwrap(), incident["t_detect"].as_f64().unwrap());
         assert!(t_break <= t_detect, "breaks come before their detection: {incident}");
+        if incident["reason"] == "reset" {
+            assert!(t_detect - t_break < 1.0, "a reset is noticed at once: {incident}");
+        }
         if let Some(t_recovered) = incident["t_recovered"].as_f64() {
             assert!(incident["t_open"].as_f64().unwrap() <= t_recovered);
         }
@@ -212,5 +215,25 @@ async fn ctrl_c_mid_run_writes_an_interrupted_report() {
     assert!(text.ends_with('\n'));
     for line in text.lines() {
         let _: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("a torn line {line:?}: {e}"));
+    }
+}
+
+#[test]
+fn the_committed_example_reports_are_current() {
+    // reports/example/ is produced by the command in README.md; the sim engine makes it exact.
+    let dir = out_dir("example");
+    wschaos()
+        .args(["run", "scenarios/blackhole.yaml", "--engine", "sim", "--out"])
+        .arg(&dir)
+        .assert()
+        .code(0);
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR")).join("reports/example");
+    for file in ["report.json", "summary.md", "junit.xml", "events.jsonl", "socketio.hgrm"] {
+        let fresh = std::fs::read_to_string(dir.join(file)).unwrap();
+        let kept = std::fs::read_to_string(committed.join(file)).unwrap();
+        assert!(
+            fresh == kept,
+            "reports/example/{file} is stale: run `cargo run --release -- run scenarios/blackhole.yaml --engine sim --out reports/example`"
+        );
     }
 }

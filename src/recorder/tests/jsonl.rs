@@ -50,7 +50,7 @@ fn every_event_kind_writes_its_fields() {
             ClientEventKind::AttemptFailed { n: 4, reason: Reason::HandshakeRejected(503) },
             json!({"event": "attempt_failed", "n": 4, "reason": "handshake_rejected(503)"}),
         ),
-        (ClientEventKind::Opened { n: 4 }, json!({"event": "opened", "n": 4})),
+        (ClientEventKind::Opened { n: 4, local: None }, json!({"event": "opened", "n": 4, "local": null})),
         (ClientEventKind::Detected(Reason::Reset), json!({"event": "detected", "reason": "reset"})),
         (
             ClientEventKind::Waiting { delay: ms(1500), floor: Some(ms(250)) },

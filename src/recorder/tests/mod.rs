@@ -69,7 +69,7 @@ impl Script {
     }
 
     fn opened(self, t: f64, client: u32, n: u64) -> Script {
-        self.client(t, client, ClientEventKind::Opened { n })
+        self.client(t, client, ClientEventKind::Opened { n, local: None })
     }
 
     fn detected(self, t: f64, client: u32, reason: Reason) -> Script {
