@@ -75,6 +75,8 @@ pub struct RecorderOutput {
     pub attempts_per_second: Vec<u64>,
     /// Clients that gave up, sorted.
     pub gave_up: Vec<u32>,
+    /// Clients not converged at the end: not open, or with messages never echoed.
+    pub unconverged: Vec<u32>,
     /// Each fault occurrence, in `(plan, occurrence)` order.
     pub faults: Vec<FaultOutcome>,
     /// Every incident, in order of detection.
@@ -157,6 +159,7 @@ impl Recorder {
         let messages = messages::derive(&timeline);
         let attempts = run::attempts(&timeline);
         let gave_up = run::gave_up(&timeline);
+        let unconverged = run::unconverged(&timeline, self.clients);
         let availability = run::availability(&timeline, self.clients);
 
         let mut add = |name: &'static str, values: Vec<f64>| {
@@ -182,6 +185,7 @@ impl Recorder {
             attempts_total: attempts.total,
             attempts_per_second: attempts.per_second,
             gave_up,
+            unconverged,
             faults: run::faults(&timeline),
             incidents: derived_incidents.incidents,
         }

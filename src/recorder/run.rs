@@ -124,6 +124,38 @@ pub(super) fn gave_up(timeline: &Timeline<'_>) -> Vec<u32> {
     clients.into_iter().collect()
 }
 
+/// Clients that had not converged by the end of the quiet period: not open at the end, or with
+/// offered messages never echoed. Sorted by index, over `0..clients`.
+pub(super) fn unconverged(timeline: &Timeline<'_>, clients: u32) -> Vec<u32> {
+    #[derive(Default)]
+    struct Standing {
+        open: bool,
+        offered: BTreeSet<u64>,
+        echoed: BTreeSet<u64>,
+    }
+    let mut standing: BTreeMap<u32, Standing> = (0..clients).map(|c| (c, Standing::default())).collect();
+    for event in &timeline.events {
+        let What::Client(client, kind) = event.what else { continue };
+        let state = standing.entry(client).or_default();
+        match kind {
+            ClientEventKind::Opened { .. } => state.open = true,
+            ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => state.open = false,
+            ClientEventKind::Offered { seq } => {
+                state.offered.insert(*seq);
+            }
+            ClientEventKind::Echoed { seq, .. } => {
+                state.echoed.insert(*seq);
+            }
+            _ => {}
+        }
+    }
+    standing
+        .into_iter()
+        .filter(|(_, state)| !state.open || !state.offered.is_subset(&state.echoed))
+        .map(|(client, _)| client)
+        .collect()
+}
+
 /// Where a client stands, for availability.
 #[derive(Clone, Copy, Debug, Default)]
 struct Health {

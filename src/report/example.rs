@@ -115,6 +115,7 @@ fn strategy(
         peak_attempts_per_second: 6,
         attempts_per_second,
         gave_up: vec![],
+        unconverged: vec![],
         faults,
         slo,
         recovery_time_us: recovery.iter().map(|r| (r * 1e6).round() as u64).collect(),

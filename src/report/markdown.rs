@@ -93,6 +93,12 @@ fn strategy_section(out: &mut String, strategy: &StrategyReport) {
         let clients: Vec<String> = strategy.gave_up.iter().map(u32::to_string).collect();
         format!("{} (clients {})", strategy.gave_up.len(), clients.join(", "))
     };
+    let unconverged = if strategy.unconverged.is_empty() {
+        "0".to_string()
+    } else {
+        let clients: Vec<String> = strategy.unconverged.iter().map(u32::to_string).collect();
+        format!("{} (clients {})", strategy.unconverged.len(), clients.join(", "))
+    };
     let messages = &strategy.messages;
     out.push_str("\n| figure | value |\n|---|---|\n");
     for (figure, value) in [
@@ -102,6 +108,7 @@ fn strategy_section(out: &mut String, strategy: &StrategyReport) {
         ("attempts", strategy.attempts_total.to_string()),
         ("peak attempts/s", strategy.peak_attempts_per_second.to_string()),
         ("clients that gave up", gave_up),
+        ("clients not converged at the end", unconverged),
         ("faults that hit nothing", cell(&unhit)),
     ] {
         let _ = writeln!(out, "| {figure} | {value} |");

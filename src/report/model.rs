@@ -78,6 +78,10 @@ pub struct StrategyReport {
     pub peak_attempts_per_second: u64,
     /// Clients that gave up, by index.
     pub gave_up: Vec<u32>,
+    /// Clients that had not converged when the quiet period ended (not connected, or with
+    /// messages never echoed), by index.
+    #[serde(default)]
+    pub unconverged: Vec<u32>,
     /// Each fault occurrence and whether it hit anything.
     pub faults: Vec<FaultOutcome>,
     /// Each SLO threshold and its result.

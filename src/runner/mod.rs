@@ -319,6 +319,7 @@ async fn run_strategy(
         peak_attempts_per_second: output.attempts_per_second.iter().copied().max().unwrap_or(0),
         attempts_per_second: output.attempts_per_second,
         gave_up: output.gave_up,
+        unconverged: output.unconverged,
         faults: output.faults,
         slo,
         incidents: output.incidents,

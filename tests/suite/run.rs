@@ -78,6 +78,7 @@ fn flaky_tells_its_story_on_sim() {
     let strategy = &report["strategies"][0];
     assert_eq!(strategy["messages"]["lost"], 0, "at_least_once loses nothing");
     assert_eq!(strategy["messages"]["duplicated"], 0);
+    assert_eq!(strategy["unconverged"], serde_json::json!([]), "every client open and drained at the end");
     let offered = strategy["messages"]["offered"].as_u64().unwrap();
     assert!(offered > 20 * 20 * 59, "20 clients at 20/s until the heal at 60 s: {offered}");
     let incidents = strategy["incidents"].as_array().unwrap();

@@ -120,3 +120,26 @@ fn every_metric_has_samples_even_for_an_empty_run() {
         assert_eq!(values, expected, "{name}");
     }
 }
+
+#[test]
+fn clients_converge_when_open_at_the_end_with_every_message_echoed() {
+    let output = Script::new(4, true, 10.0)
+        // 0: open, its one message echoed: converged.
+        .opened(0.0, 0, 1)
+        .offered(1.0, 0, 0)
+        .echoed(1.0, 0, 0, 1)
+        // 1: open, but message 0 never came back.
+        .opened(0.0, 1, 1)
+        .offered(1.0, 1, 0)
+        // 2: broke and never reopened.
+        .opened(0.0, 2, 1)
+        .detected(5.0, 2, Reason::Reset)
+        // 3: broke, reopened, all echoed: converged.
+        .opened(0.0, 3, 1)
+        .detected(2.0, 3, Reason::Reset)
+        .opened(3.0, 3, 2)
+        .offered(4.0, 3, 0)
+        .echoed(4.0, 3, 0, 1)
+        .finish();
+    assert_eq!(output.unconverged, [1, 2]);
+}
