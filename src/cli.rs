@@ -301,7 +301,7 @@ fn run(
     strategies: Vec<String>,
     out: Option<PathBuf>,
 ) -> Exit {
-    let scenario = match Scenario::load_playable(file) {
+    let scenario = match Scenario::load(file) {
         Ok(scenario) => scenario,
         Err(error) => {
             eprintln!("{error}");
@@ -602,7 +602,7 @@ fn parse_message_size(text: &str) -> Result<u64, String> {
 
 /// `wschaos proxy`: forward and play the scenario's faults until Ctrl-C.
 fn proxy(listen: SocketAddr, upstream: SocketAddr, scenario: Option<&Path>, seed: Option<u64>) -> Exit {
-    let scenario = match scenario.map(Scenario::load_playable).transpose() {
+    let scenario = match scenario.map(Scenario::load).transpose() {
         Ok(scenario) => scenario,
         Err(error) => {
             eprintln!("{error}");

@@ -3,7 +3,9 @@
 //! A fault never touches a socket. The proxy's link (the only code doing socket I/O) asks the
 //! link's [`Flow`](crate::proxy::flow::Flow), which asks each active fault, and then carries out
 //! the answer: forward a piece now or at a deadline, hold the direction, drop a chunk, close or
-//! reset the link, or refuse or hang a new connection.
+//! reset the link, or refuse or hang a new connection. Frame faults (`drop_frames`,
+//! `close_frame`, `reject_handshake`) decide on what the frame observer reads: whole frames,
+//! the upgrade request; the link's frame stage carries that out.
 //!
 //! # The fault contract
 //!
@@ -30,12 +32,15 @@ mod accept_hang;
 mod bandwidth;
 mod blackhole;
 mod close;
+mod close_frame;
 #[cfg(test)]
 mod contract;
+mod drop_frames;
 mod handshake_delay;
 mod latency;
 mod limit;
 mod refuse;
+mod reject_handshake;
 mod reset;
 mod slice;
 mod stall;
@@ -46,16 +51,20 @@ use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
+use crate::proxy::observer::{Frame, Head};
 use crate::scenario::{Direction, Fault};
 
 pub use accept_hang::AcceptHang;
 pub use bandwidth::Bandwidth;
 pub use blackhole::Blackhole;
 pub use close::Close;
+pub use close_frame::CloseFrame;
+pub use drop_frames::DropFrames;
 pub use handshake_delay::HandshakeDelay;
 pub use latency::Latency;
 pub use limit::Limit;
 pub use refuse::Refuse;
+pub use reject_handshake::RejectHandshake;
 pub use reset::Reset;
 pub use slice::Slice;
 pub use stall::Stall;
@@ -126,7 +135,7 @@ pub enum Gate {
 }
 
 /// What a fault does to a link the moment it starts on it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LinkAction {
     /// Nothing yet; the fault acts on bytes.
     Nothing,
@@ -134,6 +143,19 @@ pub enum LinkAction {
     Reset,
     /// Close both sides gracefully now (FIN).
     Close,
+    /// Send these bytes (a WebSocket Close frame) to the client at the next frame boundary of
+    /// the downstream, then close both sides.
+    SendClose(Bytes),
+}
+
+/// A frame fault's verdict on a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// The frame goes on.
+    Keep,
+    /// The frame vanishes whole, header and payload (and, for the first frame of a fragmented
+    /// message, the message's continuations with it), so the framing stays valid.
+    Drop,
 }
 
 /// What happens to a connection arriving at the proxy.
@@ -188,16 +210,36 @@ pub trait LinkFault: fmt::Debug + Send + Sync {
     fn on_end(&mut self) -> Ending {
         Ending::Remove
     }
+
+    /// Whether the fault needs the frame observer to follow `way`: frame faults do, and are
+    /// reported as not applied on a link whose ways they need cannot be followed (TLS, say).
+    fn needs_observer(&self, _way: Way) -> bool {
+        false
+    }
+
+    /// The fate of a frame on `way`: a control frame, or the first frame of a data message
+    /// (its continuations share it). Asked only of faults that need the observer on `way`.
+    fn on_frame(&mut self, _way: Way, _frame: &Frame) -> Verdict {
+        Verdict::Keep
+    }
+
+    /// Whether the link must hold the client's upgrade request until [`LinkFault::on_request`]
+    /// has seen all of it.
+    fn holds_request(&self) -> bool {
+        false
+    }
+
+    /// An answer to send the client instead of forwarding its upgrade request, after which the
+    /// link closes; `None` lets the request through.
+    fn on_request(&mut self, _head: &Head) -> Option<Bytes> {
+        None
+    }
 }
 
 /// Builds the fault's per-link state; `rng` is the generator of this fault on this link.
 ///
-/// Returns `None` for a fault this version cannot play (see [`FaultKind::is_playable`]); the
-/// scenario loader rejects those before anything runs.
-///
-/// [`FaultKind::is_playable`]: crate::scenario::FaultKind::is_playable
-pub fn build(fault: &Fault, rng: ChaCha8Rng) -> Option<Box<dyn LinkFault>> {
-    Some(match fault {
+pub fn build(fault: &Fault, rng: ChaCha8Rng) -> Box<dyn LinkFault> {
+    match fault {
         Fault::Reset => Box::new(Reset),
         Fault::Close => Box::new(Close),
         Fault::Stall { direction } => Box::new(Stall::new(*direction)),
@@ -215,6 +257,12 @@ pub fn build(fault: &Fault, rng: ChaCha8Rng) -> Option<Box<dyn LinkFault>> {
         Fault::Refuse => Box::new(Refuse),
         Fault::AcceptHang => Box::new(AcceptHang),
         Fault::HandshakeDelay { delay } => Box::new(HandshakeDelay::new(*delay, rng)),
-        Fault::DropFrames { .. } | Fault::CloseFrame { .. } | Fault::RejectHandshake { .. } => return None,
-    })
+        Fault::DropFrames { kinds, direction, probability } => {
+            Box::new(DropFrames::new(kinds.clone(), *direction, *probability, rng))
+        }
+        Fault::CloseFrame { code, reason } => Box::new(CloseFrame::new(*code, reason)),
+        Fault::RejectHandshake { status, retry_after } => {
+            Box::new(RejectHandshake::new(*status, *retry_after))
+        }
+    }
 }

@@ -21,7 +21,7 @@ use tokio::sync::mpsc;
 use super::events::{CloseCause, EventKind, EventSink};
 use super::{FaultId, LinkId};
 use crate::fault::{self, Admission, LinkFault};
-use crate::scenario::{ClientSelector, Fault, Links, Target};
+use crate::scenario::{ClientSelector, Fault, FaultKind, Links, Target};
 use crate::seeds;
 
 /// Path part that separates a fault's per-link generators from its selection draws.
@@ -38,6 +38,19 @@ pub enum Command {
     Start(FaultId, Box<dyn LinkFault>),
     /// End this fault on the link.
     End(FaultId),
+}
+
+/// What a new link starts with.
+#[derive(Debug)]
+pub struct OpenedLink {
+    /// Its id.
+    pub link: LinkId,
+    /// Where its commands arrive.
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    /// The faults it opens under.
+    pub initial: Vec<Command>,
+    /// Whether it must hold the upgrade request until the request names its client.
+    pub hold_request: bool,
 }
 
 /// A handle to the proxy's fault state; clones share it.
@@ -175,17 +188,24 @@ impl Control {
     }
 
     /// Registers a new link: its id, its command channel and the faults it opens under.
-    pub fn open_link(&self, peer: SocketAddr) -> (LinkId, mpsc::UnboundedReceiver<Command>, Vec<Command>) {
+    pub fn open_link(&self, peer: SocketAddr) -> OpenedLink {
         let (commands, receiver) = mpsc::unbounded_channel();
         let mut state = self.lock();
         let link = LinkId(state.next_link);
         state.next_link += 1;
         let mut entry = LinkEntry { commands, client: None, applied: BTreeSet::new() };
         let initial = state.faults_for(link, &mut entry);
+        // A handshake fault that picks clients can only decide once the request names its
+        // client, so the request must wait for that.
+        let hold_request = state.active.values().any(|active| {
+            active.fault.kind() == FaultKind::RejectHandshake
+                && active.chosen.is_some()
+                && active.target.links != Links::Existing
+        });
         state.links.insert(link, entry);
         drop(state);
         self.events.emit(EventKind::LinkOpened { link, peer });
-        (link, receiver, initial)
+        OpenedLink { link, commands: receiver, initial, hold_request }
     }
 
     /// Records which client a link belongs to; returns the faults that now hit it because
@@ -233,10 +253,9 @@ impl State {
             {
                 continue;
             }
-            if let Some(fault) = fault::build(&active.fault, fault_rng(self.seed, *id, link)) {
-                entry.applied.insert(*id);
-                started.push(Command::Start(*id, fault));
-            }
+            let fault = fault::build(&active.fault, fault_rng(self.seed, *id, link));
+            entry.applied.insert(*id);
+            started.push(Command::Start(*id, fault));
         }
         started
     }
@@ -261,8 +280,8 @@ impl State {
             .iter()
             .filter(|(id, active)| {
                 active.fault.kind().acts_before_identification()
-                    && fault::build(&active.fault, fault_rng(self.seed, **id, LinkId(arrival)))
-                        .is_some_and(|mut fault| fault.admit() == fate)
+                    && fault::build(&active.fault, fault_rng(self.seed, **id, LinkId(arrival))).admit()
+                        == fate
             })
             .find(|(id, active)| chance(self.seed, **id, &[PICK_ARRIVAL, arrival], &active.target.clients))
             .map(|(id, _)| *id)
@@ -301,9 +320,8 @@ fn fault_rng(seed: u64, id: FaultId, link: LinkId) -> rand_chacha::ChaCha8Rng {
 
 /// Sends a fault to a link that is already open.
 fn apply(seed: u64, id: FaultId, fault: &Fault, link: LinkId, entry: &mut LinkEntry) {
-    if let Some(built) = fault::build(fault, fault_rng(seed, id, link)) {
-        entry.applied.insert(id);
-        // A link whose task has ended is about to be removed; nothing to do.
-        let _ = entry.commands.send(Command::Start(id, built));
-    }
+    let built = fault::build(fault, fault_rng(seed, id, link));
+    entry.applied.insert(id);
+    // A link whose task has ended is about to be removed; nothing to do.
+    let _ = entry.commands.send(Command::Start(id, built));
 }

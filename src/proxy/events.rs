@@ -10,7 +10,10 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use super::observer::Stop;
 use super::{FaultId, LinkId};
+use crate::fault::Way;
+use crate::scenario::FrameKind;
 
 /// One thing that happened in the proxy.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,6 +66,50 @@ pub enum EventKind {
         fault: FaultId,
         /// The link, or `None` for a refused connection that never became one.
         link: Option<LinkId>,
+    },
+    /// A frame fault cannot act on a link whose frames the observer cannot follow (TLS, another
+    /// protocol, broken framing): recorded rather than silently ignored.
+    FaultNotApplied {
+        /// Which occurrence.
+        fault: FaultId,
+        /// The link.
+        link: LinkId,
+        /// Why the observer cannot follow it.
+        why: Stop,
+    },
+    /// The server answered a link's upgrade request (seen by the frame observer).
+    Upgraded {
+        /// The link.
+        link: LinkId,
+        /// The answer's status: 101 when the WebSocket opened.
+        status: u16,
+    },
+    /// The first data frame (text or binary) of a link crossed the proxy on `way`.
+    FirstData {
+        /// The link.
+        link: LinkId,
+        /// Which way.
+        way: Way,
+    },
+    /// A control frame reached the proxy on `way` (before any frame fault acted on it).
+    ControlFrame {
+        /// The link.
+        link: LinkId,
+        /// Which way.
+        way: Way,
+        /// Ping, pong or close.
+        kind: FrameKind,
+        /// A Close frame's status code, when it has one.
+        close_code: Option<u16>,
+    },
+    /// The frame observer stopped following a way of a link; its bytes still flow unchanged.
+    ObserverStopped {
+        /// The link.
+        link: LinkId,
+        /// Which way.
+        way: Way,
+        /// Why.
+        why: Stop,
     },
 }
 

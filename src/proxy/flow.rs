@@ -1,10 +1,13 @@
-//! The pure core of one proxied link: which faults are active on it, what they decided, and
-//! which bytes are due to leave each way. `link.rs` does the socket I/O and asks this.
+//! The pure core of one proxied link: what the frame observer reads on it, which faults are
+//! active on it, what they decided, and which bytes are due to leave each way. `link.rs` does
+//! the socket I/O and asks this.
 //!
-//! Pieces leave each way first-in first-out: a piece whose deadline has passed still waits for
-//! the one ahead of it, so no fault can reorder bytes. A way whose gate is held (by `stall`)
-//! neither reads nor writes. A fault that asked to close the link is honoured once everything it
-//! let through has been written.
+//! A chunk read from a way is first labelled by the [`LinkObserver`], then passes the frame
+//! stage ([`Framing`]: frame faults), then the byte faults in the order they started. Pieces
+//! leave each way first-in first-out: a piece whose deadline has passed still waits for the one
+//! ahead of it, so no fault can reorder bytes. A way whose gate is held (by `stall`) neither
+//! reads nor writes. A fault that asked to close the link is honoured once everything it let
+//! through has been written.
 
 use std::collections::{BTreeSet, VecDeque};
 
@@ -12,7 +15,9 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::FaultId;
-use crate::fault::{Ending, Gate, LinkAction, LinkFault, Piece, Step, Way};
+use super::framing::{CloseStart, Framing, Goodbye, Judge};
+use super::observer::{Frame, Head, LinkObserver, Standing, Stop, Token};
+use crate::fault::{Ending, Gate, LinkAction, LinkFault, Piece, Step, Verdict, Way};
 
 /// Bytes queued in one way beyond which the link stops reading that way, so a slow fault
 /// (bandwidth, latency) pushes back on the sender instead of buffering without bound.
@@ -21,6 +26,13 @@ pub const QUEUE_LIMIT_BYTES: usize = 256 * 1024;
 /// The fault state and pending bytes of one link.
 #[derive(Debug, Default)]
 pub struct Flow {
+    /// What the link's bytes are, as far as the observer can tell.
+    observer: LinkObserver,
+    /// The tokens of the chunk last observed, and which way and length they are for.
+    tokens: Vec<Token>,
+    tokens_for: Option<(Way, usize)>,
+    /// Carries out the frame faults.
+    framing: Framing,
     /// Active faults, in the order they started on this link.
     faults: Vec<(FaultId, Box<dyn LinkFault>)>,
     /// Pieces waiting to leave: [upstream, downstream].
@@ -29,34 +41,132 @@ pub struct Flow {
     queued_bytes: [usize; 2],
     /// The fault that asked to close the link after the queued bytes.
     closing: Option<FaultId>,
-    /// Faults that have acted on this link (each is reported once).
+    /// Which faults acted, and which could not act, on this link.
+    hits: Hits,
+}
+
+/// Faults that acted on the link, and frame faults that cannot act on it; each reported once.
+#[derive(Debug, Default)]
+struct Hits {
     hit: BTreeSet<FaultId>,
     /// Hits not yet reported by the link.
-    new_hits: Vec<FaultId>,
+    new: Vec<FaultId>,
+    not_applied: BTreeSet<FaultId>,
+    /// Not-applied faults not yet reported, with the reason the observer gave up.
+    new_not_applied: Vec<(FaultId, Stop)>,
+}
+
+impl Hits {
+    fn record(&mut self, id: FaultId) {
+        if self.hit.insert(id) {
+            self.new.push(id);
+        }
+    }
 }
 
 impl Flow {
-    /// A link with no fault.
+    /// A link with no fault, whose bytes the observer follows.
     pub fn new() -> Flow {
         Flow::default()
     }
 
-    /// Whether bytes can take the plain copy path: no fault and nothing queued.
+    /// A link whose bytes are not observed (every byte opaque, frame faults not applied).
+    pub fn unobserved() -> Flow {
+        Flow { observer: LinkObserver::off(), ..Flow::default() }
+    }
+
+    /// Whether bytes can take the plain copy path: no fault, nothing queued, nothing under way
+    /// in the frame stage.
     pub fn is_clear(&self) -> bool {
-        self.faults.is_empty() && self.queued_bytes == [0, 0]
+        self.faults.is_empty() && self.queued_bytes == [0, 0] && self.framing.is_neutral()
+    }
+
+    /// Labels a chunk just read from `way` (whichever path it then takes) and returns what the
+    /// observer found, for the link's events. [`Flow::on_chunk`] reuses the labels.
+    pub fn observe(&mut self, way: Way, bytes: &[u8]) -> &[Token] {
+        self.tokens.clear();
+        self.observer.feed(way, bytes, &mut self.tokens);
+        self.tokens_for = Some((way, bytes.len()));
+        if self.tokens.iter().any(|token| matches!(token, Token::Stopped { .. })) {
+            self.check_applicable();
+        }
+        &self.tokens
+    }
+
+    /// Holds the client's upgrade request until its head is complete: a handshake fault that
+    /// targets clients may apply once the request names its client.
+    pub fn hold_request(&mut self) {
+        self.framing.hold_request();
     }
 
     /// Starts a fault on this link; the answer is what the link must do at once.
     pub fn start(&mut self, id: FaultId, mut fault: Box<dyn LinkFault>, now: Instant) -> LinkAction {
         let action = fault.on_start(now);
+        if let LinkAction::SendClose(frame) = action {
+            let goodbye = Goodbye { fault: id, bytes: frame };
+            match self.framing.close(goodbye, self.observer.standing(Way::Downstream)) {
+                CloseStart::Now(goodbye) => self.say(now, goodbye),
+                CloseStart::Later | CloseStart::NotOpen => {}
+                CloseStart::NotApplied(why) => {
+                    if self.hits.not_applied.insert(id) {
+                        self.hits.new_not_applied.push((id, why));
+                    }
+                }
+            }
+            return LinkAction::Nothing;
+        }
+        if fault.holds_request() {
+            if !self.framing.request_pending(self.observer.standing(Way::Upstream)) {
+                // The request has gone by: a fault on new upgrades has nothing to act on here.
+                return LinkAction::Nothing;
+            }
+            self.framing.hold_request();
+        }
         let holds = Way::BOTH.iter().any(|way| fault.gate(*way) != Gate::Open);
         if action != LinkAction::Nothing || holds {
-            self.record_hit(id);
+            self.hits.record(id);
         }
         if action == LinkAction::Nothing {
             self.faults.push((id, fault));
+            self.check_applicable();
         }
         action
+    }
+
+    /// Frame faults all of whose needed ways the observer cannot follow are noted as not
+    /// applied.
+    fn check_applicable(&mut self) {
+        for (id, fault) in &self.faults {
+            let mut needed = Way::BOTH.into_iter().filter(|way| fault.needs_observer(*way)).peekable();
+            if needed.peek().is_none() {
+                continue;
+            }
+            let stops: Vec<Stop> = needed
+                .map(|way| match self.observer.standing(way) {
+                    Standing::Stopped(why) => Some(why),
+                    _ => None,
+                })
+                .collect::<Option<_>>()
+                .unwrap_or_default();
+            if let Some(why) = stops.first()
+                && self.hits.not_applied.insert(*id)
+            {
+                self.hits.new_not_applied.push((*id, *why));
+            }
+        }
+    }
+
+    /// Queues the proxy's own goodbye for the client, after what is already queued for it, and
+    /// closes the link once it is written. Nothing more is forwarded upstream.
+    fn say(&mut self, now: Instant, goodbye: Goodbye) {
+        self.hits.record(goodbye.fault);
+        let up = Way::Upstream as usize;
+        self.queues[up].clear();
+        self.queued_bytes[up] = 0;
+        let down = Way::Downstream as usize;
+        self.queued_bytes[down] += goodbye.bytes.len();
+        self.queues[down].push_back(Piece { bytes: goodbye.bytes, not_before: now });
+        self.closing = Some(goodbye.fault);
     }
 
     /// Ends a fault on this link, if it is active here.
@@ -88,9 +198,38 @@ impl Flow {
             && self.queued_bytes[way as usize] < QUEUE_LIMIT_BYTES
     }
 
-    /// Runs a chunk that arrived on `way` at `now` through the active faults and queues what
-    /// survives.
+    /// Runs a chunk that arrived on `way` at `now` through the frame stage and the active
+    /// faults, and queues what survives.
     pub fn on_chunk(&mut self, now: Instant, way: Way, bytes: Bytes) {
+        if self.tokens_for != Some((way, bytes.len())) {
+            self.observe(way, &bytes);
+        }
+        self.tokens_for = None;
+        let filtering = self.faults.iter().any(|(_, fault)| fault.needs_observer(way));
+        let tokens = std::mem::take(&mut self.tokens);
+        let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits };
+        let mut pieces = Vec::new();
+        let goodbye = self.framing.apply(way, &bytes, &tokens, filtering, &mut judge, &mut pieces);
+        for token in &tokens {
+            if let Token::Stopped { way: other, .. } = token
+                && *other != way
+            {
+                for held in self.framing.release(*other) {
+                    self.run_faults(now, *other, held);
+                }
+            }
+        }
+        self.tokens = tokens;
+        for piece in pieces {
+            self.run_faults(now, way, piece);
+        }
+        if let Some(goodbye) = goodbye {
+            self.say(now, goodbye);
+        }
+    }
+
+    /// Runs bytes that passed the frame stage through the byte faults and queues what survives.
+    fn run_faults(&mut self, now: Instant, way: Way, bytes: Bytes) {
         let mut pieces = vec![Piece { bytes, not_before: now }];
         for index in 0..self.faults.len() {
             let mut next = Vec::with_capacity(pieces.len());
@@ -110,7 +249,7 @@ impl Flow {
                 }
             }
             if touched {
-                self.record_hit(self.faults[index].0);
+                self.hits.record(self.faults[index].0);
             }
             pieces = next;
             if self.closing.is_some() {
@@ -165,12 +304,36 @@ impl Flow {
 
     /// Faults that acted on the link since the last call, each reported once per link.
     pub fn take_hits(&mut self) -> Vec<FaultId> {
-        std::mem::take(&mut self.new_hits)
+        std::mem::take(&mut self.hits.new)
     }
 
-    fn record_hit(&mut self, id: FaultId) {
-        if self.hit.insert(id) {
-            self.new_hits.push(id);
+    /// Frame faults found unable to act on this link since the last call, with the reason the
+    /// observer gave up; each reported once per link.
+    pub fn take_not_applied(&mut self) -> Vec<(FaultId, Stop)> {
+        std::mem::take(&mut self.hits.new_not_applied)
+    }
+}
+
+/// The active faults, asked by the frame stage.
+struct Judging<'a> {
+    faults: &'a mut [(FaultId, Box<dyn LinkFault>)],
+    hits: &'a mut Hits,
+}
+
+impl Judge for Judging<'_> {
+    fn frame(&mut self, way: Way, frame: &Frame) -> Verdict {
+        let mut verdict = Verdict::Keep;
+        // Every fault is asked, so each one's seeded draws do not depend on the others.
+        for (id, fault) in self.faults.iter_mut().filter(|(_, fault)| fault.needs_observer(way)) {
+            if fault.on_frame(way, frame) == Verdict::Drop {
+                self.hits.record(*id);
+                verdict = Verdict::Drop;
+            }
         }
+        verdict
+    }
+
+    fn request(&mut self, head: &Head) -> Option<(FaultId, Bytes)> {
+        self.faults.iter_mut().find_map(|(id, fault)| fault.on_request(head).map(|answer| (*id, answer)))
     }
 }

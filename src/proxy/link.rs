@@ -1,9 +1,12 @@
 //! One proxied connection: the only code in wschaos that reads and writes proxied sockets.
 //!
-//! A link moves bytes both ways between the client's stream and the server's. With no fault
-//! active it is a plain copy loop over a reused buffer per way (the fast path). With faults it
-//! hands each chunk to its [`Flow`] and writes what the flow says is due, when it is due. All of
-//! it runs in one `poll_fn`, so a control message, a read, a write or a deadline is handled in
+//! A link moves bytes both ways between the client's stream and the server's. Every chunk read
+//! is shown to the frame observer (through its [`Flow`]), whose findings become events: the
+//! upgrade answer, the first data frame, control frames, and the client's index from the
+//! upgrade request, which lets faults target clients. With no fault active the bytes then take
+//! a plain copy loop over a reused buffer per way (the fast path). With faults the link hands
+//! each chunk to its flow and writes what the flow says is due, when it is due. All of it runs
+//! in one `poll_fn`, so a control message, a read, a write or a deadline is handled in
 //! whichever order it happens, and no wait can block another: that is what makes every fault's
 //! wait cancellable and lets a reset hit an idle link at once.
 
@@ -11,19 +14,21 @@ use std::future::poll_fn;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
-use super::control::{Command, Control};
+use super::control::{Command, Control, OpenedLink};
 use super::events::{CloseCause, EventKind};
 use super::flow::Flow;
+use super::observer::{Head, Token};
 use super::{FaultId, LinkId};
 use crate::fault::{Gate, LinkAction, Way};
 use crate::net::Stream;
-use crate::wire::CLIENT_HEADER;
+use crate::scenario::FrameKind;
 
 /// A way's copy buffer starts this small, so the many idle WebSocket links of a large run cost
 /// little memory (DESIGN.md §8: 64 KiB per client chain).
@@ -31,8 +36,10 @@ const FIRST_BUFFER_BYTES: usize = 4 * 1024;
 /// A buffer that a read fills completely doubles, up to this, so bulk transfers get the large
 /// buffers that loopback throughput needs.
 const MAX_BUFFER_BYTES: usize = 64 * 1024;
-/// The upgrade request is looked at for the client header only within its first bytes.
-const SNIFF_LIMIT_BYTES: usize = 8 * 1024;
+/// After a graceful close by a fault, the client's last bytes (its answer to a Close frame, say)
+/// are read and discarded for up to this long before the socket is dropped: dropping a TCP
+/// socket with unread bytes sends an RST, which could overtake what was sent before it.
+const LINGER: Duration = Duration::from_secs(1);
 
 /// One way's copy state.
 #[derive(Debug)]
@@ -84,18 +91,24 @@ enum End {
     ServerError(io::ErrorKind),
 }
 
+/// What the observer found in the chunks of one link, beyond each frame: for its events.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Whether a data frame has crossed each way yet.
+    data: [bool; 2],
+    /// The findings of the chunk being handled (a reused buffer).
+    findings: Vec<Token>,
+}
+
 /// Runs a link until it ends; reports its events through `control`.
-pub(super) async fn run(
-    link: LinkId,
-    mut client: Stream,
-    mut server: Stream,
-    control: Control,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    initial: Vec<Command>,
-) {
+pub(super) async fn run(opened: OpenedLink, mut client: Stream, mut server: Stream, control: Control) {
+    let OpenedLink { link, mut commands, initial, hold_request } = opened;
     let mut flow = Flow::new();
+    if hold_request {
+        flow.hold_request();
+    }
     let mut copies = [Copy::new(), Copy::new()];
-    let mut sniffed = 0usize;
+    let mut seen = Seen::default();
     let mut commands_open = true;
     let timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(timer);
@@ -107,6 +120,9 @@ pub(super) async fn run(
     let end = loop {
         for fault in flow.take_hits() {
             control.events().emit(EventKind::FaultHit { fault, link: Some(link) });
+        }
+        for (fault, why) in flow.take_not_applied() {
+            control.events().emit(EventKind::FaultNotApplied { fault, link, why });
         }
         if let Some(end) = end.take() {
             break end;
@@ -139,13 +155,11 @@ pub(super) async fn run(
             }
             Wake::Read(way, Ok(read)) => {
                 let copy = &mut copies[way as usize];
-                if way == Way::Upstream && sniffed < SNIFF_LIMIT_BYTES {
-                    sniffed += read;
-                    if let Some(client_index) = client_index(&copy.buffer[..read]) {
-                        for command in control.identify(link, client_index) {
-                            end = end.or(obey(&mut flow, command));
-                        }
-                    }
+                seen.findings.clear();
+                let findings = flow.observe(way, &copy.buffer[..read]);
+                seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
+                for finding in &seen.findings {
+                    report(link, way, finding, &mut seen.data, &control, &mut flow, &mut end);
                 }
                 if flow.is_clear() {
                     copy.filled = read;
@@ -189,7 +203,10 @@ pub(super) async fn run(
         End::Close(id) => {
             let _ = client.shutdown().await;
             let _ = server.shutdown().await;
-            CloseCause::FaultClosed(id)
+            drop(server);
+            control.close_link(link, CloseCause::FaultClosed(id));
+            linger(client).await;
+            return;
         }
         End::ClientError(kind) => {
             mirror(kind, server).await;
@@ -201,6 +218,57 @@ pub(super) async fn run(
         }
     };
     control.close_link(link, cause);
+}
+
+/// What one finding of the observer means for the link: an identification (which may start
+/// faults that target the client) or an event.
+fn report(
+    link: LinkId,
+    way: Way,
+    finding: &Token,
+    data: &mut [bool; 2],
+    control: &Control,
+    flow: &mut Flow,
+    end: &mut Option<End>,
+) {
+    let events = control.events();
+    match finding {
+        Token::Head(Head::Request { client: Some(client), .. }) => {
+            for command in control.identify(link, *client) {
+                *end = end.take().or(obey(flow, command));
+            }
+        }
+        Token::Head(Head::Request { client: None, .. }) => {}
+        Token::Head(Head::Response { status, .. }) => {
+            events.emit(EventKind::Upgraded { link, status: *status })
+        }
+        Token::Frame(frame) => {
+            let data_frame = matches!(frame.kind, FrameKind::Text | FrameKind::Binary);
+            if data_frame && !std::mem::replace(&mut data[way as usize], true) {
+                events.emit(EventKind::FirstData { link, way });
+            }
+        }
+        Token::FrameEnd(done) => {
+            if !matches!(done.kind, FrameKind::Text | FrameKind::Binary) {
+                events.emit(EventKind::ControlFrame {
+                    link,
+                    way,
+                    kind: done.kind,
+                    close_code: done.close_code,
+                });
+            }
+        }
+        Token::Stopped { way, why } => events.emit(EventKind::ObserverStopped { link, way: *way, why: *why }),
+        Token::Bytes { .. } => {}
+    }
+}
+
+/// Reads and discards what the client still sends after a graceful close, until it closes too
+/// or [`LINGER`] passes.
+async fn linger(mut client: Stream) {
+    let mut discard = [0u8; 1024];
+    let drain = async { while matches!(client.read(&mut discard).await, Ok(read) if read > 0) {} };
+    let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
 /// Passes a failure on to the other side: a reset as a reset, anything else as a close.
@@ -216,7 +284,7 @@ async fn mirror(kind: io::ErrorKind, mut other: Stream) {
 fn obey(flow: &mut Flow, command: Command) -> Option<End> {
     match command {
         Command::Start(id, fault) => match flow.start(id, fault, Instant::now()) {
-            LinkAction::Nothing => None,
+            LinkAction::Nothing | LinkAction::SendClose(_) => None,
             LinkAction::Reset => Some(End::Reset(id)),
             LinkAction::Close => Some(End::Close(id)),
         },
@@ -288,35 +356,4 @@ fn poll_link(
         }
     }
     Poll::Pending
-}
-
-/// The client index in an upgrade request's `x-wschaos-client` header, if this chunk has one.
-fn client_index(request: &[u8]) -> Option<u32> {
-    let text = std::str::from_utf8(request).ok().or_else(|| {
-        // A chunk may end inside a multi-byte character; the headers we need are ASCII.
-        let valid = std::str::from_utf8(request).err()?.valid_up_to();
-        std::str::from_utf8(&request[..valid]).ok()
-    })?;
-    let head = text.split("\r\n\r\n").next()?;
-    head.lines().find_map(|line| {
-        let (name, value) = line.split_once(':')?;
-        if name.trim().eq_ignore_ascii_case(CLIENT_HEADER) { value.trim().parse().ok() } else { None }
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::client_index;
-
-    #[test]
-    fn finds_the_client_header_in_an_upgrade_request() {
-        let request = b"GET / HTTP/1.1\r\nHost: x\r\nX-Wschaos-Client: 17\r\nUpgrade: websocket\r\n\r\n";
-        assert_eq!(client_index(request), Some(17));
-        assert_eq!(
-            client_index(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nx-wschaos-client: 3\r\n"),
-            None,
-            "body ignored"
-        );
-        assert_eq!(client_index(b"GET / HTTP/1.1\r\nx-wschaos-client: many\r\n\r\n"), None);
-    }
 }

@@ -5,7 +5,9 @@
 pub mod control;
 pub mod events;
 pub mod flow;
+pub mod framing;
 mod link;
+pub mod observer;
 pub mod standalone;
 pub mod timeline;
 
@@ -125,13 +127,13 @@ async fn connect(
         tracing::debug!(%peer, %fault, "hung connection closed by the client");
         return;
     }
-    let (link, commands, initial) = control.open_link(peer);
+    let opened = control.open_link(peer);
     let server = match tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, transport.connect(upstream)).await {
         Ok(Ok(server)) => server,
-        Ok(Err(error)) => return unreachable(link, client, &control, error.kind()),
-        Err(_) => return unreachable(link, client, &control, io::ErrorKind::TimedOut),
+        Ok(Err(error)) => return unreachable(opened.link, client, &control, error.kind()),
+        Err(_) => return unreachable(opened.link, client, &control, io::ErrorKind::TimedOut),
     };
-    link::run(link, client, server, control, commands, initial).await;
+    link::run(opened, client, server, control).await;
 }
 
 /// The upstream did not answer: the client is reset, so it sees a failure rather than a

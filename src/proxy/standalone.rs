@@ -94,6 +94,18 @@ pub fn describe(event: &ProxyEvent, start: Instant) -> String {
         EventKind::FaultEnded { fault } => format!("{fault} ended"),
         EventKind::FaultHit { fault, link: Some(link) } => format!("{fault} hit {link}"),
         EventKind::FaultHit { fault, link: None } => format!("{fault} hit an arriving connection"),
+        EventKind::FaultNotApplied { fault, link, why } => format!("{fault} not applied to {link}: {why}"),
+        EventKind::Upgraded { link, status } => format!("{link} upgrade answered {status}"),
+        EventKind::FirstData { link, way } => format!("{link} first data frame {}", way.name()),
+        EventKind::ControlFrame { link, way, kind, close_code: Some(code) } => {
+            format!("{link} {} {} {code}", kind.name(), way.name())
+        }
+        EventKind::ControlFrame { link, way, kind, close_code: None } => {
+            format!("{link} {} {}", kind.name(), way.name())
+        }
+        EventKind::ObserverStopped { link, way, why } => {
+            format!("{link} {} not followed: {why}", way.name())
+        }
     };
     format!("{:>9.3}s  {what}", at.as_secs_f64())
 }

@@ -34,6 +34,11 @@ enum Fields {
     FaultStarted { fault: String, name: &'static str },
     FaultEnded { fault: String },
     FaultHit { fault: String, link: Option<u64> },
+    FaultNotApplied { fault: String, link: u64, why: String },
+    Upgraded { link: u64, status: u16 },
+    FirstData { link: u64, way: &'static str },
+    ControlFrame { link: u64, way: &'static str, kind: &'static str, code: Option<u16> },
+    ObserverStopped { link: u64, way: &'static str, why: String },
     Started { session: String },
     State { state: String },
     Attempt { n: u64 },
@@ -81,6 +86,17 @@ fn proxy_fields(kind: &EventKind) -> Fields {
         EventKind::FaultEnded { fault } => Fields::FaultEnded { fault: fault.to_string() },
         EventKind::FaultHit { fault, link } => {
             Fields::FaultHit { fault: fault.to_string(), link: link.map(|link| link.0) }
+        }
+        EventKind::FaultNotApplied { fault, link, why } => {
+            Fields::FaultNotApplied { fault: fault.to_string(), link: link.0, why: why.to_string() }
+        }
+        EventKind::Upgraded { link, status } => Fields::Upgraded { link: link.0, status: *status },
+        EventKind::FirstData { link, way } => Fields::FirstData { link: link.0, way: way.name() },
+        EventKind::ControlFrame { link, way, kind, close_code } => {
+            Fields::ControlFrame { link: link.0, way: way.name(), kind: kind.name(), code: *close_code }
+        }
+        EventKind::ObserverStopped { link, way, why } => {
+            Fields::ObserverStopped { link: link.0, way: way.name(), why: why.to_string() }
         }
     }
 }

@@ -45,39 +45,6 @@ impl Scenario {
         }
     }
 
-    /// Reads a scenario that is about to be played: valid, and using only faults this version
-    /// can play. A fault that is part of the language but not built yet is a located error
-    /// ("not supported yet"), never silently skipped.
-    pub fn load_playable(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
-        let scenario = Scenario::load(&path)?;
-        let unplayable: Vec<Diagnostic> = scenario
-            .faults
-            .iter()
-            .enumerate()
-            .filter(|(_, plan)| !plan.fault.kind().is_playable())
-            .map(|(index, plan)| {
-                let name = plan.fault.name();
-                Diagnostic::at(
-                    format!("faults[{index}].{name}"),
-                    format!("the `{name}` fault is not supported yet: frame faults need the WebSocket frame observer, which is not built"),
-                )
-                .help("remove this fault to play the rest of the scenario; `wschaos validate` still checks it")
-                .on_key()
-            })
-            .collect();
-        if unplayable.is_empty() {
-            return Ok(scenario);
-        }
-        let file = path.as_ref().display().to_string();
-        let source = std::fs::read_to_string(&path).unwrap_or_default();
-        let locations = Locations::index(&source).ok();
-        let diagnostics = unplayable
-            .into_iter()
-            .map(|d| Diagnostic { position: locations.as_ref().and_then(|l| l.key(&d.path)), ..d })
-            .collect();
-        Err(ScenarioError { file, diagnostics, source })
-    }
-
     /// Validates scenario text; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
         let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {

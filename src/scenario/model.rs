@@ -278,6 +278,19 @@ pub enum FrameKind {
     Close,
 }
 
+impl FrameKind {
+    /// The kind's name as the scenario writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FrameKind::Ping => "ping",
+            FrameKind::Pong => "pong",
+            FrameKind::Text => "text",
+            FrameKind::Binary => "binary",
+            FrameKind::Close => "close",
+        }
+    }
+}
+
 /// A fault kind with its parameters (DESIGN.md §4).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
@@ -367,12 +380,6 @@ impl FaultKind {
             FaultKind::CloseFrame => "close_frame",
             FaultKind::RejectHandshake => "reject_handshake",
         }
-    }
-
-    /// Whether this version can play the fault. Frame faults need the WebSocket frame observer,
-    /// which is not built yet; commands that play a scenario reject them with a located error.
-    pub fn is_playable(self) -> bool {
-        !matches!(self, FaultKind::DropFrames | FaultKind::CloseFrame | FaultKind::RejectHandshake)
     }
 
     /// Whether the fault acts once, at its start, and so cannot have a duration.

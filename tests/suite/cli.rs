@@ -126,17 +126,6 @@ fn every_subcommand_help_shows_an_example() {
 }
 
 #[test]
-fn proxy_rejects_faults_it_cannot_play_yet_with_their_location() {
-    wschaos()
-        .args(["proxy", "--upstream", "127.0.0.1:9", "--scenario", "scenarios/pong-loss.yaml"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicate::str::contains("scenarios/pong-loss.yaml:23:5: faults[0].drop_frames"))
-        .stderr(predicate::str::contains("not supported yet"));
-}
-
-#[test]
 fn bad_usage_exits_2() {
     wschaos().arg("frobnicate").assert().code(2);
     wschaos().arg("validate").assert().code(2);

@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
+use wschaos::fault::Way;
 use wschaos::net::{Stream, Transport};
 use wschaos::proxy::timeline::{self, Action};
 use wschaos::proxy::{CloseCause, EventKind, FaultId, LinkId};
-use wschaos::scenario::{ClientSelector, Direction, Fault, Links, Scenario, Target};
+use wschaos::scenario::{ClientSelector, Direction, Fault, FrameKind, Links, Scenario, Target};
 
 use crate::support::{Harness, everyone, id, settle};
 
@@ -138,9 +139,16 @@ async fn control_does_not_hang_while_a_link_is_blocked_writing() {
 #[tokio::test(start_paused = true)]
 async fn events_tell_the_story_of_a_link() {
     let mut harness = Harness::sim().await;
-    let (mut client, _server) = harness.connect().await;
-    client.write_all(b"GET / HTTP/1.1\r\nx-wschaos-client: 5\r\n\r\n").await.unwrap();
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut client, mut server) = harness.connect().await;
+    client.write_all(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\nx-wschaos-client: 5\r\n\r\n").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    // The 101, then a ping from the server; a masked binary frame from the client.
+    server
+        .write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x89\x00")
+        .await
+        .unwrap();
+    client.write_all(&[0x82, 0x81, 1, 2, 3, 4, b'x' ^ 1]).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
     harness.control.start(id(0), &Fault::Stall { direction: Direction::Both }, &everyone());
     tokio::time::sleep(Duration::from_secs(3)).await;
     harness.control.stop(id(0));
@@ -161,6 +169,18 @@ async fn events_tell_the_story_of_a_link() {
         vec![
             (s(0), EventKind::LinkOpened { link, peer }),
             (s(0), EventKind::LinkIdentified { link, client: 5 }),
+            // Both ways are ready at once; the link reads upstream first.
+            (s(1), EventKind::FirstData { link, way: Way::Upstream }),
+            (s(1), EventKind::Upgraded { link, status: 101 }),
+            (
+                s(1),
+                EventKind::ControlFrame {
+                    link,
+                    way: Way::Downstream,
+                    kind: FrameKind::Ping,
+                    close_code: None
+                }
+            ),
             (s(2), EventKind::FaultStarted { fault: id(0), name: "stall" }),
             (s(2), EventKind::FaultHit { fault: id(0), link: Some(link) }),
             (s(5), EventKind::FaultEnded { fault: id(0) }),

@@ -49,11 +49,6 @@ fn every_example_runs_on_sim_and_writes_every_report() {
         let output =
             wschaos().arg("run").arg(&example).args(["--engine", "sim", "--out"]).arg(&dir).output().unwrap();
         let code = output.status.code().unwrap();
-        if name == "pong-loss" {
-            assert_eq!(code, 2, "frame faults are not built yet");
-            assert!(String::from_utf8_lossy(&output.stderr).contains("not supported yet"));
-            continue;
-        }
         assert!(code == 0 || code == 1, "{name}: exit {code}: {}", String::from_utf8_lossy(&output.stderr));
         let report = report(&dir);
         assert_eq!(report["engine"], "sim");

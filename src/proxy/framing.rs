@@ -1,0 +1,242 @@
+//! The frame stage of a link: carries out what the frame faults decide, over the observer's
+//! [`Token`]s. Pure, like the rest of [`Flow`](super::flow::Flow), which owns it.
+//!
+//! - A frame header is held while a frame fault covers its way, until the header is complete
+//!   (at most 14 bytes), because whether the frame goes on depends on what it is. Then the
+//!   frame goes on whole or vanishes whole: header, payload and, for the first frame of a
+//!   fragmented message, every continuation of that message. A frame whose first bytes went by
+//!   before a fault started is kept: half a frame cannot be taken back.
+//! - While a handshake fault may answer it, the client's upgrade request is held until its head
+//!   is complete; then it is answered (and the link closes) or let through.
+//! - A Close frame for the client goes out at the next frame boundary of the downstream.
+//!
+//! The stage is *neutral* when none of that is under way; only then may the link use its plain
+//! copy path, so a fault that ends in the middle of a dropped frame still drops the rest of it.
+
+use bytes::Bytes;
+
+use super::FaultId;
+use super::observer::{Frame, Head, Part, Standing, Stop, Token};
+use crate::fault::{Verdict, Way};
+use crate::scenario::FrameKind;
+
+/// Who decides: the link's active frame faults.
+pub trait Judge {
+    /// The verdict on a control frame or on the first frame of a data message on `way`.
+    fn frame(&mut self, way: Way, frame: &Frame) -> Verdict;
+    /// The answer to the client's upgrade request, and the fault that gives it, if any does.
+    fn request(&mut self, head: &Head) -> Option<(FaultId, Bytes)>;
+}
+
+/// Bytes the proxy itself sends the client before closing the link: a Close frame, or the HTTP
+/// answer to a rejected upgrade.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Goodbye {
+    /// The fault that says it.
+    pub fault: FaultId,
+    /// What goes to the client.
+    pub bytes: Bytes,
+}
+
+/// How a `close_frame` fares on the link the moment it starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CloseStart {
+    /// The downstream stands between frames: send this now.
+    Now(Goodbye),
+    /// A frame is partly through: the Close follows its end.
+    Later,
+    /// The WebSocket is not open yet (still in its handshake): nothing to close.
+    NotOpen,
+    /// The observer cannot follow the downstream, so no frame boundary can be found.
+    NotApplied(Stop),
+}
+
+/// The frame stage of one link.
+#[derive(Debug, Default)]
+pub struct Framing {
+    ways: [WayStage; 2],
+    /// Hold the upgrade request until its head is complete.
+    hold_request: bool,
+    /// A Close frame waiting for the end of the downstream's current frame.
+    pending_close: Option<Goodbye>,
+    /// A goodbye has been said: everything read from now on is discarded.
+    over: bool,
+}
+
+#[derive(Debug, Default)]
+struct WayStage {
+    /// Header (or upgrade request) bytes waiting for their fate, in order.
+    held: Vec<Bytes>,
+    held_len: usize,
+    /// The payload of the current frame vanishes.
+    dropping: bool,
+    /// The verdict on the fragmented data message in progress, if the stage saw it start.
+    message: Option<Verdict>,
+}
+
+impl WayStage {
+    fn hold(&mut self, bytes: Bytes) {
+        self.held_len += bytes.len();
+        self.held.push(bytes);
+    }
+
+    fn release(&mut self, out: &mut Vec<Bytes>) {
+        self.held_len = 0;
+        out.append(&mut self.held);
+    }
+
+    fn discard(&mut self) {
+        self.held_len = 0;
+        self.held.clear();
+    }
+}
+
+impl Framing {
+    /// A stage with nothing under way.
+    pub fn new() -> Framing {
+        Framing::default()
+    }
+
+    /// Whether nothing is held, dropped, pending or over, so bytes may skip the stage.
+    pub fn is_neutral(&self) -> bool {
+        !self.hold_request
+            && self.pending_close.is_none()
+            && !self.over
+            && self
+                .ways
+                .iter()
+                .all(|way| way.held.is_empty() && !way.dropping && way.message != Some(Verdict::Drop))
+    }
+
+    /// Holds the upgrade request until its head is complete.
+    pub fn hold_request(&mut self) {
+        self.hold_request = true;
+    }
+
+    /// Whether the upgrade request has not gone by yet (held, or still to come).
+    pub fn request_pending(&self, upstream: Standing) -> bool {
+        self.hold_request || upstream == Standing::Handshake
+    }
+
+    /// Whether a goodbye has been said and the link is closing.
+    pub fn is_over(&self) -> bool {
+        self.over
+    }
+
+    /// Starts a `close_frame` fault's goodbye, given where the downstream stands.
+    pub fn close(&mut self, goodbye: Goodbye, downstream: Standing) -> CloseStart {
+        if self.over || self.pending_close.is_some() {
+            return CloseStart::Later;
+        }
+        match downstream {
+            Standing::Handshake => CloseStart::NotOpen,
+            Standing::Stopped(why) => CloseStart::NotApplied(why),
+            Standing::Frames { boundary: true } if self.ways[Way::Downstream as usize].held.is_empty() => {
+                self.over = true;
+                CloseStart::Now(goodbye)
+            }
+            Standing::Frames { .. } => {
+                self.pending_close = Some(goodbye);
+                CloseStart::Later
+            }
+        }
+    }
+
+    /// Runs one chunk of `way` (its `tokens` from the observer) through the stage, appending
+    /// the pieces that go on to `out`. `filtering` says whether a frame fault covers the way
+    /// now. Returns a goodbye to send the client when the chunk ends the link's traffic.
+    pub fn apply(
+        &mut self,
+        way: Way,
+        bytes: &Bytes,
+        tokens: &[Token],
+        filtering: bool,
+        judge: &mut impl Judge,
+        out: &mut Vec<Bytes>,
+    ) -> Option<Goodbye> {
+        let mut goodbye = None;
+        for token in tokens {
+            if self.over {
+                break;
+            }
+            let stage = &mut self.ways[way as usize];
+            match token {
+                Token::Bytes { range, part } => {
+                    let piece = bytes.slice(range.clone());
+                    match part {
+                        Part::Head if way == Way::Upstream && self.hold_request => stage.hold(piece),
+                        Part::Header if filtering || !stage.held.is_empty() => stage.hold(piece),
+                        Part::Payload if stage.dropping => {}
+                        Part::Head | Part::Header | Part::Payload | Part::Opaque => out.push(piece),
+                    }
+                }
+                Token::Head(head) if way == Way::Upstream && self.hold_request => {
+                    self.hold_request = false;
+                    match judge.request(head) {
+                        Some((fault, answer)) => {
+                            stage.discard();
+                            self.over = true;
+                            goodbye = Some(Goodbye { fault, bytes: answer });
+                        }
+                        None => stage.release(out),
+                    }
+                }
+                Token::Head(_) => {}
+                Token::Frame(frame) => {
+                    let verdict = if frame.continuation {
+                        stage.message.unwrap_or(Verdict::Keep)
+                    } else if filtering && stage.held_len == frame.header_len {
+                        judge.frame(way, frame)
+                    } else {
+                        Verdict::Keep
+                    };
+                    let data = matches!(frame.kind, FrameKind::Text | FrameKind::Binary);
+                    if data {
+                        stage.message = (!frame.fin).then_some(verdict);
+                    }
+                    match verdict {
+                        Verdict::Keep => stage.release(out),
+                        Verdict::Drop => stage.discard(),
+                    }
+                    stage.dropping = verdict == Verdict::Drop;
+                }
+                Token::FrameEnd(_) => {
+                    stage.dropping = false;
+                    if way == Way::Downstream
+                        && let Some(close) = self.pending_close.take()
+                    {
+                        self.over = true;
+                        goodbye = Some(close);
+                    }
+                }
+                Token::Stopped { way: stopped, .. } if *stopped == way => {
+                    stage.release(out);
+                    stage.dropping = false;
+                    stage.message = None;
+                    if way == Way::Upstream {
+                        self.hold_request = false;
+                    }
+                }
+                Token::Stopped { .. } => {}
+            }
+        }
+        goodbye
+    }
+
+    /// What `way` holds, given up: the observer stopped following it from the other way (a
+    /// refused upgrade). The bytes go on as they came.
+    pub fn release(&mut self, way: Way) -> Vec<Bytes> {
+        let stage = &mut self.ways[way as usize];
+        let mut out = Vec::new();
+        stage.release(&mut out);
+        stage.dropping = false;
+        stage.message = None;
+        if way == Way::Upstream {
+            self.hold_request = false;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests;

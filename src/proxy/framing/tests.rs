@@ -1,0 +1,212 @@
+//! The frame stage through a link's real [`Flow`]: frames dropped whole at any split, messages
+//! dropped with their continuations, faults that start or end mid-frame, upgrades answered,
+//! Close frames at the next boundary, links that cannot be followed, and transparency.
+
+use bytes::Bytes;
+use tokio::time::Instant;
+
+use crate::fault::{LinkAction, Way, build};
+use crate::proxy::FaultId;
+use crate::proxy::flow::Flow;
+use crate::proxy::observer::Stop;
+use crate::proxy::observer::tests::{REQUEST, RESPONSE, frame};
+use crate::scenario::{Direction, Fault, FrameKind};
+use crate::seeds;
+
+const FAULT: FaultId = FaultId { plan: 0, occurrence: 0 };
+const KEY: [u8; 4] = [9, 8, 7, 6];
+
+fn drop_kinds(kinds: &[FrameKind], direction: Direction) -> Fault {
+    Fault::DropFrames { kinds: kinds.to_vec(), direction, probability: 1.0 }
+}
+
+fn start(flow: &mut Flow, fault: &Fault) -> LinkAction {
+    flow.start(FAULT, build(fault, seeds::derive(3, &[0])), Instant::now())
+}
+
+/// Feeds `chunks` of `way` as the link does (observe, then the copy path when the flow is clear,
+/// else the flow) and returns what leaves that way.
+fn pass(flow: &mut Flow, way: Way, chunks: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for chunk in chunks {
+        flow.observe(way, chunk);
+        if flow.is_clear() {
+            out.extend_from_slice(chunk);
+        } else {
+            flow.on_chunk(Instant::now(), way, Bytes::copy_from_slice(chunk));
+        }
+        out.extend(drain(flow, way));
+    }
+    out
+}
+
+fn drain(flow: &mut Flow, way: Way) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(bytes) = flow.due(way, Instant::now()).cloned() {
+        flow.consume(way, bytes.len());
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// A flow past its handshake on both ways.
+fn open_flow() -> Flow {
+    let mut flow = Flow::new();
+    assert_eq!(pass(&mut flow, Way::Upstream, &[REQUEST]), REQUEST);
+    assert_eq!(pass(&mut flow, Way::Downstream, &[RESPONSE]), RESPONSE);
+    flow
+}
+
+fn server_frames() -> (Vec<u8>, Vec<u8>) {
+    let keep = [
+        frame(2, true, b"one", None, false),
+        frame(1, false, b"frag", None, false),
+        frame(0, true, b"ment", None, false),
+        frame(2, true, &[5; 300], None, false),
+        frame(9, true, b"ping", None, false),
+    ];
+    let pongs = [frame(10, true, b"p1", None, false), frame(10, true, b"", None, false)];
+    let all = [&keep[0][..], &pongs[0], &keep[1], &keep[2], &pongs[1], &keep[3], &keep[4]].concat();
+    (all, keep.concat())
+}
+
+#[test]
+fn dropped_pongs_vanish_whole_wherever_the_stream_is_split() {
+    let (all, without_pongs) = server_frames();
+    for split in 0..=all.len() {
+        let mut flow = open_flow();
+        assert_eq!(
+            start(&mut flow, &drop_kinds(&[FrameKind::Pong], Direction::Downstream)),
+            LinkAction::Nothing
+        );
+        let out = pass(&mut flow, Way::Downstream, &[&all[..split], &all[split..]]);
+        assert_eq!(out, without_pongs, "split at {split}");
+    }
+}
+
+#[test]
+fn a_dropped_message_takes_its_continuations_and_spares_the_control_frames_between() {
+    let stream = [
+        frame(1, false, b"frag", Some(KEY), false),
+        frame(9, true, b"between", Some(KEY), false),
+        frame(0, false, b"men", Some(KEY), false),
+        frame(0, true, b"t", Some(KEY), false),
+        frame(2, true, b"binary", Some(KEY), false),
+    ];
+    let mut flow = open_flow();
+    start(&mut flow, &drop_kinds(&[FrameKind::Text], Direction::Both));
+    let out = pass(&mut flow, Way::Upstream, &[&stream.concat()]);
+    assert_eq!(out, [&stream[1][..], &stream[4]].concat());
+    assert_eq!(flow.take_hits(), vec![FAULT]);
+    let downstream = frame(1, true, b"down", None, false);
+    assert!(pass(&mut flow, Way::Downstream, &[&downstream]).is_empty(), "both ways");
+}
+
+#[test]
+fn with_nothing_to_drop_the_stage_is_byte_for_byte_transparent() {
+    let (all, _) = server_frames();
+    for split in (0..all.len()).step_by(3) {
+        let mut flow = open_flow();
+        start(&mut flow, &drop_kinds(&[FrameKind::Close], Direction::Downstream));
+        assert!(!flow.is_clear(), "the stage is engaged");
+        let out =
+            pass(&mut flow, Way::Downstream, &[&all[..split], &all[split..split + 1], &all[split + 1..]]);
+        assert_eq!(out, all, "split at {split}");
+    }
+}
+
+#[test]
+fn a_frame_already_started_when_the_fault_begins_is_kept() {
+    let pong = frame(10, true, b"late", None, false);
+    let mut flow = open_flow();
+    let mut out = pass(&mut flow, Way::Downstream, &[&pong[..1]]);
+    start(&mut flow, &drop_kinds(&[FrameKind::Pong], Direction::Downstream));
+    out.extend(pass(&mut flow, Way::Downstream, &[&pong[1..], &pong]));
+    assert_eq!(out, pong, "the first pong was under way and goes on; the second vanishes");
+}
+
+#[test]
+fn a_fault_that_ends_mid_frame_still_drops_the_rest_of_it() {
+    let big = frame(2, true, &[1; 1000], None, false);
+    let next = frame(2, true, b"next", None, false);
+    let mut flow = open_flow();
+    start(&mut flow, &drop_kinds(&[FrameKind::Binary], Direction::Downstream));
+    let mut out = pass(&mut flow, Way::Downstream, &[&big[..500]]);
+    flow.end(FAULT);
+    assert!(!flow.is_clear(), "half a dropped frame is still to come");
+    out.extend(pass(&mut flow, Way::Downstream, &[&big[500..], &next]));
+    assert_eq!(out, next);
+    assert!(flow.is_clear());
+}
+
+#[test]
+fn reject_handshake_answers_the_request_instead_of_forwarding_it() {
+    let mut flow = Flow::new();
+    let fault = Fault::RejectHandshake { status: 503, retry_after: Some(std::time::Duration::from_secs(5)) };
+    start(&mut flow, &fault);
+    let (a, b) = REQUEST.split_at(20);
+    assert!(pass(&mut flow, Way::Upstream, &[a, b]).is_empty(), "the server never sees the request");
+    let answer = drain(&mut flow, Way::Downstream);
+    assert!(
+        answer.starts_with(b"HTTP/1.1 503 Service Unavailable\r\n"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(String::from_utf8_lossy(&answer).contains("Retry-After: 5\r\n"));
+    assert_eq!(flow.should_close(), Some(FAULT));
+    assert_eq!(flow.take_hits(), vec![FAULT]);
+}
+
+#[test]
+fn a_held_request_that_no_fault_answers_goes_on_whole() {
+    let mut flow = Flow::new();
+    flow.hold_request();
+    let (a, b) = REQUEST.split_at(30);
+    assert!(pass(&mut flow, Way::Upstream, &[a]).is_empty(), "held until complete");
+    assert_eq!(pass(&mut flow, Way::Upstream, &[b]), REQUEST);
+    assert!(flow.is_clear());
+}
+
+#[test]
+fn close_frame_waits_for_the_frame_under_way_then_closes() {
+    let first = frame(2, true, &[3; 200], None, false);
+    let second = frame(2, true, b"never", None, false);
+    let mut flow = open_flow();
+    let mut out = pass(&mut flow, Way::Downstream, &[&first[..50]]);
+    let fault = Fault::CloseFrame { code: 1012, reason: "restart".into() };
+    assert_eq!(start(&mut flow, &fault), LinkAction::Nothing);
+    assert_eq!(flow.should_close(), None);
+    out.extend(pass(&mut flow, Way::Downstream, &[&[&first[50..], &second[..]].concat()]));
+    assert_eq!(out, [&first[..], b"\x88\x09\x03\xf4restart"].concat());
+    assert!(pass(&mut flow, Way::Upstream, &[&frame(2, true, b"late", Some(KEY), false)]).is_empty());
+    assert_eq!(flow.should_close(), Some(FAULT));
+}
+
+#[test]
+fn close_frame_between_frames_goes_out_at_once() {
+    let mut flow = open_flow();
+    start(&mut flow, &Fault::CloseFrame { code: 1013, reason: String::new() });
+    assert_eq!(drain(&mut flow, Way::Downstream), b"\x88\x02\x03\xf5");
+    assert_eq!(flow.should_close(), Some(FAULT));
+}
+
+#[test]
+fn frame_faults_on_a_link_that_cannot_be_followed_are_not_applied() {
+    let tls_hello = [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5];
+    let mut flow = Flow::new();
+    start(&mut flow, &drop_kinds(&[FrameKind::Ping], Direction::Upstream));
+    assert_eq!(pass(&mut flow, Way::Upstream, &[&tls_hello]), tls_hello, "forwarded unchanged");
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, Stop::NotHttp)]);
+
+    let mut flow = Flow::new();
+    pass(&mut flow, Way::Upstream, &[&tls_hello]);
+    pass(&mut flow, Way::Downstream, &[b"\x16\x03\x01"]);
+    start(&mut flow, &Fault::CloseFrame { code: 1012, reason: String::new() });
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, Stop::NotHttp)]);
+    assert_eq!(flow.should_close(), None, "the link is left alone");
+
+    let mut flow = Flow::new();
+    start(&mut flow, &drop_kinds(&[FrameKind::Pong], Direction::Both));
+    pass(&mut flow, Way::Upstream, &[REQUEST]);
+    assert!(flow.take_not_applied().is_empty(), "still applicable downstream");
+}

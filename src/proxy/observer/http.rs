@@ -1,0 +1,209 @@
+//! The HTTP side of a WebSocket link: the upgrade request (upstream) and the server's answer
+//! (downstream), gathered up to the blank line that ends them and then parsed with `httparse`.
+//!
+//! A head is copied here only while it is incomplete and only up to [`HEAD_LIMIT_BYTES`]; the
+//! bytes themselves flow on (or are held by the frame stage) independently of this copy.
+
+use crate::wire::CLIENT_HEADER;
+
+use super::Stop;
+
+/// The longest head the observer reads before giving up on a link. Browsers send about 500
+/// bytes; 16 KiB is generous for cookies and long URLs and keeps a link's memory bounded.
+pub const HEAD_LIMIT_BYTES: usize = 16 * 1024;
+
+/// Headers a head may have before the observer gives up on it.
+const MAX_HEADERS: usize = 64;
+
+/// A complete, parsed head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Head {
+    /// The client's request.
+    Request {
+        /// The client index from the `x-wschaos-client` header, when one of our clients sent it.
+        client: Option<u32>,
+        /// Whether it asks for a WebSocket (`GET` with `Upgrade: websocket`); the observer stops
+        /// following a link whose request does not.
+        upgrade: bool,
+    },
+    /// The server's answer.
+    Response {
+        /// Its status: 101 opens the WebSocket, anything else refuses it.
+        status: u16,
+        /// `Retry-After` in whole seconds, when the answer carries one.
+        retry_after: Option<u64>,
+    },
+}
+
+/// Which head a way carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// The request, client to server.
+    Request,
+    /// The response, server to client.
+    Response,
+}
+
+/// Where a head being gathered stands after more bytes.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// The head needs more bytes; all of the input belongs to it.
+    More,
+    /// The head ended `used` bytes into the input; the rest is frames.
+    Done {
+        /// Bytes of the input that belong to the head.
+        used: usize,
+        /// What it said.
+        head: Head,
+    },
+    /// The bytes are not the head the observer expects.
+    Failed(Stop),
+}
+
+/// A head being gathered.
+#[derive(Debug)]
+pub struct HeadReader {
+    side: Side,
+    bytes: Vec<u8>,
+}
+
+impl HeadReader {
+    /// A reader for `side`'s head.
+    pub fn new(side: Side) -> HeadReader {
+        HeadReader { side, bytes: Vec::new() }
+    }
+
+    /// Takes the next bytes of the stream.
+    pub fn feed(&mut self, input: &[u8]) -> Progress {
+        let before = self.bytes.len();
+        let room = HEAD_LIMIT_BYTES - before;
+        self.bytes.extend_from_slice(&input[..input.len().min(room)]);
+        // The blank line may straddle the previous input: look from three bytes back.
+        let from = before.saturating_sub(3);
+        let end = self.bytes[from..].windows(4).position(|w| w == b"\r\n\r\n").map(|at| from + at + 4);
+        match end {
+            Some(end) => {
+                let progress = match self.parse(end) {
+                    Ok(head) => Progress::Done { used: end - before, head },
+                    Err(stop) => Progress::Failed(stop),
+                };
+                self.bytes = Vec::new();
+                progress
+            }
+            None if self.bytes.len() >= HEAD_LIMIT_BYTES => Progress::Failed(Stop::HeadTooLong),
+            // A partial parse fails as soon as the bytes cannot start an HTTP head (a TLS
+            // ClientHello, say), so such links are given up at their first chunk.
+            None => match self.parse_partial() {
+                true => Progress::More,
+                false => Progress::Failed(Stop::NotHttp),
+            },
+        }
+    }
+
+    fn parse_partial(&self) -> bool {
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        match self.side {
+            Side::Request => httparse::Request::new(&mut headers).parse(&self.bytes).is_ok(),
+            Side::Response => httparse::Response::new(&mut headers).parse(&self.bytes).is_ok(),
+        }
+    }
+
+    fn parse(&self, end: usize) -> Result<Head, Stop> {
+        let bytes = &self.bytes[..end];
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        match self.side {
+            Side::Request => {
+                let mut request = httparse::Request::new(&mut headers);
+                request.parse(bytes).map_err(|_| Stop::NotHttp)?;
+                let upgrade = request.method == Some("GET")
+                    && header(request.headers, "upgrade")
+                        .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
+                let client = header(request.headers, CLIENT_HEADER).and_then(|value| value.parse().ok());
+                Ok(Head::Request { client, upgrade })
+            }
+            Side::Response => {
+                let mut response = httparse::Response::new(&mut headers);
+                response.parse(bytes).map_err(|_| Stop::NotHttp)?;
+                let status = response.code.ok_or(Stop::NotHttp)?;
+                let retry_after =
+                    header(response.headers, "retry-after").and_then(|value| value.parse().ok());
+                Ok(Head::Response { status, retry_after })
+            }
+        }
+    }
+}
+
+/// The trimmed text value of header `name`, if present and text.
+fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|header| header.name.eq_ignore_ascii_case(name))
+        .and_then(|header| std::str::from_utf8(header.value).ok())
+        .map(str::trim)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        X-Wschaos-Client: 7\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n";
+
+    #[test]
+    fn a_request_split_anywhere_ends_at_its_blank_line_and_names_the_client() {
+        for split in 0..=REQUEST.len() {
+            let mut reader = HeadReader::new(Side::Request);
+            let (a, b) = REQUEST.split_at(split);
+            let mut input = a.to_vec();
+            let first = reader.feed(&input);
+            let done = if let Progress::Done { used, head } = first {
+                assert_eq!((used, split), (REQUEST.len(), REQUEST.len()));
+                head
+            } else {
+                assert_eq!(first, Progress::More, "split at {split}");
+                input = [b, b"\x81\x80rest"].concat();
+                match reader.feed(&input) {
+                    Progress::Done { used, head } => {
+                        assert_eq!(used, b.len(), "split at {split}");
+                        head
+                    }
+                    other => panic!("split at {split}: {other:?}"),
+                }
+            };
+            assert_eq!(done, Head::Request { client: Some(7), upgrade: true });
+        }
+    }
+
+    #[test]
+    fn responses_give_their_status_and_retry_after() {
+        let mut reader = HeadReader::new(Side::Response);
+        let answer = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\n";
+        assert_eq!(
+            reader.feed(answer),
+            Progress::Done { used: answer.len(), head: Head::Response { status: 503, retry_after: Some(5) } }
+        );
+        let mut reader = HeadReader::new(Side::Response);
+        let switching = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00";
+        assert_eq!(
+            reader.feed(switching),
+            Progress::Done {
+                used: switching.len() - 2,
+                head: Head::Response { status: 101, retry_after: None }
+            }
+        );
+    }
+
+    #[test]
+    fn what_is_not_an_upgrade_head_is_given_up() {
+        let tls_hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00];
+        assert_eq!(HeadReader::new(Side::Request).feed(&tls_hello), Progress::Failed(Stop::NotHttp));
+        assert_eq!(HeadReader::new(Side::Response).feed(b"hello"), Progress::Failed(Stop::NotHttp));
+        let plain = b"GET / HTTP/1.1\r\nx-wschaos-client: 2\r\n\r\n";
+        let head = Head::Request { client: Some(2), upgrade: false };
+        assert_eq!(HeadReader::new(Side::Request).feed(plain), Progress::Done { used: plain.len(), head });
+        let mut reader = HeadReader::new(Side::Request);
+        assert_eq!(reader.feed(b"GET / HTTP/1.1\r\nX-Long: "), Progress::More);
+        let filler = vec![b'a'; HEAD_LIMIT_BYTES];
+        assert_eq!(reader.feed(&filler), Progress::Failed(Stop::HeadTooLong));
+    }
+}
