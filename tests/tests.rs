@@ -13,6 +13,8 @@
 //!   reconnects, delivery guarantees over 100 seeds of resets, library quirks.
 //! - `faults`: each fault through the real proxy on the sim network, paused time: exact
 //!   timings, order, and what the client sees.
+//! - `frames`: the frame faults through the proxy with the reference client (pong loss, Close
+//!   codes, rejected upgrades) and the frame observer's transparency.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
@@ -32,6 +34,8 @@ mod examples;
 mod faults;
 #[path = "suite/fixtures.rs"]
 mod fixtures;
+#[path = "suite/frames.rs"]
+mod frames;
 #[path = "suite/mutations.rs"]
 mod mutations;
 #[path = "suite/proxy.rs"]

@@ -5,12 +5,14 @@
 //! [`Recorder::finish`] drops events after [`Span::end_at`], sorts the rest by timestamp
 //! (stably, so arrival order breaks ties between sources) and hands the one timeline to the
 //! derivations, each in its own file: `incidents` (breaks and recoveries), `messages`
-//! (the workload's accounting), `run` (availability, attempts, give-ups, fault outcomes).
+//! (the workload's accounting), `run` (availability, attempts, give-ups, fault outcomes),
+//! `observed` (recovery as the proxy's frame observer saw it).
 //! `jsonl` writes single events as lines of `events.jsonl`.
 
 mod incidents;
 mod jsonl;
 mod messages;
+mod observed;
 mod run;
 
 #[cfg(test)]
@@ -177,6 +179,7 @@ impl Recorder {
         add("availability", availability);
         add("gave_up", vec![1.0; gave_up.len()]);
         add("peak_attempts_per_second", vec![attempts.peak as f64]);
+        add("observed_recovery_time", observed::recovery_times(&timeline));
 
         RecorderOutput {
             samples,

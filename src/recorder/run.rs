@@ -22,6 +22,8 @@ pub(super) struct FaultRow {
     pub hits: u64,
     /// Whether it hit an arriving connection that never became a link (refuse, accept_hang).
     pub admission: bool,
+    /// Links it could not act on, per reason.
+    pub not_applied: BTreeMap<String, u64>,
 }
 
 impl FaultRow {
@@ -45,6 +47,7 @@ pub(super) fn fault_table(timeline: &Timeline<'_>) -> BTreeMap<FaultId, FaultRow
                 ended: None,
                 hits: 0,
                 admission: false,
+                not_applied: BTreeMap::new(),
             });
         }
     }
@@ -59,6 +62,11 @@ pub(super) fn fault_table(timeline: &Timeline<'_>) -> BTreeMap<FaultId, FaultRow
                 if let Some(row) = table.get_mut(fault) {
                     row.hits += 1;
                     row.admission |= link.is_none();
+                }
+            }
+            What::Proxy(EventKind::FaultNotApplied { fault, why, .. }) => {
+                if let Some(row) = table.get_mut(fault) {
+                    *row.not_applied.entry(why.to_string()).or_default() += 1;
                 }
             }
             _ => {}
@@ -78,6 +86,7 @@ pub(super) fn faults(timeline: &Timeline<'_>) -> Vec<FaultOutcome> {
             started: row.started,
             ended: row.ended,
             hits: row.hits,
+            not_applied: row.not_applied,
         })
         .collect()
 }

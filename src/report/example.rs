@@ -124,7 +124,15 @@ fn strategy(
 }
 
 fn fault(plan: u64, occurrence: u64, name: &str, started: f64, hits: u64) -> FaultOutcome {
-    FaultOutcome { plan, occurrence, name: name.to_string(), started, ended: Some(started + 0.5), hits }
+    FaultOutcome {
+        plan,
+        occurrence,
+        name: name.to_string(),
+        started,
+        ended: Some(started + 0.5),
+        hits,
+        not_applied: Default::default(),
+    }
 }
 
 fn slo(metric: &str, threshold: &str, measured: f64, measured_text: &str, passed: bool) -> SloResult {

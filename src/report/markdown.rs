@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{RunReport, Stats, StrategyReport};
-use super::{Format, format_seconds, repro_line, unhit_faults, verdict_word};
+use super::{Format, format_seconds, not_applied_faults, repro_line, unhit_faults, verdict_word};
 
 /// The Markdown summary format.
 pub struct Markdown;
@@ -24,7 +24,7 @@ impl Format for Markdown {
 }
 
 /// The duration metrics shown per strategy, in this order.
-const TIME_METRICS: [&str; 2] = ["recovery_time", "excess_after_heal"];
+const TIME_METRICS: [&str; 3] = ["recovery_time", "excess_after_heal", "observed_recovery_time"];
 
 /// The summary. Deterministic: the same report gives the same bytes.
 pub fn render(report: &RunReport) -> String {
@@ -87,6 +87,8 @@ fn strategy_section(out: &mut String, strategy: &StrategyReport) {
         .map_or_else(|| "n/a".to_string(), |stats| format!("{:.2}%", stats.mean * 100.0));
     let unhit = unhit_faults(strategy);
     let unhit = if unhit.is_empty() { "none".to_string() } else { unhit.join(", ") };
+    let not_applied = not_applied_faults(strategy);
+    let not_applied = if not_applied.is_empty() { "none".to_string() } else { not_applied.join(", ") };
     let gave_up = if strategy.gave_up.is_empty() {
         "0".to_string()
     } else {
@@ -110,6 +112,7 @@ fn strategy_section(out: &mut String, strategy: &StrategyReport) {
         ("clients that gave up", gave_up),
         ("clients not converged at the end", unconverged),
         ("faults that hit nothing", cell(&unhit)),
+        ("frame faults not applied", cell(&not_applied)),
     ] {
         let _ = writeln!(out, "| {figure} | {value} |");
     }

@@ -155,6 +155,24 @@ pub fn unhit_faults(strategy: &StrategyReport) -> Vec<String> {
         .collect()
 }
 
+/// The frame faults of a strategy that some links could not take, as
+/// `faults[plan]#occurrence name: N links (reason)`.
+pub fn not_applied_faults(strategy: &StrategyReport) -> Vec<String> {
+    strategy
+        .faults
+        .iter()
+        .flat_map(|fault| {
+            fault.not_applied.iter().map(move |(why, links)| {
+                let plural = if *links == 1 { "" } else { "s" };
+                format!(
+                    "faults[{}]#{} {}: {links} link{plural} ({why})",
+                    fault.plan, fault.occurrence, fault.name
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

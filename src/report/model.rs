@@ -147,6 +147,10 @@ pub struct FaultOutcome {
     pub ended: Option<f64>,
     /// Links or connections it acted on.
     pub hits: u64,
+    /// Links a frame fault could not act on because the frame observer could not follow them,
+    /// counted per reason (`not plain HTTP (TLS or another protocol)`, …).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_applied: BTreeMap<String, u64>,
 }
 
 /// A client's connection broke, and what followed (DESIGN.md §6).

@@ -53,6 +53,7 @@ pub const METRICS: &[Metric] = &[
     metric("availability", MetricShape::Fraction, false),
     metric("gave_up", MetricShape::Events, false),
     metric("peak_attempts_per_second", MetricShape::Single, false),
+    metric("observed_recovery_time", MetricShape::Duration, false),
 ];
 
 /// Looks a metric up by name.

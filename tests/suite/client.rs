@@ -8,91 +8,10 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use wschaos::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, GiveUp, Reason, State};
+use wschaos::client::{ClientEvent, ClientEventKind, GiveUp, Reason, State};
 use wschaos::net::{Transport, any_loopback};
-use wschaos::proxy::timeline;
-use wschaos::proxy::{Control, EventSink, Proxy};
-use wschaos::scenario::Scenario;
-use wschaos::seeds;
-use wschaos::server::Server;
 
-const S: fn(u64) -> Duration = Duration::from_secs;
-
-/// An echo server and a proxy in front of it on a fresh sim network.
-struct Stack {
-    net: Transport,
-    proxy: SocketAddr,
-    control: Control,
-    scenario: Scenario,
-}
-
-impl Stack {
-    async fn start(scenario_text: &str) -> Stack {
-        let scenario = Scenario::parse(scenario_text, "test.yaml").unwrap();
-        let net = Transport::sim();
-        let listener = net.bind(any_loopback()).await.unwrap();
-        let server_addr = listener.local_addr().unwrap();
-        let server = Server::new(scenario.server.clone(), seeds::derive(scenario.seed, &[seeds::SERVER]));
-        tokio::spawn(server.serve(listener, std::future::pending()));
-        let control = Control::new(scenario.seed, scenario.clients.count, EventSink::discard());
-        let proxy = Proxy::bind(&net, any_loopback(), server_addr, control.clone()).await.unwrap();
-        let addr = proxy.local_addr().unwrap();
-        tokio::spawn(proxy.run(std::future::pending()));
-        Stack { net, proxy: addr, control, scenario }
-    }
-
-    fn config(&self, index: u32) -> ClientConfig {
-        ClientConfig::from_scenario(&self.scenario, &self.scenario.strategies[0], index, self.proxy)
-    }
-
-    /// Runs `clients` until `until` after the origin, plays the scenario's timeline, stops them
-    /// and returns every event.
-    async fn run(&self, configs: Vec<ClientConfig>, until: Duration) -> Vec<ClientEvent> {
-        let origin = Instant::now();
-        let (sink, mut events) = ClientSink::channel();
-        let (stop, stopped) = client::stop_signal();
-        let mut tasks = Vec::new();
-        for config in configs {
-            tasks.push(tokio::spawn(client::run(
-                config,
-                self.net.clone(),
-                sink.clone(),
-                stopped.clone(),
-                origin,
-            )));
-        }
-        let steps = timeline::schedule(&self.scenario.faults, self.scenario.duration, self.scenario.seed);
-        let (control, faults, duration) =
-            (self.control.clone(), self.scenario.faults.clone(), self.scenario.duration);
-        tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await });
-        tokio::time::sleep_until(origin + until).await;
-        stop.send(true).unwrap();
-        for task in tasks {
-            task.await.unwrap();
-        }
-        drop(sink);
-        let mut all = Vec::new();
-        while let Some(event) = events.recv().await {
-            all.push(event);
-        }
-        all
-    }
-}
-
-/// The times (from `origin`) and reasons of every detection.
-fn detections(events: &[ClientEvent], origin: Instant) -> Vec<(Duration, Reason)> {
-    events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            ClientEventKind::Detected(reason) => Some((e.at - origin, reason.clone())),
-            _ => None,
-        })
-        .collect()
-}
-
-fn scenario(clients: &str, faults: &str) -> String {
-    format!("version: 1\nname: t\nduration: 20s\nclients:\n  count: 1\n{clients}\nfaults:\n{faults}\n")
-}
+use crate::support::{S, Stack, detections, scenario};
 
 #[tokio::test(start_paused = true)]
 async fn a_stall_is_detected_at_the_ping_after_it_plus_pong_timeout() {
