@@ -10,7 +10,10 @@
 //!   t_detect; with neither, t_break = t_detect.
 //! - **t_open** is the first `Opened` after t_detect; **attempts** counts the `Attempt` events
 //!   from t_detect up to and including the one that opened (all of them if none did).
-//! - **t_recovered** is the first `Echoed` after t_open when the run has a workload, else t_open.
+//! - **t_recovered** is the first `Echoed` after t_open when the run has a workload and the
+//!   client still has something to send (messages still fall due, or some are unechoed), else
+//!   t_open: after the heal the workload stops, and a client with nothing left to send gets no
+//!   echo to recover by.
 //! - A `Detected` after t_open but before t_recovered (a break during resync) continues the
 //!   incident: attempts keep counting, and t_open becomes the next `Opened`, the one the client
 //!   recovers from (so reconnect_time and resync_time still add up to t_recovered − t_detect).
@@ -34,7 +37,7 @@ use crate::proxy::{EventKind, FaultId, LinkId};
 use crate::report::model::Incident;
 
 use super::run::{FaultRow, fault_table};
-use super::{Timeline, What};
+use super::{Backlog, Timeline, What};
 
 /// The incidents and what they contribute to the samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -147,6 +150,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
     let faults = fault_table(timeline);
     let mut clients: BTreeMap<u32, ClientState> = BTreeMap::new();
     let mut building: Vec<Building> = Vec::new();
+    let mut backlog = Backlog::default();
 
     for event in &timeline.events {
         let t = event.t;
@@ -161,6 +165,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
             What::Proxy(_) => continue,
             What::Client(client, kind) => (client, kind),
         };
+        backlog.track(client, kind);
         let state = clients.entry(client).or_insert(ClientState::new());
         // The connection that opened is the link whose peer is the client's local address: a
         // stalled earlier attempt may identify itself later, so the last identified link is
@@ -176,7 +181,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
                 state.opened = t;
                 let incident = &mut building[index].incident;
                 incident.t_open = Some(t);
-                if timeline.workload {
+                if backlog.awaits_echo(timeline, client, t) {
                     state.phase = Phase::Resyncing(index);
                 } else {
                     incident.t_recovered = Some(t);

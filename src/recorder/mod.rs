@@ -121,6 +121,41 @@ pub(crate) struct Timeline<'a> {
     pub end: f64,
     /// Whether the run has a workload, so that recovery waits for the first echo.
     pub workload: bool,
+    /// When the workload stops (the heal), in seconds: after it, a client with nothing left to
+    /// send recovers at its open, since no echo will come.
+    pub workload_until: f64,
+}
+
+/// The messages each client has offered and not yet seen echoed or dropped: whether a client
+/// that just opened still has an echo to wait for.
+#[derive(Debug, Default)]
+pub(crate) struct Backlog {
+    outstanding: BTreeMap<u32, std::collections::BTreeSet<u64>>,
+}
+
+impl Backlog {
+    /// Takes a client event into account.
+    pub fn track(&mut self, client: u32, kind: &ClientEventKind) {
+        match kind {
+            ClientEventKind::Offered { seq } => {
+                self.outstanding.entry(client).or_default().insert(*seq);
+            }
+            ClientEventKind::Echoed { seq, .. } | ClientEventKind::Dropped { seq, .. } => {
+                if let Some(seqs) = self.outstanding.get_mut(&client) {
+                    seqs.remove(seq);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether a client that opened at `t` recovers only at its next echo: the run has a
+    /// workload, and messages are still due or some are unechoed.
+    pub fn awaits_echo(&self, timeline: &Timeline<'_>, client: u32, t: f64) -> bool {
+        timeline.workload
+            && (t < timeline.workload_until
+                || self.outstanding.get(&client).is_some_and(|seqs| !seqs.is_empty()))
+    }
 }
 
 impl Recorder {
@@ -153,7 +188,12 @@ impl Recorder {
                 },
             })
             .collect();
-        let timeline = Timeline { events, end: end_at.as_secs_f64(), workload: self.workload };
+        let timeline = Timeline {
+            events,
+            end: end_at.as_secs_f64(),
+            workload: self.workload,
+            workload_until: self.span.heal_at.as_secs_f64(),
+        };
 
         let mut samples: BTreeMap<&'static str, Vec<f64>> =
             METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();

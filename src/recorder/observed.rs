@@ -4,21 +4,25 @@
 //!
 //! Definitions, per client over the links that named it (`LinkIdentified`), in that order:
 //! - A link is **open** from its `Upgraded` with status 101, and **useful** from then or, when
-//!   the run has a workload, from its first downstream data frame (the first echo). Only useful
-//!   links count: an attempt the client gave up on may still be answered 101 after it left.
+//!   the run has a workload and the link opened before it stopped, from its first downstream
+//!   data frame (the first echo). Only useful links count: an attempt the client gave up on may
+//!   still be answered 101 after it left.
 //! - A useful link is **over** at the earlier of its `LinkClosed` and the identification of the
 //!   client's next link: a client that moved on may leave a blackholed link open for good.
 //! - **t_break** is the first `FaultHit` on the link at or after it opened and not after it was
-//!   over, from a fault that had not ended before it opened; without one, when it was over.
+//!   over, from a fault that had not ended before it opened and that acts on open links (not
+//!   `handshake_delay` and the like, whose hit comes as the 101 passes); without one, when it
+//!   was over.
 //! - **t_recovered** is when the client's next useful link became useful.
 //!
 //! `observed_recovery_time` = t_recovered − t_break, one value per over link whose client came
 //! back before the end of the run.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::fault::Way;
 use crate::proxy::{EventKind, FaultId, LinkId};
+use crate::scenario::FaultKind;
 
 use super::{Timeline, What};
 
@@ -33,8 +37,11 @@ struct LinkFacts {
 }
 
 impl LinkFacts {
-    fn useful(&self, workload: bool) -> Option<f64> {
-        if workload { self.first_echo.filter(|_| self.opened.is_some()) } else { self.opened }
+    fn useful(&self, timeline: &Timeline<'_>) -> Option<f64> {
+        match self.opened {
+            Some(opened) if timeline.workload && opened < timeline.workload_until => self.first_echo,
+            opened => opened,
+        }
     }
 }
 
@@ -43,6 +50,7 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
     let mut links: BTreeMap<LinkId, LinkFacts> = BTreeMap::new();
     let mut by_client: BTreeMap<u32, Vec<LinkId>> = BTreeMap::new();
     let mut ended: BTreeMap<FaultId, f64> = BTreeMap::new();
+    let mut handshake_only: BTreeSet<FaultId> = BTreeSet::new();
     for event in &timeline.events {
         let What::Proxy(kind) = event.what else { continue };
         let t = event.t;
@@ -66,6 +74,11 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
             EventKind::FaultEnded { fault } => {
                 ended.entry(*fault).or_insert(t);
             }
+            EventKind::FaultStarted { fault, name }
+                if FaultKind::named(name).is_some_and(FaultKind::acts_on_new_connections) =>
+            {
+                handshake_only.insert(*fault);
+            }
             _ => {}
         }
     }
@@ -73,17 +86,19 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
     for chain in by_client.values() {
         for (index, link) in chain.iter().enumerate() {
             let facts = &links[link];
-            let (Some(opened), Some(_)) = (facts.opened, facts.useful(timeline.workload)) else { continue };
+            let (Some(opened), Some(_)) = (facts.opened, facts.useful(timeline)) else { continue };
             let next_identified = chain.get(index + 1).map(|next| links[next].identified);
             let over = [facts.closed, next_identified].into_iter().flatten().reduce(f64::min);
             let Some(over) = over else { continue };
-            let active_when_opened = |fault: &FaultId| ended.get(fault).is_none_or(|end| *end > opened);
+            let breaks_open_links = |fault: &FaultId| {
+                !handshake_only.contains(fault) && ended.get(fault).is_none_or(|end| *end > opened)
+            };
             let t_break = facts
                 .hits
                 .iter()
-                .find(|(t, fault)| *t >= opened && *t <= over && active_when_opened(fault))
+                .find(|(t, fault)| *t >= opened && *t <= over && breaks_open_links(fault))
                 .map_or(over, |(t, _)| *t);
-            let back = chain[index + 1..].iter().find_map(|next| links[next].useful(timeline.workload));
+            let back = chain[index + 1..].iter().find_map(|next| links[next].useful(timeline));
             if let Some(back) = back {
                 times.push(back - t_break);
             }

@@ -7,7 +7,7 @@ use crate::client::ClientEventKind;
 use crate::proxy::{EventKind, FaultId};
 use crate::report::model::FaultOutcome;
 
-use super::{Timeline, What};
+use super::{Backlog, Timeline, What};
 
 /// What the timeline says about one fault occurrence.
 #[derive(Clone, Debug, PartialEq)]
@@ -195,20 +195,25 @@ impl Health {
 /// One fraction per client (index order; every client below `clients` and any other that sent
 /// events): healthy time over the time from its first `Attempt` to the end of the run.
 ///
-/// A client is healthy from each recovery point (the first `Echoed` after an `Opened` with a
-/// workload, the `Opened` itself without) until the next `Detected`, `GaveUp` or the end. A
+/// A client is healthy from each recovery point (the first `Echoed` after an `Opened` while it
+/// has something to send, the `Opened` itself otherwise: see `incidents`) until the next
+/// `Detected`, `GaveUp` or the end. A
 /// client that never attempted, or whose first attempt came at the very end, scores 0: it was
 /// never available.
 pub(super) fn availability(timeline: &Timeline<'_>, clients: u32) -> Vec<f64> {
     let mut health: BTreeMap<u32, Health> = (0..clients).map(|c| (c, Health::default())).collect();
+    let mut backlog = Backlog::default();
     for event in &timeline.events {
         let What::Client(client, kind) = event.what else { continue };
+        backlog.track(client, kind);
         let state = health.entry(client).or_default();
         match kind {
             ClientEventKind::Attempt { .. } => {
                 state.first_attempt.get_or_insert(event.t);
             }
-            ClientEventKind::Opened { .. } if timeline.workload => state.awaiting_echo = true,
+            ClientEventKind::Opened { .. } if backlog.awaits_echo(timeline, client, event.t) => {
+                state.awaiting_echo = true
+            }
             ClientEventKind::Opened { .. } => state.become_healthy(event.t),
             ClientEventKind::Echoed { .. } if state.awaiting_echo => state.become_healthy(event.t),
             ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => state.become_unhealthy(event.t),

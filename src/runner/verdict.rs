@@ -174,6 +174,7 @@ mod tests {
             started: 1.0,
             ended: None,
             hits,
+            not_applied: Default::default(),
         };
         let mut output = RecorderOutput {
             faults: vec![fault(0, 0, 0), fault(0, 1, 3), fault(1, 0, 0)],

@@ -382,6 +382,11 @@ impl FaultKind {
         }
     }
 
+    /// The kind a scenario names `name`.
+    pub fn named(name: &str) -> Option<FaultKind> {
+        FaultKind::ALL.into_iter().find(|kind| kind.name() == name)
+    }
+
     /// Whether the fault acts once, at its start, and so cannot have a duration.
     pub fn is_instant(self) -> bool {
         matches!(self, FaultKind::Reset | FaultKind::Close | FaultKind::CloseFrame)

@@ -83,7 +83,7 @@ fn flaky_maps_every_section() {
     assert_eq!(settings.backoff_reset, BackoffReset::AfterUptime(secs(5)));
 
     let kinds: Vec<&str> = s.faults.iter().map(|f| f.fault.name()).collect();
-    assert_eq!(kinds, ["reset", "stall", "handshake_delay", "reset", "latency"]);
+    assert_eq!(kinds, ["reset", "stall", "handshake_delay", "reset", "drop_frames"]);
     assert_eq!(s.faults[0].timeline, Timeline::Once { at: secs(5), lasts: None });
     assert_eq!(s.faults[0].target.clients, ClientSelector::Share(0.5));
     assert_eq!(s.faults[1].timeline, Timeline::Once { at: secs(15), lasts: Some(secs(10)) });
@@ -91,14 +91,18 @@ fn flaky_maps_every_section() {
     assert_eq!(s.faults[1].target, Target { clients: ClientSelector::All, links: Links::All });
     match &s.faults[4].timeline {
         Timeline::Every { period, from, until, times, lasts } => {
-            assert_eq!((period.base, period.jitter), (secs(8), secs(2)));
-            assert_eq!((*from, *until, *times, *lasts), (secs(42), secs(60), None, Some(secs(4))));
+            assert_eq!((period.base, period.jitter), (secs(12), secs(1)));
+            assert_eq!((*from, *until, *times, *lasts), (secs(40), secs(60), None, Some(secs(8))));
         }
         other => panic!("expected a repeating fault, got {other:?}"),
     }
     assert_eq!(
         s.faults[4].fault,
-        Fault::Latency { delay: secs(2), jitter: Duration::ZERO, direction: Direction::Downstream }
+        Fault::DropFrames {
+            kinds: vec![FrameKind::Pong],
+            direction: Direction::Downstream,
+            probability: 1.0
+        }
     );
     let metrics: Vec<&str> = s.slo.iter().map(|r| r.metric.name).collect();
     assert_eq!(

@@ -79,9 +79,24 @@ fn flaky_tells_its_story_on_sim() {
     let incidents = strategy["incidents"].as_array().unwrap();
     let resets = incidents.iter().filter(|i| i["reason"] == "reset").count();
     assert_eq!(resets, 10 + 20, "half of 20 clients at 5 s, all of them at 33 s");
+    let heartbeat = incidents.iter().filter(|i| i["reason"] == "heartbeat_timeout").count();
+    assert_eq!(
+        heartbeat,
+        20 + 2 * 20,
+        "the stall, then each of the two bursts of pong loss, for every client"
+    );
     assert!(strategy["faults"].as_array().unwrap().iter().all(|f| f["hits"].as_u64().unwrap() > 0));
     let excess_p95 = strategy["metrics"]["excess_after_heal"]["p95"].as_f64().unwrap();
     assert!(excess_p95 < 1.0, "back within a second of each heal: {excess_p95}");
+    // The proxy's frame observer, on its own, sees the same recoveries as the clients do: on
+    // the sim engine an echo crosses the proxy at the instant the client reads it.
+    let metrics = &strategy["metrics"];
+    for figure in ["count", "p50", "p90", "p99", "max"] {
+        assert_eq!(
+            metrics["observed_recovery_time"][figure], metrics["recovery_time"][figure],
+            "observed_recovery_time {figure}"
+        );
+    }
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod incidents;
 mod jsonl;
 mod messages;
+mod observed;
 mod run;
 
 use std::time::Duration;

@@ -1,9 +1,17 @@
 //! Run-wide figures: availability, attempts per second and their peak, give-ups, fault outcomes,
 //! and the sample map's shape.
 
+use std::collections::BTreeMap;
+
 use super::{Script, assert_close, fault};
 use crate::client::Reason;
+use crate::proxy::observer::Stop;
+use crate::proxy::{EventKind, LinkId};
 use crate::report::model::FaultOutcome;
+
+fn not_applied(plan: u64, link: u64, why: Stop) -> EventKind {
+    EventKind::FaultNotApplied { fault: fault(plan, 0), link: LinkId(link), why }
+}
 use crate::scenario::slo::METRICS;
 
 #[test]
@@ -89,6 +97,9 @@ fn faults_are_listed_in_plan_order_with_their_hits() {
         .ended(4.0, fault(1, 0))
         .hit(6.0, fault(7, 0), Some(0))
         .started(11.0, fault(2, 0), "close")
+        .proxy(2.5, not_applied(1, 4, Stop::NotHttp))
+        .proxy(2.6, not_applied(1, 5, Stop::NotHttp))
+        .proxy(2.7, not_applied(1, 6, Stop::NotUpgraded(401)))
         .finish();
     let outcome = |plan, occurrence, name: &str, started, ended, hits| FaultOutcome {
         plan,
@@ -97,14 +108,14 @@ fn faults_are_listed_in_plan_order_with_their_hits() {
         started,
         ended,
         hits,
+        not_applied: BTreeMap::new(),
     };
+    let mut latency = outcome(1, 0, "latency", 2.0, Some(4.0), 0);
+    latency.not_applied =
+        BTreeMap::from([(Stop::NotHttp.to_string(), 2), (Stop::NotUpgraded(401).to_string(), 1)]);
     assert_eq!(
         output.faults,
-        [
-            outcome(0, 0, "refuse", 1.0, Some(3.0), 1),
-            outcome(0, 1, "reset", 5.0, None, 2),
-            outcome(1, 0, "latency", 2.0, Some(4.0), 0),
-        ]
+        [outcome(0, 0, "refuse", 1.0, Some(3.0), 1), outcome(0, 1, "reset", 5.0, None, 2), latency]
     );
 }
 

@@ -1,0 +1,80 @@
+//! Recovery seen at the proxy, from proxy events alone (no client event in these scripts).
+
+use super::{Script, assert_close, fault};
+use crate::fault::Way;
+use crate::proxy::{EventKind, LinkId};
+
+impl Script {
+    fn upgraded(self, t: f64, link: u64, status: u16) -> Script {
+        self.proxy(t, EventKind::Upgraded { link: LinkId(link), status })
+    }
+
+    fn first_echo(self, t: f64, link: u64) -> Script {
+        self.proxy(t, EventKind::FirstData { link: LinkId(link), way: Way::Downstream })
+    }
+
+    /// A link of `client` identified at `t`, answered 101 at `t + 0.1` and echoing at `t + 0.2`.
+    fn useful_link(self, t: f64, link: u64, client: u32) -> Script {
+        self.identified(t, link, client).upgraded(t + 0.1, link, 101).first_echo(t + 0.2, link)
+    }
+}
+
+#[test]
+fn recovery_is_measured_from_proxy_events_alone() {
+    let cases: Vec<(&str, Script, &[f64])> = vec![
+        (
+            "a reset: from the hit to the next link's first echo",
+            Script::new(1, true, 20.0)
+                .useful_link(0.0, 0, 0)
+                .hit(5.0, fault(0, 0), Some(0))
+                .closed(5.0, 0)
+                .useful_link(5.1, 1, 0),
+            &[0.3],
+        ),
+        (
+            "a blackholed link that never closes is over when the client's next link names it",
+            Script::new(1, true, 20.0)
+                .useful_link(0.0, 0, 0)
+                .hit(5.0, fault(0, 0), Some(0))
+                .useful_link(9.0, 1, 0),
+            &[4.2],
+        ),
+        (
+            "an abandoned attempt answered late is not the recovery, nor an incident",
+            Script::new(1, true, 20.0)
+                .useful_link(0.0, 0, 0)
+                .closed(5.0, 0)
+                .identified(6.0, 1, 0)
+                .identified(7.0, 2, 0)
+                .upgraded(8.0, 1, 101)
+                .closed(8.0, 1)
+                .upgraded(8.0, 2, 101)
+                .first_echo(8.1, 2),
+            &[3.1],
+        ),
+        (
+            "a client that never comes back gives no value; a refused upgrade is not open",
+            Script::new(2, true, 20.0)
+                .useful_link(0.0, 0, 0)
+                .closed(5.0, 0)
+                .identified(6.0, 1, 0)
+                .upgraded(6.1, 1, 503)
+                .useful_link(0.0, 2, 1),
+            &[],
+        ),
+        (
+            "without a workload a link is useful at its 101; hits before it opened do not count",
+            Script::new(1, false, 20.0)
+                .identified(0.0, 0, 0)
+                .hit(0.05, fault(1, 0), Some(0))
+                .upgraded(0.1, 0, 101)
+                .closed(3.0, 0)
+                .identified(3.5, 1, 0)
+                .upgraded(4.0, 1, 101),
+            &[1.0],
+        ),
+    ];
+    for (name, script, expected) in cases {
+        assert_close(&script.finish().samples["observed_recovery_time"], expected, name);
+    }
+}
