@@ -248,3 +248,41 @@ fn the_committed_example_reports_are_current() {
         );
     }
 }
+
+/// pong-loss.yaml as shipped, on `engine`: a pass, every break found by the heartbeat.
+fn pong_loss_on(engine: &str) -> Value {
+    let dir = out_dir(&format!("pong-loss-{engine}"));
+    wschaos()
+        .args(["run", "scenarios/pong-loss.yaml", "--engine", engine, "--out"])
+        .arg(&dir)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::starts_with("## PASS"));
+    let report = report(&dir);
+    let strategy = &report["strategies"][0];
+    assert_eq!(strategy["messages"]["lost"], 0, "{engine}: at-least-once loses nothing");
+    let incidents = strategy["incidents"].as_array().unwrap();
+    assert!(incidents.len() >= 8, "{engine}: every client lost a pong at least once");
+    assert!(incidents.iter().all(|i| i["reason"] == "heartbeat_timeout"), "{engine}: only the heartbeat can tell");
+    let dropped = &strategy["faults"][0];
+    assert_eq!(dropped["name"], "drop_frames");
+    assert!(dropped["hits"].as_u64().unwrap() >= 8, "{engine}");
+    report
+}
+
+#[test]
+fn pong_loss_runs_end_to_end_on_sim() {
+    let report = pong_loss_on("sim");
+    let detect = &report["strategies"][0]["metrics"]["detect_time"];
+    // The pong of a ping sent during the fault vanishes as it crosses the proxy: the client
+    // finds out exactly pong_timeout (2 s) later.
+    assert_eq!((detect["min"].as_f64(), detect["max"].as_f64()), (Some(2.0), Some(2.0)));
+}
+
+#[test]
+fn pong_loss_runs_end_to_end_live() {
+    // 60 s of real time: the scenario as shipped, over loopback TCP.
+    let report = pong_loss_on("live");
+    let detect = report["strategies"][0]["metrics"]["detect_time"]["max"].as_f64().unwrap();
+    assert!((2.0..3.0).contains(&detect), "pong timeout plus loopback noise: {detect}");
+}

@@ -132,3 +132,45 @@ async fn the_standalone_client_runs_against_echo_directly_and_through_the_proxy(
     proxy.interrupt();
     echo.interrupt();
 }
+
+#[tokio::test]
+async fn a_client_through_the_standalone_proxy_gets_the_scheduled_close_frame() {
+    let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
+    let echo_addr = echo.line(|line| line.starts_with("listening on ws://"));
+    let echo_addr = echo_addr.trim_start_matches("listening on ws://").to_string();
+
+    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-close.yaml");
+    std::fs::write(
+        &scenario,
+        "version: 1\nname: standalone\nduration: 30s\nclients: { count: 1 }\nfaults:\n  - at: 2s\n    close_frame: { code: 1012, reason: deploying }\n",
+    )
+    .unwrap();
+    let proxy =
+        Process::start(&["proxy", "--upstream", &echo_addr, "--scenario", scenario.to_str().unwrap()]);
+    let first = proxy.line(|line| line.starts_with("listening on "));
+    let started = Instant::now();
+    let proxy_addr = first.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
+
+    let stream = Transport::Live.connect(proxy_addr.parse().unwrap()).await.unwrap();
+    let (mut ws, _) = client_async(format!("ws://{proxy_addr}/"), stream).await.unwrap();
+    ws.send(Message::text("hello")).await.unwrap();
+    let echoed = timeout(Duration::from_secs(30), ws.next()).await.unwrap().unwrap().unwrap();
+    assert_eq!(echoed, Message::text("hello"));
+
+    let close = timeout(Duration::from_secs(30), ws.next()).await.expect("the fault comes");
+    let seen_after = started.elapsed();
+    match close {
+        Some(Ok(Message::Close(Some(frame)))) => {
+            assert_eq!(u16::from(frame.code), 1012);
+            assert_eq!(frame.reason.as_str(), "deploying");
+        }
+        other => panic!("expected a Close frame, got {other:?}"),
+    }
+    assert!(seen_after >= Duration::from_millis(1500), "not before its time: {seen_after:?}");
+    proxy.line(|line| line.contains("link 0 upgrade answered 101"));
+    proxy.line(|line| line.contains("faults[0]#0 hit link 0"));
+    proxy.line(|line| line.contains("link 0 closed: FaultClosed"));
+
+    proxy.interrupt();
+    echo.interrupt();
+}

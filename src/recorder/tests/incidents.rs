@@ -283,3 +283,30 @@ fn a_detection_before_the_first_open_is_no_incident() {
     assert!(output.incidents.is_empty());
     assert!(output.samples["incidents"].is_empty());
 }
+
+#[test]
+fn after_the_heal_a_client_with_nothing_left_to_send_recovers_at_its_open() {
+    // The workload stops at the heal (10 s). Client 0 breaks at 12 s with every message echoed:
+    // no echo will come, so its open is its recovery. Client 1 breaks with message 1 unechoed:
+    // it recovers when the resent message is echoed.
+    let script = Script::new(2, true, 30.0)
+        .healed_at(10.0)
+        .connect(0.0, 0, 1, 0)
+        .connect(0.0, 1, 1, 1)
+        .offered(9.0, 0, 0)
+        .echoed(9.0, 0, 0, 1)
+        .offered(9.0, 1, 0)
+        .echoed(9.0, 1, 0, 1)
+        .offered(9.9, 1, 1)
+        .detected(12.0, 0, Reason::Eof)
+        .detected(12.0, 1, Reason::Eof)
+        .connect(13.0, 0, 2, 2)
+        .connect(13.0, 1, 2, 3)
+        .echoed(13.5, 1, 1, 3600);
+    let output = script.finish();
+    let recovered: Vec<Option<f64>> = output.incidents.iter().map(|i| rounded(i).t_recovered).collect();
+    assert_eq!(recovered, vec![Some(13.02), Some(13.5)]);
+    let availability = &output.samples["availability"];
+    assert!(availability[0] > availability[1], "healthy again from the open: {availability:?}");
+}
+

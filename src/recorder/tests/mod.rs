@@ -36,12 +36,19 @@ struct Script {
     clients: u32,
     workload: bool,
     end: f64,
+    /// The heal, where the workload stops; the end unless set.
+    heal: Option<f64>,
     events: Vec<Recorded>,
 }
 
 impl Script {
     fn new(clients: u32, workload: bool, end: f64) -> Script {
-        Script { origin: Instant::now(), clients, workload, end, events: Vec::new() }
+        Script { origin: Instant::now(), clients, workload, end, heal: None, events: Vec::new() }
+    }
+
+    fn healed_at(mut self, heal: f64) -> Script {
+        self.heal = Some(heal);
+        self
     }
 
     fn at(&self, t: f64) -> Instant {
@@ -123,7 +130,8 @@ impl Script {
 
     fn span(&self) -> Span {
         let end_at = Duration::from_secs_f64(self.end);
-        Span { origin: self.origin, heal_at: end_at, end_at }
+        let heal_at = self.heal.map_or(end_at, Duration::from_secs_f64);
+        Span { origin: self.origin, heal_at, end_at }
     }
 
     fn finish(&self) -> RecorderOutput {
