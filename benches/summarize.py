@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Turns criterion's results into reports: `summarize.py` (or `summarize.py proxy`) after
 `cargo bench --bench proxy` appends to reports/proxy-bench.md; `summarize.py backoff` after
-`cargo bench --bench backoff` appends to reports/backoff-bench.md.
+`cargo bench --bench backoff` appends to reports/backoff-bench.md; `summarize.py observer`
+after `cargo bench --bench observer` appends to reports/observer-bench.md.
 
 For the proxy:
 
@@ -23,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CRITERION = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "criterion")
 REPORT = os.path.join(ROOT, "reports", "proxy-bench.md")
 BACKOFF_REPORT = os.path.join(ROOT, "reports", "backoff-bench.md")
+OBSERVER_REPORT = os.path.join(ROOT, "reports", "observer-bench.md")
 
 
 def median(group, name):
@@ -72,9 +74,48 @@ def backoff():
     append(BACKOFF_REPORT, header, lines)
 
 
+def throughput_gib(group, name):
+    """Median and 95 % interval of a throughput benchmark, in GiB/s (criterion's throughput is
+    in the benchmark.json next to the estimates)."""
+    point, low, high = median(group, name)
+    with open(os.path.join(CRITERION, group, name, "new", "benchmark.json")) as file:
+        size = json.load(file)["throughput"]["Bytes"]
+    rate = lambda ns: size / (ns / 1e9) / 2**30
+    return rate(point), rate(high), rate(low)
+
+
+def observer():
+    lines = [run_heading(), "", "| benchmark | median GiB/s (95% CI) |", "|---|---|"]
+    try:
+        for name in ("frames_64B", "frames_16KiB"):
+            point, low, high = throughput_gib("observer_parse", name)
+            lines.append(f"| observer alone, {name.replace('frames_', '')} frames | {point:.2f} ({low:.2f}–{high:.2f}) |")
+        lines += ["", "| through the proxy, 8 MiB | observer following frames | observer off (opaque) | followed / opaque |", "|---|---|---|---|"]
+        for size in ("16KiB", "64B"):
+            group = f"proxy_ws_bulk_{size}"
+            followed, opaque = throughput_gib(group, "followed"), throughput_gib(group, "opaque")
+            lines.append(
+                f"| {size} frames | {followed[0]:.2f} GiB/s ({followed[1]:.2f}–{followed[2]:.2f}) "
+                f"| {opaque[0]:.2f} GiB/s ({opaque[1]:.2f}–{opaque[2]:.2f}) | {followed[0] / opaque[0]:.2f} × |"
+            )
+    except FileNotFoundError as error:
+        sys.exit(f"no criterion results ({error}); run `cargo bench --bench observer` first")
+    lines.append("")
+    header = (
+        "# What the frame observer costs\n\n"
+        "Written by `python3 benches/summarize.py observer` after `cargo bench --bench observer`; one\n"
+        "section per run. The observer alone parses a client's masked frames in 64 KiB reads. Through\n"
+        "the live fault-free proxy, the same frames are sent after an upgrade request (the observer\n"
+        "reads every frame header) or without one (it gives up at the first byte).\n\n"
+    )
+    append(OBSERVER_REPORT, header, lines)
+
+
 def main():
     if sys.argv[1:] == ["backoff"]:
         return backoff()
+    if sys.argv[1:] == ["observer"]:
+        return observer()
     try:
         direct_bulk, proxy_bulk = median("throughput", "direct"), median("throughput", "proxy")
         direct_rtt, proxy_rtt = median("round_trip_64B", "direct"), median("round_trip_64B", "proxy")
