@@ -7,6 +7,7 @@
 
 pub mod sim;
 
+use std::cell::Cell;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -23,6 +24,40 @@ pub use sim::{SimListener, SimNet, SimStream};
 /// The proxy installs one to play the `refuse` fault. It is called once per arriving connection,
 /// in arrival order, so a seeded decision inside it stays deterministic on the sim engine.
 pub type Admission = Arc<dyn Fn() -> bool + Send + Sync>;
+
+thread_local! {
+    /// Set while a sim run owns this thread: real sockets would break its paused clock.
+    static SIM_THREAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Refuses real sockets on this thread until the guard drops. The sim engine holds one while
+/// it runs: tokio's paused clock jumps to the next timer whenever every task is idle, and a
+/// task waiting on a real socket looks idle, so one real socket would turn timeouts into
+/// instant failures that depend on the machine (simulation.md §1.3).
+pub fn refuse_real_sockets() -> RealSocketGuard {
+    RealSocketGuard { before: SIM_THREAD.with(|flag| flag.replace(true)) }
+}
+
+/// Whether this thread may open real sockets now.
+pub fn real_sockets_allowed() -> bool {
+    !SIM_THREAD.with(Cell::get)
+}
+
+/// Restores the thread's permission to open real sockets when dropped.
+#[derive(Debug)]
+pub struct RealSocketGuard {
+    before: bool,
+}
+
+impl Drop for RealSocketGuard {
+    fn drop(&mut self) {
+        SIM_THREAD.with(|flag| flag.set(self.before));
+    }
+}
+
+fn refused() -> io::Error {
+    io::Error::new(io::ErrorKind::Unsupported, "the sim engine refuses real sockets: use the sim transport")
+}
 
 /// Where listeners and streams come from.
 #[derive(Clone, Debug)]
@@ -42,6 +77,8 @@ impl Transport {
     /// Binds a listener; port 0 picks a free port (read it back with [`Listener::local_addr`]).
     pub async fn bind(&self, addr: SocketAddr) -> io::Result<Listener> {
         match self {
+            Transport::Live if !real_sockets_allowed() => Err(refused()),
+            #[allow(clippy::disallowed_methods, reason = "the one place real listeners are made")]
             Transport::Live => Ok(Listener::Live { inner: TcpListener::bind(addr).await?, admission: None }),
             Transport::Sim(net) => Ok(Listener::Sim(net.bind(addr)?)),
         }
@@ -50,7 +87,9 @@ impl Transport {
     /// Opens a stream to a listener. A missing or refusing listener gives `ConnectionRefused`.
     pub async fn connect(&self, addr: SocketAddr) -> io::Result<Stream> {
         match self {
+            Transport::Live if !real_sockets_allowed() => Err(refused()),
             Transport::Live => {
+                #[allow(clippy::disallowed_methods, reason = "the one place real connections are made")]
                 let stream = TcpStream::connect(addr).await?;
                 stream.set_nodelay(true)?;
                 Ok(Stream::Live(stream))

@@ -129,13 +129,19 @@ pub fn format_seconds(seconds: f64) -> String {
 
 /// The command that reruns one strategy of this run.
 pub fn repro_line(report: &RunReport, strategy: &str) -> String {
-    format!(
-        "wschaos run {} --engine {} --seed {} --strategy {}",
-        shell_quote(&report.file),
-        shell_quote(&report.engine),
-        report.seed,
-        shell_quote(strategy)
-    )
+    repro_command(&report.file, &report.engine, report.seed, &[strategy])
+}
+
+/// The `wschaos run` command for `file` on `engine` with `seed`, limited to `strategies` when
+/// any are given, quoted for a POSIX shell.
+pub fn repro_command(file: &str, engine: &str, seed: u64, strategies: &[&str]) -> String {
+    let mut line =
+        format!("wschaos run {} --engine {} --seed {seed}", shell_quote(file), shell_quote(engine));
+    for strategy in strategies {
+        line.push_str(" --strategy ");
+        line.push_str(&shell_quote(strategy));
+    }
+    line
 }
 
 /// Quotes a word for a POSIX shell only when it needs it.

@@ -4,17 +4,23 @@
 //! verdict. The sim engine runs each strategy on a fresh paused current-thread runtime over
 //! the in-memory network, so the same seed gives the same bytes.
 
+pub mod log;
 pub mod verdict;
+pub mod watchdog;
 
-use std::io::{self, BufWriter, Write};
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::client::{self, ClientConfig, ClientSink};
+pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog};
+pub use watchdog::{SimRuntime, Stalled};
+
+use crate::client::{self, ClientConfig, ClientSink, State};
 use crate::net::{Transport, any_loopback};
 use crate::proxy::{Control, EventSink, Proxy, timeline};
 use crate::recorder::{Recorded, Recorder, Span, jsonl_line};
@@ -40,9 +46,55 @@ pub struct RunOptions {
     pub seed: u64,
     /// Only these strategies of the matrix; all when empty.
     pub strategies: Vec<String>,
-    /// Where events.jsonl goes.
-    pub events_path: PathBuf,
 }
+
+/// Why a run produced no report.
+#[derive(Debug)]
+pub enum RunError {
+    /// Events could not be written, or a runtime could not be built.
+    Io(io::Error),
+    /// The simulated system stopped: every task waited and no timer was pending.
+    Stalled {
+        /// The strategy being run.
+        strategy: String,
+        /// Run time at the stall.
+        at: Duration,
+        /// Every client's last state, by index.
+        clients: Vec<(u32, State)>,
+    },
+}
+
+impl From<io::Error> for RunError {
+    fn from(error: io::Error) -> RunError {
+        RunError::Io(error)
+    }
+}
+
+impl fmt::Display for RunError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RunError::Io(error) => write!(f, "{error}"),
+            RunError::Stalled { strategy, at, clients } => {
+                writeln!(
+                    f,
+                    "the simulation stalled at {:.3}s of strategy {strategy}: every task waits and no timer is pending",
+                    at.as_secs_f64()
+                )?;
+                let mut by_state: BTreeMap<String, Vec<u32>> = BTreeMap::new();
+                for (client, state) in clients {
+                    by_state.entry(state.to_string()).or_default().push(*client);
+                }
+                for (state, indices) in by_state {
+                    let list: Vec<String> = indices.iter().map(u32::to_string).collect();
+                    writeln!(f, "  {state}: clients {}", list.join(", "))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
 
 /// Set from outside (Ctrl-C) to stop the run early; the report is then marked interrupted.
 #[derive(Clone, Debug, Default)]
@@ -99,14 +151,14 @@ pub struct Tick {
 /// Receives progress updates (the command line draws them).
 pub type Progress = Arc<dyn Fn(Update) + Send + Sync>;
 
-/// Runs every selected strategy and returns the report.
+/// Runs every selected strategy, sending every event line to `events`, and returns the report.
 pub fn run(
     scenario: &Scenario,
     options: &RunOptions,
+    events: &mut dyn EventLog,
     interrupt: &Interrupt,
     progress: Progress,
-) -> io::Result<RunReport> {
-    let mut events = BufWriter::new(std::fs::File::create(&options.events_path)?);
+) -> Result<RunReport, RunError> {
     let mut strategies = Vec::new();
     for strategy in scenario
         .strategies
@@ -120,25 +172,39 @@ pub fn run(
             name: strategy.strategy.name.clone(),
             description: strategy.strategy.describe(),
         });
-        let runtime = match options.engine {
+        let states = Mutex::new(BTreeMap::new());
+        let report = match options.engine {
             Engine::Sim => {
-                tokio::runtime::Builder::new_current_thread().enable_all().start_paused(true).build()?
+                let runtime = SimRuntime::new()?;
+                let run = run_strategy(
+                    scenario,
+                    strategy,
+                    options.seed,
+                    Transport::sim(),
+                    &mut *events,
+                    &states,
+                    interrupt,
+                    progress.clone(),
+                );
+                runtime.run(run).unwrap_or_else(|Stalled { after }| {
+                    let clients =
+                        states.lock().unwrap_or_else(|p| p.into_inner()).clone().into_iter().collect();
+                    Err(RunError::Stalled { strategy: strategy.strategy.name.clone(), at: after, clients })
+                })?
             }
-            Engine::Live => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+            Engine::Live => {
+                tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run_strategy(
+                    scenario,
+                    strategy,
+                    options.seed,
+                    Transport::Live,
+                    &mut *events,
+                    &states,
+                    interrupt,
+                    progress.clone(),
+                ))?
+            }
         };
-        let transport = match options.engine {
-            Engine::Sim => Transport::sim(),
-            Engine::Live => Transport::Live,
-        };
-        let report = runtime.block_on(run_strategy(
-            scenario,
-            strategy,
-            options.seed,
-            transport,
-            &mut events,
-            interrupt,
-            progress.clone(),
-        ))?;
         progress(Update::Done { name: report.name.clone(), verdict: report.verdict });
         strategies.push(report);
     }
@@ -180,16 +246,19 @@ fn severity(verdict: Verdict) -> u8 {
     }
 }
 
-/// One strategy of the matrix, start to finish.
+/// One strategy of the matrix, start to finish. `states` keeps every client's last state, for
+/// the diagnosis of a stalled simulation.
+#[allow(clippy::too_many_arguments)]
 async fn run_strategy(
     scenario: &Scenario,
     strategy: &ClientStrategy,
     seed: u64,
     transport: Transport,
-    events_out: &mut impl Write,
+    events_out: &mut dyn EventLog,
+    states: &Mutex<BTreeMap<u32, State>>,
     interrupt: &Interrupt,
     progress: Progress,
-) -> io::Result<StrategyReport> {
+) -> Result<StrategyReport, RunError> {
     let scenario = Scenario { seed, ..scenario.clone() };
     let origin = Instant::now();
     let end_at = scenario.duration + scenario.quiet_period;
@@ -233,15 +302,23 @@ async fn run_strategy(
 
     let name = strategy.strategy.name.clone();
     let incidents = std::cell::Cell::new(0u64);
-    let mut write = |event: Recorded, out: &mut dyn Write| -> io::Result<()> {
-        if let Recorded::Client(client::ClientEvent { kind: client::ClientEventKind::Detected(_), .. }) =
-            &event
-        {
-            incidents.set(incidents.get() + 1);
+    let mut write = |event: Recorded, out: &mut dyn EventLog| -> io::Result<()> {
+        match &event {
+            Recorded::Client(client::ClientEvent { kind: client::ClientEventKind::Detected(_), .. }) => {
+                incidents.set(incidents.get() + 1);
+            }
+            Recorded::Client(client::ClientEvent {
+                kind: client::ClientEventKind::State(state),
+                client,
+                ..
+            }) => {
+                states.lock().unwrap_or_else(|p| p.into_inner()).insert(*client, *state);
+            }
+            _ => {}
         }
         let line = jsonl_line(&event, origin);
         let tagged = format!("{{\"strategy\":{},{}", serde_json::Value::String(name.clone()), &line[1..]);
-        writeln!(out, "{tagged}")?;
+        out.line(&tagged)?;
         recorder.record(event);
         Ok(())
     };

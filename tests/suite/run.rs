@@ -3,11 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as StdCommand, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
+use wschaos::runner::{self, CompareLog, EventLog, FileLog, Interrupt, RunOptions};
+use wschaos::scenario::{Engine, Scenario};
 
 fn wschaos() -> Command {
     let mut command = Command::cargo_bin("wschaos").unwrap();
@@ -46,10 +49,20 @@ fn every_example_runs_on_sim_and_writes_every_report() {
     for example in examples {
         let name = example.file_stem().unwrap().to_string_lossy().to_string();
         let dir = out_dir(&name);
-        let output =
-            wschaos().arg("run").arg(&example).args(["--engine", "sim", "--out"]).arg(&dir).output().unwrap();
+        let output = wschaos()
+            .arg("run")
+            .arg(&example)
+            .args(["--engine", "sim", "--check-determinism", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
         let code = output.status.code().unwrap();
-        assert!(code == 0 || code == 1, "{name}: exit {code}: {}", String::from_utf8_lossy(&output.stderr));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("deterministic: both runs gave the same events and the same report"),
+            "{name}: {stderr}"
+        );
+        assert!(code == 0 || code == 1, "{name}: exit {code}: {stderr}");
         let report = report(&dir);
         assert_eq!(report["engine"], "sim");
         for file in ["report.json", "summary.md", "junit.xml", "events.jsonl"] {
@@ -263,7 +276,10 @@ fn pong_loss_on(engine: &str) -> Value {
     assert_eq!(strategy["messages"]["lost"], 0, "{engine}: at-least-once loses nothing");
     let incidents = strategy["incidents"].as_array().unwrap();
     assert!(incidents.len() >= 8, "{engine}: every client lost a pong at least once");
-    assert!(incidents.iter().all(|i| i["reason"] == "heartbeat_timeout"), "{engine}: only the heartbeat can tell");
+    assert!(
+        incidents.iter().all(|i| i["reason"] == "heartbeat_timeout"),
+        "{engine}: only the heartbeat can tell"
+    );
     let dropped = &strategy["faults"][0];
     assert_eq!(dropped["name"], "drop_frames");
     assert!(dropped["hits"].as_u64().unwrap() >= 8, "{engine}");
@@ -285,4 +301,47 @@ fn pong_loss_runs_end_to_end_live() {
     let report = pong_loss_on("live");
     let detect = report["strategies"][0]["metrics"]["detect_time"]["max"].as_f64().unwrap();
     assert!((2.0..3.0).contains(&detect), "pong timeout plus loopback noise: {detect}");
+}
+
+#[test]
+fn check_determinism_needs_the_sim_engine() {
+    wschaos()
+        .args(["run", "scenarios/flaky.yaml", "--engine", "live", "--check-determinism", "--out"])
+        .arg(out_dir("determinism-live"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--check-determinism needs the sim engine"));
+}
+
+/// Runs SMALL with a reset at 2 s on sim with `seed`, sending events to `log`.
+fn small_run(seed: u64, log: &mut dyn EventLog) {
+    let text = format!(
+        "{SMALL}faults:\n  - every: 2s ± 1s\n    from: 1s\n    reset: {{}}\n    target: {{ probability: 0.5 }}\n"
+    );
+    let scenario = Scenario::parse(&text, "small.yaml").unwrap();
+    let options = RunOptions { file: "small.yaml".into(), engine: Engine::Sim, seed, strategies: Vec::new() };
+    runner::run(&scenario, &options, log, &Interrupt::default(), Arc::new(|_| {})).unwrap();
+}
+
+#[test]
+fn a_run_that_differs_is_caught_at_its_first_differing_event() {
+    let dir = out_dir("determinism-oracle");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (one, two) = (dir.join("seed-1.jsonl"), dir.join("seed-2.jsonl"));
+    small_run(1, &mut FileLog::create(&one).unwrap());
+    small_run(2, &mut FileLog::create(&two).unwrap());
+    let (one_text, two_text) =
+        (std::fs::read_to_string(&one).unwrap(), std::fs::read_to_string(&two).unwrap());
+    let first_difference = one_text.lines().zip(two_text.lines()).position(|(a, b)| a != b).unwrap();
+
+    // The same seed again compares equal; another seed differs exactly where the oracle says.
+    let mut same = CompareLog::open(&one).unwrap();
+    small_run(1, &mut same);
+    assert_eq!(same.finish().unwrap(), None);
+    let mut other = CompareLog::open(&one).unwrap();
+    small_run(2, &mut other);
+    let difference = other.finish().unwrap().expect("seed 2 is another run");
+    assert_eq!(difference.line, first_difference as u64 + 1);
+    assert_eq!(difference.first.as_deref(), one_text.lines().nth(first_difference));
+    assert_eq!(difference.second.as_deref(), two_text.lines().nth(first_difference));
 }

@@ -382,6 +382,8 @@ fn echo_rejects_bad_values_with_exit_2() {
 
 #[test]
 fn echo_on_a_taken_address_exits_2() {
+    // A plain blocking listener: this test has no runtime, and is not a sim run.
+    #[allow(clippy::disallowed_methods)]
     let taken = std::net::TcpListener::bind(any_loopback()).unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     wschaos()

@@ -309,4 +309,3 @@ fn after_the_heal_a_client_with_nothing_left_to_send_recovers_at_its_open() {
     let availability = &output.samples["availability"];
     assert!(availability[0] > availability[1], "healthy again from the open: {availability:?}");
 }
-

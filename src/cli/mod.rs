@@ -1,5 +1,7 @@
-//! The command line: clap definitions and the dispatch to the library. Only this file and
-//! main.rs know clap; each command returns an [`Exit`].
+//! The command line: clap definitions and the dispatch to the library. Only this module and
+//! main.rs know clap; each command returns an [`Exit`]. `run.rs` holds `wschaos run`.
+
+mod run;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -11,13 +13,12 @@ use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use crate::Exit;
-use crate::report::Verdict;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
 use crate::scenario::values::{Jittered, Rate, parse_duration, parse_jittered, parse_rate, parse_size};
 use crate::scenario::{
     self, ClientHeartbeat, Delivery, Scenario, ServerConfig, ServerHeartbeat, Workload, presets,
 };
-use crate::{proxy, report, runner, server};
+use crate::{proxy, report, server};
 
 /// Chaos test harness and simulator for WebSocket reconnection.
 #[derive(Debug, Parser)]
@@ -62,22 +63,7 @@ pub enum Command {
     #[command(
         after_help = "Example:\n  wschaos run scenarios/flaky.yaml --engine sim --seed 7 --strategy socketio"
     )]
-    Run {
-        /// The scenario file.
-        file: PathBuf,
-        /// Override the scenario's engine.
-        #[arg(long, value_enum)]
-        engine: Option<EngineArg>,
-        /// Override the scenario's seed.
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Run only these strategies of the matrix (repeatable).
-        #[arg(long)]
-        strategy: Vec<String>,
-        /// Where reports go (default reports/<scenario name>/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Run(RunArgs),
     /// Run the fault-injecting proxy on its own, in front of any server, for any client.
     #[command(
         after_help = "Example:\n  wschaos proxy --listen 127.0.0.1:9000 --upstream 127.0.0.1:8080 --scenario scenarios/blackhole.yaml\n\nThe scenario's faults play with time counted from proxy start; its server and client\nsettings are not used. Prints the bound address first, then one line per event.\nStops on Ctrl-C."
@@ -140,6 +126,29 @@ Prints one line per event (attempts, detections, waits, sends, echoes) and a sum
 The strategy is a preset (see `wschaos presets`) or `immediate`."
     )]
     Client(ClientArgs),
+}
+
+/// `wschaos run` options.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Override the scenario's engine.
+    #[arg(long, value_enum)]
+    pub engine: Option<EngineArg>,
+    /// Override the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only these strategies of the matrix (repeatable).
+    #[arg(long)]
+    pub strategy: Vec<String>,
+    /// Where reports go (default reports/<scenario name>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Run twice on the sim engine and compare the events line by line and the reports byte by
+    /// byte; exit 4 naming the first event that differs.
+    #[arg(long)]
+    pub check_determinism: bool,
 }
 
 /// `wschaos client` options.
@@ -266,7 +275,7 @@ pub fn execute(cli: Cli) -> Exit {
             clap_complete::generate(shell, &mut Cli::command(), "wschaos", &mut std::io::stdout());
             Exit::Ok
         }
-        Command::Run { file, engine, seed, strategy, out } => run(&file, engine, seed, strategy, out),
+        Command::Run(args) => run::run(args),
         Command::Proxy { listen, upstream, scenario, seed } => {
             proxy(listen, upstream, scenario.as_deref(), seed)
         }
@@ -292,155 +301,6 @@ fn validate(files: &[PathBuf]) -> Exit {
         }
     }
     exit
-}
-
-fn run(
-    file: &Path,
-    engine: Option<EngineArg>,
-    seed: Option<u64>,
-    strategies: Vec<String>,
-    out: Option<PathBuf>,
-) -> Exit {
-    let scenario = match Scenario::load(file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("{error}");
-            return Exit::BadInput;
-        }
-    };
-    for name in &strategies {
-        if !scenario.strategies.iter().any(|s| &s.strategy.name == name) {
-            let names: Vec<&str> = scenario.strategies.iter().map(|s| s.strategy.name.as_str()).collect();
-            eprintln!(
-                "error: --strategy {name}: the scenario has no strategy `{name}`; it has {}",
-                names.join(", ")
-            );
-            return Exit::BadInput;
-        }
-    }
-    let engine = match engine {
-        Some(EngineArg::Live) => scenario::Engine::Live,
-        Some(EngineArg::Sim) => scenario::Engine::Sim,
-        None => scenario.engine,
-    };
-    let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    if let Err(error) = std::fs::create_dir_all(&out) {
-        eprintln!("error: --out {}: cannot create it: {error}", out.display());
-        return Exit::BadInput;
-    }
-    let options = runner::RunOptions {
-        file: file.display().to_string(),
-        engine,
-        seed: seed.unwrap_or(scenario.seed),
-        strategies,
-        events_path: out.join("events.jsonl"),
-    };
-    let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone());
-    let progress = progress_display();
-    let report = match runner::run(&scenario, &options, &interrupt, progress) {
-        Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: the run failed: {error}");
-            return Exit::Internal;
-        }
-    };
-    match report::write_all(&report, &out) {
-        Ok(paths) => {
-            print!("{}", report::markdown::render(&report));
-            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            eprintln!("reports: {}", names.join(", "));
-        }
-        Err(error) => {
-            eprintln!("error: cannot write the reports to {}: {error}", out.display());
-            return Exit::Internal;
-        }
-    }
-    if let Err(error) = report::github::github_summary(&report) {
-        eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
-    }
-    if std::env::var_os("GITHUB_ACTIONS").is_some() {
-        for line in report::github::github_annotations(&report) {
-            println!("{line}");
-        }
-    }
-    match report.verdict {
-        Verdict::Pass => Exit::Ok,
-        Verdict::Fail => Exit::SloFailed,
-        Verdict::Inconclusive => Exit::Inconclusive,
-        Verdict::Interrupted => Exit::Interrupted,
-    }
-}
-
-/// Draws the run's progress on stderr: a live line (indicatif) on a terminal, plain lines every
-/// 10 s of run time otherwise (CI logs).
-fn progress_display() -> runner::Progress {
-    use std::io::IsTerminal;
-    use std::sync::Mutex;
-
-    let terminal = std::io::stderr().is_terminal();
-    let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
-    let last_line = Mutex::new(0u64);
-    std::sync::Arc::new(move |update| {
-        let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        match update {
-            runner::Update::Strategy { name, description } => {
-                if terminal {
-                    let style = indicatif::ProgressStyle::with_template("{prefix} {bar:30} {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-                    let new = indicatif::ProgressBar::new(0).with_style(style).with_prefix(name);
-                    *bar = Some(new);
-                } else {
-                    eprintln!("strategy {name}: {description}");
-                    *last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = 0;
-                }
-            }
-            runner::Update::Tick(tick) => {
-                let text = format!(
-                    "{:.0}s / {:.0}s · {} links open · {} faults active · {} incidents",
-                    tick.elapsed.as_secs_f64(),
-                    tick.total.as_secs_f64(),
-                    tick.links,
-                    tick.active_faults,
-                    tick.incidents
-                );
-                if let Some(bar) = bar.as_ref() {
-                    bar.set_length(tick.total.as_millis() as u64);
-                    bar.set_position(tick.elapsed.as_millis() as u64);
-                    bar.set_message(text);
-                } else {
-                    let mut last = last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-                    let ten_seconds = tick.elapsed.as_secs() / 10;
-                    if ten_seconds > *last {
-                        *last = ten_seconds;
-                        eprintln!("  {text}");
-                    }
-                }
-            }
-            runner::Update::Done { name, verdict } => {
-                if let Some(bar) = bar.take() {
-                    bar.finish_and_clear();
-                }
-                eprintln!("strategy {name}: {}", report::verdict_word(verdict));
-            }
-        }
-    })
-}
-
-/// Triggers `interrupt` on Ctrl-C, from a thread of its own so it works whichever runtime the
-/// run is on (a paused sim runtime included).
-fn watch_ctrl_c(interrupt: runner::Interrupt) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "interrupted: stopping the faults, letting clients drain, writing what was recorded"
-                );
-                interrupt.trigger();
-            }
-        });
-    });
 }
 
 /// `wschaos report`: re-render a report.json to stdout.
