@@ -62,6 +62,12 @@ impl Hits {
             self.new.push(id);
         }
     }
+
+    fn not_applied(&mut self, id: FaultId, why: Stop) {
+        if self.not_applied.insert(id) {
+            self.new_not_applied.push((id, why));
+        }
+    }
 }
 
 impl Flow {
@@ -107,11 +113,7 @@ impl Flow {
             match self.framing.close(goodbye, self.observer.standing(Way::Downstream)) {
                 CloseStart::Now(goodbye) => self.say(now, goodbye),
                 CloseStart::Later | CloseStart::NotOpen => {}
-                CloseStart::NotApplied(why) => {
-                    if self.hits.not_applied.insert(id) {
-                        self.hits.new_not_applied.push((id, why));
-                    }
-                }
+                CloseStart::NotApplied(why) => self.hits.not_applied(id, why),
             }
             return LinkAction::Nothing;
         }
@@ -148,10 +150,8 @@ impl Flow {
                 })
                 .collect::<Option<_>>()
                 .unwrap_or_default();
-            if let Some(why) = stops.first()
-                && self.hits.not_applied.insert(*id)
-            {
-                self.hits.new_not_applied.push((*id, *why));
+            if let Some(why) = stops.first() {
+                self.hits.not_applied(*id, *why);
             }
         }
     }
@@ -335,5 +335,9 @@ impl Judge for Judging<'_> {
 
     fn request(&mut self, head: &Head) -> Option<(FaultId, Bytes)> {
         self.faults.iter_mut().find_map(|(id, fault)| fault.on_request(head).map(|answer| (*id, answer)))
+    }
+
+    fn cannot_apply(&mut self, fault: FaultId, why: Stop) {
+        self.hits.not_applied(fault, why);
     }
 }

@@ -26,6 +26,8 @@ pub trait Judge {
     fn frame(&mut self, way: Way, frame: &Frame) -> Verdict;
     /// The answer to the client's upgrade request, and the fault that gives it, if any does.
     fn request(&mut self, head: &Head) -> Option<(FaultId, Bytes)>;
+    /// A fault that was under way cannot act after all: the observer gave up on the way.
+    fn cannot_apply(&mut self, fault: FaultId, why: Stop);
 }
 
 /// Bytes the proxy itself sends the client before closing the link: a Close frame, or the HTTP
@@ -165,7 +167,15 @@ impl Framing {
                     let piece = bytes.slice(range.clone());
                     match part {
                         Part::Head if way == Way::Upstream && self.hold_request => stage.hold(piece),
-                        Part::Header if filtering || !stage.held.is_empty() => stage.hold(piece),
+                        // A continuation of a dropped message must be held too, even once the
+                        // fault has ended, so that its header goes with its payload.
+                        Part::Header
+                            if filtering
+                                || !stage.held.is_empty()
+                                || stage.message == Some(Verdict::Drop) =>
+                        {
+                            stage.hold(piece)
+                        }
                         Part::Payload if stage.dropping => {}
                         Part::Head | Part::Header | Part::Payload | Part::Opaque => out.push(piece),
                     }
@@ -209,12 +219,18 @@ impl Framing {
                         goodbye = Some(close);
                     }
                 }
-                Token::Stopped { way: stopped, .. } if *stopped == way => {
+                Token::Stopped { way: stopped, why } if *stopped == way => {
                     stage.release(out);
                     stage.dropping = false;
                     stage.message = None;
                     if way == Way::Upstream {
                         self.hold_request = false;
+                    }
+                    // A Close waiting for a frame boundary will never find one now.
+                    if way == Way::Downstream
+                        && let Some(close) = self.pending_close.take()
+                    {
+                        judge.cannot_apply(close.fault, *why);
                     }
                 }
                 Token::Stopped { .. } => {}

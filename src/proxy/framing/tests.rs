@@ -210,3 +210,31 @@ fn frame_faults_on_a_link_that_cannot_be_followed_are_not_applied() {
     pass(&mut flow, Way::Upstream, &[REQUEST]);
     assert!(flow.take_not_applied().is_empty(), "still applicable downstream");
 }
+
+#[test]
+fn continuations_of_a_dropped_message_vanish_whole_after_the_fault_ends() {
+    // Found by the frame_stage fuzz target (fuzz/regressions/frame_stage/): the continuation's
+    // payload was dropped but its header went out, leaving the client a continuation with no
+    // message.
+    let mut flow = open_flow();
+    start(&mut flow, &drop_kinds(&[FrameKind::Text], Direction::Downstream));
+    let mut out = pass(&mut flow, Way::Downstream, &[&frame(1, false, b"", None, false)]);
+    flow.end(FAULT);
+    let after = frame(2, true, b"kept", None, false);
+    out.extend(pass(&mut flow, Way::Downstream, &[&frame(0, true, b"gone", None, false), &after]));
+    assert_eq!(out, after);
+    assert!(flow.is_clear());
+}
+
+#[test]
+fn a_close_waiting_for_a_boundary_that_never_comes_is_reported_not_applied() {
+    // Also from the fuzz target: a Close pending mid-header, then the header proves invalid.
+    let mut flow = open_flow();
+    let mut out = pass(&mut flow, Way::Downstream, &[&[0x82]]);
+    start(&mut flow, &Fault::CloseFrame { code: 1000, reason: String::new() });
+    out.extend(pass(&mut flow, Way::Downstream, &[&[0x81, 0x00]]));
+    assert_eq!(out, [0x82, 0x81, 0x00], "the bytes go on unchanged");
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, Stop::MaskMismatch)]);
+    assert_eq!(flow.should_close(), None);
+    assert!(flow.is_clear(), "back on the copy path");
+}
