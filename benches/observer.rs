@@ -11,16 +11,15 @@
 //! Run with `cargo bench --bench observer`; `python3 benches/summarize.py observer` writes
 //! the medians to reports/observer-bench.md.
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::time::Instant;
+use tokio::io::AsyncWriteExt;
 use wschaos::fault::Way;
-use wschaos::net::{Stream, Transport, any_loopback};
+use wschaos::net::Transport;
 use wschaos::proxy::observer::LinkObserver;
-use wschaos::proxy::{Control, EventSink, Proxy};
 
 /// Bytes of frames per proxy iteration (rounded down to whole frames).
 const BULK_BYTES: usize = 8 * 1024 * 1024;
@@ -72,44 +71,6 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
-/// A sink on loopback: after `skip` bytes (the request), answers one byte per `per_ack`.
-async fn sink(skip: usize, per_ack: usize) -> SocketAddr {
-    let mut listener = Transport::Live.bind(any_loopback()).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 256 * 1024];
-                let mut skip = skip;
-                let mut received = 0usize;
-                while let Ok(read) = stream.read(&mut buf).await {
-                    if read == 0 {
-                        break;
-                    }
-                    let counted = read.saturating_sub(skip);
-                    skip = skip.saturating_sub(read);
-                    received += counted;
-                    while received >= per_ack {
-                        received -= per_ack;
-                        if stream.write_all(&[1]).await.is_err() {
-                            return;
-                        }
-                    }
-                }
-            });
-        }
-    });
-    addr
-}
-
-async fn proxy(upstream: SocketAddr) -> SocketAddr {
-    let control = Control::new(1, 0, EventSink::discard());
-    let proxy = Proxy::bind(&Transport::Live, any_loopback(), upstream, control).await.unwrap();
-    let addr = proxy.local_addr().unwrap();
-    tokio::spawn(proxy.run(std::future::pending()));
-    addr
-}
-
 fn through_proxy(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     for (group_name, payload) in [("proxy_ws_bulk_16KiB", 16 * 1024), ("proxy_ws_bulk_64B", 64)] {
@@ -120,30 +81,17 @@ fn through_proxy(c: &mut Criterion) {
         group.measurement_time(Duration::from_secs(5));
         for (name, head) in [("followed", REQUEST), ("opaque", &b""[..])] {
             let mut stream = runtime.block_on(async {
-                let upstream = sink(head.len(), iteration.len()).await;
-                let mut stream = Transport::Live.connect(proxy(upstream).await).await.unwrap();
+                let upstream = common::counting_sink(head.len(), iteration.len()).await;
+                let mut stream = Transport::Live.connect(common::proxy(upstream).await).await.unwrap();
                 stream.write_all(head).await.unwrap();
                 stream
             });
             group.bench_function(name, |b| {
-                b.iter_custom(|iters| runtime.block_on(bulk(&mut stream, &iteration, iters)))
+                b.iter_custom(|iters| runtime.block_on(common::bulk(&mut stream, &iteration, iters)))
             });
         }
         group.finish();
     }
-}
-
-/// Sends `iters` × `bytes` and waits for each acknowledgement.
-async fn bulk(stream: &mut Stream, bytes: &[u8], iters: u64) -> Duration {
-    let start = Instant::now();
-    let mut ack = [0u8; 1];
-    for _ in 0..iters {
-        for chunk in bytes.chunks(256 * 1024) {
-            stream.write_all(chunk).await.unwrap();
-        }
-        stream.read_exact(&mut ack).await.unwrap();
-    }
-    start.elapsed()
 }
 
 criterion_group!(benches, parse, through_proxy);

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{Instant, timeout};
-use tokio_tungstenite::client_async;
 use tokio_tungstenite::tungstenite::{Error, Message};
-use wschaos::net::Transport;
+use tokio_tungstenite::{WebSocketStream, client_async};
+use wschaos::net::{Stream, Transport};
 
 /// A running `wschaos` process and its stdout, line by line.
 struct Process {
@@ -58,14 +58,18 @@ impl Process {
     }
 }
 
-#[tokio::test]
-async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
+/// `wschaos echo` and, in front of it, `wschaos proxy` playing one `fault` at 2 s; a WebSocket
+/// client through them that has had one echo; and when the proxy started.
+async fn through_proxy(name: &str, fault: &str) -> (Process, Process, WebSocketStream<Stream>, Instant) {
     let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
     let echo_addr = echo.line(|line| line.starts_with("listening on ws://"));
     let echo_addr = echo_addr.trim_start_matches("listening on ws://").to_string();
 
-    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-reset.yaml");
-    std::fs::write(&scenario, "version: 1\nname: standalone\nduration: 30s\nclients: { count: 1 }\nfaults:\n  - at: 2s\n    reset: {}\n").unwrap();
+    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
+    let text = format!(
+        "version: 1\nname: standalone\nduration: 30s\nclients: {{ count: 1 }}\nfaults:\n  - at: 2s\n    {fault}\n"
+    );
+    std::fs::write(&scenario, text).unwrap();
     let proxy =
         Process::start(&["proxy", "--upstream", &echo_addr, "--scenario", scenario.to_str().unwrap()]);
     let first = proxy.line(|line| line.starts_with("listening on "));
@@ -77,6 +81,12 @@ async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
     ws.send(Message::text("before the fault")).await.unwrap();
     let echoed = timeout(Duration::from_secs(30), ws.next()).await.unwrap().unwrap().unwrap();
     assert_eq!(echoed, Message::text("before the fault"), "echoed through the proxy");
+    (echo, proxy, ws, started)
+}
+
+#[tokio::test]
+async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
+    let (echo, proxy, mut ws, started) = through_proxy("standalone-reset", "reset: {}").await;
 
     let broken = timeout(Duration::from_secs(30), ws.next()).await.expect("the fault comes");
     let seen_after = started.elapsed();
@@ -135,27 +145,8 @@ async fn the_standalone_client_runs_against_echo_directly_and_through_the_proxy(
 
 #[tokio::test]
 async fn a_client_through_the_standalone_proxy_gets_the_scheduled_close_frame() {
-    let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
-    let echo_addr = echo.line(|line| line.starts_with("listening on ws://"));
-    let echo_addr = echo_addr.trim_start_matches("listening on ws://").to_string();
-
-    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-close.yaml");
-    std::fs::write(
-        &scenario,
-        "version: 1\nname: standalone\nduration: 30s\nclients: { count: 1 }\nfaults:\n  - at: 2s\n    close_frame: { code: 1012, reason: deploying }\n",
-    )
-    .unwrap();
-    let proxy =
-        Process::start(&["proxy", "--upstream", &echo_addr, "--scenario", scenario.to_str().unwrap()]);
-    let first = proxy.line(|line| line.starts_with("listening on "));
-    let started = Instant::now();
-    let proxy_addr = first.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
-
-    let stream = Transport::Live.connect(proxy_addr.parse().unwrap()).await.unwrap();
-    let (mut ws, _) = client_async(format!("ws://{proxy_addr}/"), stream).await.unwrap();
-    ws.send(Message::text("hello")).await.unwrap();
-    let echoed = timeout(Duration::from_secs(30), ws.next()).await.unwrap().unwrap().unwrap();
-    assert_eq!(echoed, Message::text("hello"));
+    let fault = "close_frame: { code: 1012, reason: deploying }";
+    let (echo, proxy, mut ws, started) = through_proxy("standalone-close", fault).await;
 
     let close = timeout(Duration::from_secs(30), ws.next()).await.expect("the fault comes");
     let seen_after = started.elapsed();
