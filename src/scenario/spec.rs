@@ -187,6 +187,20 @@ pub struct ScenarioSpec {
     /// k6-style thresholds per metric, such as `recovery_time: ["p(99) < 8s"]`.
     #[schemars(schema_with = "slo_schema")]
     pub slo: Option<BTreeMap<String, Vec<String>>>,
+    /// Ranges that `wschaos run --seeds` draws from anew for each seed: a field path the file
+    /// sets (`clients.heartbeat.ping_every`, `faults[1].for`) and `LOW..HIGH` in that field's
+    /// kind (`5s..20s`, `10..50`, `10/s..50/s`, `10%..40%`, `64B..1KiB`). Without `--seeds`
+    /// the file's own values are used.
+    #[schemars(schema_with = "swarm_schema")]
+    pub swarm: Option<BTreeMap<String, String>>,
+}
+
+fn swarm_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": r"^[a-z_]+(\[[0-9]+\])*(\.[a-z_]+(\[[0-9]+\])*)*$" },
+        "additionalProperties": { "type": "string", "pattern": r"^.+\.\..+$", "examples": ["5s..20s"] },
+    })
 }
 
 fn slo_schema(_: &mut SchemaGenerator) -> Schema {
