@@ -20,6 +20,9 @@ use crate::scenario::values::{
 /// The fewest grid points a decimal range has between its ends (when it is wide enough).
 pub const DECIMAL_POINTS: f64 = 1000.0;
 
+/// The largest grid point: past 2⁵³ an `f64` no longer counts whole steps exactly.
+const MAX_POINT: f64 = 9_007_199_254_740_992.0;
+
 /// The most decimals a decimal grid uses.
 const MAX_DECIMALS: i32 = 6;
 
@@ -210,6 +213,9 @@ impl Range {
             ));
         }
         let grid = kind.grid(low.value, high.value);
+        if grid.position(high.value) > MAX_POINT {
+            return Err(format!("the high end {} is too large to draw from", high.text));
+        }
         let first_inner = grid.position(low.value).floor() + 1.0;
         let last_inner = grid.position(high.value).ceil() - 1.0;
         let inner = (last_inner - first_inner + 1.0).max(0.0);

@@ -101,6 +101,8 @@ fn bad_ranges_say_what_is_wrong() {
         (Kind::Share, "10..40%", "the low end is not a share"),
         (Kind::Rate, "10/s..5/s", "backwards"),
         (Kind::Number, "-1..1", "negative"),
+        (Kind::Number, "1e300..1e308", "the high end 1e308 is too large to draw from"),
+        (Kind::Rate, "1/s..1e20/s", "too large"),
     ];
     for (kind, text, phrase) in cases {
         let error = Range::parse(kind, text).unwrap_err();
