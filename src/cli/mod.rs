@@ -4,6 +4,9 @@
 mod run;
 mod swarm;
 
+pub use swarm::Seeds;
+use swarm::parse_seeds;
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -164,35 +167,6 @@ pub struct RunArgs {
     /// byte; exit 4 naming the first event that differs.
     #[arg(long)]
     pub check_determinism: bool,
-}
-
-/// `--seeds`: the first and the last seed, inclusive.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Seeds {
-    /// The first seed.
-    pub first: u64,
-    /// The last seed; equal to `first` for a single seed.
-    pub last: u64,
-}
-
-/// Parses `--seeds A..B` (inclusive, A ≤ B) or `--seeds N`.
-fn parse_seeds(text: &str) -> Result<Seeds, String> {
-    let seed = |part: &str| {
-        part.trim()
-            .parse::<u64>()
-            .map_err(|_| format!("`{}` is not a seed (a whole number, 0 or more)", part.trim()))
-    };
-    let (first, last) = match text.split_once("..") {
-        Some((first, last)) => (seed(first)?, seed(last)?),
-        None => {
-            let only = seed(text)?;
-            (only, only)
-        }
-    };
-    if first > last {
-        return Err(format!("`{text}` is backwards; write `{last}..{first}`"));
-    }
-    Ok(Seeds { first, last })
 }
 
 /// `wschaos client` options.

@@ -1,16 +1,44 @@
 //! `wschaos run --seeds A..B`: the swarm. Runs every seed on the sim engine across worker
 //! threads, writes swarm.json and swarm.md, prints swarm.md, and turns the swarm's verdict into
-//! the exit code.
+//! the exit code. Also the `--seeds` value itself.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::Seeds;
 use super::run::{exit_for, watch_ctrl_c};
 use crate::Exit;
 use crate::report::swarm::{self, SeedResult, SeedVerdict};
 use crate::runner::{self, SwarmOptions};
 use crate::scenario::Scenario;
+
+/// `--seeds`: the first and the last seed, inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seeds {
+    /// The first seed.
+    pub first: u64,
+    /// The last seed; equal to `first` for a single seed.
+    pub last: u64,
+}
+
+/// Parses `--seeds A..B` (inclusive, A ≤ B) or `--seeds N`.
+pub(super) fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let seed = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{}` is not a seed (a whole number, 0 or more)", part.trim()))
+    };
+    let (first, last) = match text.split_once("..") {
+        Some((first, last)) => (seed(first)?, seed(last)?),
+        None => {
+            let only = seed(text)?;
+            (only, only)
+        }
+    };
+    if first > last {
+        return Err(format!("`{text}` is backwards; write `{last}..{first}`"));
+    }
+    Ok(Seeds { first, last })
+}
 
 /// `wschaos run FILE --seeds A..B`.
 pub(super) fn run(
@@ -88,5 +116,20 @@ fn progress(count: u64) -> impl Fn(&SeedResult) + Sync {
             }
             None => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_a_range_or_one_seed() {
+        assert_eq!(parse_seeds("1..200"), Ok(Seeds { first: 1, last: 200 }));
+        assert_eq!(parse_seeds("7"), Ok(Seeds { first: 7, last: 7 }));
+        assert_eq!(parse_seeds("3..3"), Ok(Seeds { first: 3, last: 3 }));
+        assert!(parse_seeds("9..2").unwrap_err().contains("backwards; write `2..9`"));
+        assert!(parse_seeds("1..").unwrap_err().contains("`` is not a seed"));
+        assert!(parse_seeds("-1").unwrap_err().contains("`-1` is not a seed"));
     }
 }

@@ -252,7 +252,7 @@ fn a_plain_run_of_a_swarm_file_says_so_and_uses_the_files_own_values() {
     let with = scenario_file("swarm-plain", &DETECT.replace("swarm-detect", "swarm-plain"));
     let without = scenario_file(
         "swarm-plain-none",
-        &DETECT.replace("swarm-detect", "swarm-plain").split("swarm:").next().unwrap(),
+        DETECT.replace("swarm-detect", "swarm-plain").split("swarm:").next().unwrap(),
     );
     let (a, b) = (out_dir("swarm-plain-a"), out_dir("swarm-plain-b"));
     let output = wschaos().arg("run").arg(&with).arg("--out").arg(&a).output().unwrap();

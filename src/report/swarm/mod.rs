@@ -148,7 +148,7 @@ fn drawn_map(drawn: &[Drawn]) -> BTreeMap<String, String> {
     drawn.iter().map(|d| (d.path.clone(), d.value.clone())).collect()
 }
 
-/// The result of a seed that ran.
+/// The result of a seed that ran to its end (the runner drops an interrupted one).
 pub fn seed_ran(seed: u64, drawn: &[Drawn], report: &RunReport) -> SeedResult {
     let strategies: Vec<SeedStrategy> = report
         .strategies
@@ -166,12 +166,12 @@ pub fn seed_ran(seed: u64, drawn: &[Drawn], report: &RunReport) -> SeedResult {
                 .collect(),
         })
         .collect();
-    let verdict = if strategies.iter().any(|s| s.verdict == Verdict::Fail) {
-        SeedVerdict::Fail
-    } else if strategies.iter().any(|s| s.verdict == Verdict::Inconclusive) {
-        SeedVerdict::Inconclusive
-    } else {
-        SeedVerdict::Pass
+    // The run's verdict is already the worst of its strategies'. A run cut short proves
+    // nothing (the runner drops those seeds anyway).
+    let verdict = match report.verdict {
+        Verdict::Pass => SeedVerdict::Pass,
+        Verdict::Fail => SeedVerdict::Fail,
+        Verdict::Inconclusive | Verdict::Interrupted => SeedVerdict::Inconclusive,
     };
     SeedResult { seed, drawn: drawn_map(drawn), verdict, invalid: Vec::new(), strategies }
 }

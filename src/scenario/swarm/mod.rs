@@ -110,7 +110,7 @@ impl Swarm {
         let mut edits: Vec<(ByteSpan, &str)> =
             self.keys.iter().zip(&drawn).map(|(key, d)| (key.span, d.value.as_str())).collect();
         // From the end of the file backwards, so earlier spans keep their offsets.
-        edits.sort_by(|a, b| b.0.cmp(&a.0));
+        edits.sort_by_key(|edit| std::cmp::Reverse(edit.0));
         for (span, value) in edits {
             text.replace_range(span.range(), value);
         }
