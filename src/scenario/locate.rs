@@ -134,6 +134,8 @@ pub struct Spot {
     pub scalar: Option<ByteSpan>,
     /// Whether the value is an alias (`*name`) of an anchor written elsewhere.
     pub alias: bool,
+    /// For a scalar reached through an alias, the bytes of the anchored value it repeats.
+    pub anchored: Option<ByteSpan>,
 }
 
 /// A run of bytes in the scenario text.
@@ -173,15 +175,19 @@ impl Locations {
     }
 
     fn visit(&mut self, path: String, key: Option<Position>, node: &Spanned<Node>) {
-        let span = node.referenced.span();
-        let scalar = match (&node.value, span.byte_offset(), span.byte_len()) {
-            (Node::Scalar, Some(start), Some(len)) => {
-                Some(ByteSpan { start: start as usize, len: len as usize })
+        let bytes = |location: &Location| {
+            let span = location.span();
+            match (&node.value, span.byte_offset(), span.byte_len()) {
+                (Node::Scalar, Some(start), Some(len)) => {
+                    Some(ByteSpan { start: start as usize, len: len as usize })
+                }
+                _ => None,
             }
-            _ => None,
         };
-        let alias = node.referenced != node.defined;
-        self.spots.insert(path.clone(), Spot { key, value: position(&node.referenced), scalar, alias });
+        let (scalar, alias) = (bytes(&node.referenced), node.referenced != node.defined);
+        let anchored = if alias { bytes(&node.defined) } else { None };
+        let spot = Spot { key, value: position(&node.referenced), scalar, alias, anchored };
+        self.spots.insert(path.clone(), spot);
         match &node.value {
             Node::Map(entries) => {
                 for (name, value) in entries {
@@ -217,6 +223,11 @@ impl Locations {
     /// The positions of `path` itself, if the file writes it.
     pub fn get(&self, path: &str) -> Option<Spot> {
         self.spots.get(path).copied()
+    }
+
+    /// Whether an alias elsewhere repeats the scalar at `span` (an anchored value).
+    pub fn repeated(&self, span: ByteSpan) -> bool {
+        self.spots.values().any(|spot| spot.anchored == Some(span))
     }
 
     /// Whether `path` lies inside a map or list that is an alias of an anchor written elsewhere

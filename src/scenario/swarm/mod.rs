@@ -169,9 +169,9 @@ pub(super) fn check(
                 None
             }
             Some(spot) => match spot.scalar {
-                Some(_) if locations.inside_alias(path) => {
+                Some(span) if locations.inside_alias(path) || locations.repeated(span) => {
                     problems.push(
-                        Diagnostic::at(&at, format!("`{path}` takes its value from an anchor that other fields share, so a draw would change them too"))
+                        Diagnostic::at(&at, format!("`{path}` shares its value with other fields through an anchor, so a draw would change them too"))
                             .help("write the value out at this field")
                             .on_key(),
                     );

@@ -114,7 +114,7 @@ fn every_problem_in_the_section_is_reported_at_once() {
 }
 
 #[test]
-fn an_alias_of_a_value_varies_alone_but_a_value_inside_a_shared_map_cannot() {
+fn an_alias_varies_alone_but_an_anchored_or_shared_value_cannot() {
     let faults = "faults:
   - at: 5s
     for: &long 10s
@@ -131,13 +131,19 @@ fn an_alias_of_a_value_varies_alone_but_a_value_inside_a_shared_map_cannot() {
     let (drawn, values) = alias.swarm.as_ref().unwrap().draw(3).unwrap();
     assert_eq!(drawn.faults[0].timeline, alias.faults[0].timeline);
     assert_ne!(drawn.faults[1].timeline, alias.faults[1].timeline, "{values:?}");
-    // A value inside an aliased map is written once for both faults.
-    let error = Scenario::parse(&format!("{text}swarm:\n  faults[1].target.share: 10%..90%\n"), "a.yaml")
-        .unwrap_err();
-    assert_eq!(
-        messages(&error),
-        [
-            "swarm.faults[1].target.share: `faults[1].target.share` takes its value from an anchor that other fields share, so a draw would change them too"
-        ]
-    );
+    // The anchored value itself, and a value inside an aliased map or the map it aliases, are
+    // written once for both faults.
+    for (path, range) in [
+        ("faults[0].for", "1s..5s"),
+        ("faults[1].target.share", "10%..90%"),
+        ("faults[0].target.share", "10%..90%"),
+    ] {
+        let error = Scenario::parse(&format!("{text}swarm:\n  {path}: {range}\n"), "a.yaml").unwrap_err();
+        assert_eq!(
+            messages(&error),
+            [format!(
+                "swarm.{path}: `{path}` shares its value with other fields through an anchor, so a draw would change them too"
+            )]
+        );
+    }
 }
