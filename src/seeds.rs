@@ -17,6 +17,9 @@ pub const TIMELINE: u64 = 2;
 pub const SERVER: u64 = 3;
 /// Tag of the clients' generators.
 pub const CLIENT: u64 = 4;
+/// Tag of the swarm's generators: `[SWARM, key]` draws the value of the key-th `swarm:` entry
+/// (in path order) for a seed of `--seeds`.
+pub const SWARM: u64 = 5;
 
 /// The generator for `path` under `seed`.
 pub fn derive(seed: u64, path: &[u64]) -> ChaCha8Rng {

@@ -9,6 +9,9 @@
 //! - `run`: `wschaos run` end to end: every example on sim, verdicts and exit codes, determinism,
 //!   a short flaky run on real TCP, Ctrl-C mid-run.
 //! - `schema`: the committed JSON Schema is current and the examples validate against it.
+//! - `swarm`: `wschaos run --seeds`: the failing seeds listed are the ones that fail alone,
+//!   their repro lines repeat them, the distribution spans the seeds, the same bytes on 1 or 2
+//!   threads, invalid draws, Ctrl-C, and misuse.
 //! - `client`: the reference client on sim with paused time: detection times, reason-aware
 //!   reconnects, delivery guarantees over 100 seeds of resets, library quirks.
 //! - `faults`: each fault through the real proxy on the sim network, paused time: exact
@@ -54,3 +57,5 @@ mod server;
 mod standalone;
 #[path = "suite/support.rs"]
 mod support;
+#[path = "suite/swarm.rs"]
+mod swarm;

@@ -2,6 +2,10 @@
 //! main.rs know clap; each command returns an [`Exit`]. `run.rs` holds `wschaos run`.
 
 mod run;
+mod swarm;
+
+pub use swarm::Seeds;
+use swarm::parse_seeds;
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -61,7 +65,11 @@ pub enum Command {
     },
     /// Run a scenario and judge it against its SLOs.
     #[command(
-        after_help = "Example:\n  wschaos run scenarios/flaky.yaml --engine sim --seed 7 --strategy socketio"
+        after_help = "Example:\n  wschaos run scenarios/flaky.yaml --engine sim --seed 7 --strategy socketio\n  \
+wschaos run scenarios/blackhole.yaml --engine sim --seeds 1..200\n\n\
+With --seeds A..B every seed draws its own values from the scenario's `swarm:` ranges; the\n\
+exit code is 1 if any seed failed an SLO or drew an invalid scenario, else 3 if any was\n\
+inconclusive. --seeds N repeats one seed of a swarm with the full report set."
     )]
     Run(RunArgs),
     /// Run the fault-injecting proxy on its own, in front of any server, for any client.
@@ -139,10 +147,20 @@ pub struct RunArgs {
     /// Override the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// A swarm on the sim engine: run every seed of A..B (inclusive), each with its own draw of
+    /// the scenario's `swarm:` ranges, and write swarm.json and swarm.md; or repeat the single
+    /// seed N of a swarm with the full report set.
+    #[arg(long, value_name = "A..B|N", value_parser = parse_seeds, conflicts_with = "seed")]
+    pub seeds: Option<Seeds>,
+    /// Worker threads for a range of --seeds (default: the machine's available parallelism).
+    /// The report is the same whatever the number.
+    #[arg(long, value_name = "N", requires = "seeds", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// Run only these strategies of the matrix (repeatable).
     #[arg(long)]
     pub strategy: Vec<String>,
-    /// Where reports go (default reports/<scenario name>/).
+    /// Where reports go (default reports/<scenario name>/, for a range of --seeds
+    /// reports/<scenario name>/swarm/).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Run twice on the sim engine and compare the events line by line and the reports byte by

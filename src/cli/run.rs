@@ -1,5 +1,6 @@
 //! `wschaos run`: load the scenario, run it (twice with `--check-determinism`), write the
-//! reports, print the summary, and turn the verdict into the exit code.
+//! reports, print the summary, and turn the verdict into the exit code. `--seeds N` runs seed
+//! N's draw of the `swarm:` ranges here; a range of seeds is swarm.rs's.
 
 use std::io::Write;
 use std::path::Path;
@@ -8,11 +9,12 @@ use super::{EngineArg, RunArgs};
 use crate::Exit;
 use crate::report::{self, Verdict};
 use crate::runner::{self, CompareLog, Difference, EventLog, FileLog, RunError};
+use crate::scenario::swarm::Drawn;
 use crate::scenario::{self, Scenario};
 
 /// `wschaos run`.
 pub(super) fn run(args: RunArgs) -> Exit {
-    let RunArgs { file, engine, seed, strategy: strategies, out, check_determinism } = args;
+    let RunArgs { file, engine, seed, seeds, jobs, strategy: strategies, out, check_determinism } = args;
     let scenario = match Scenario::load(&file) {
         Ok(scenario) => scenario,
         Err(error) => {
@@ -41,6 +43,36 @@ pub(super) fn run(args: RunArgs) -> Exit {
         );
         return Exit::BadInput;
     }
+    if seeds.is_some() && engine != scenario::Engine::Sim {
+        eprintln!(
+            "error: --seeds runs on the sim engine only (add --engine sim): a swarm needs runs that the seed alone decides"
+        );
+        return Exit::BadInput;
+    }
+    let (scenario, drawn) = match seeds {
+        Some(seeds) if seeds.first != seeds.last => {
+            if check_determinism {
+                eprintln!(
+                    "error: --check-determinism repeats one run; give it a single seed (--seeds N) rather than a range"
+                );
+                return Exit::BadInput;
+            }
+            return super::swarm::run(&scenario, &file, seeds, jobs, strategies, out);
+        }
+        Some(seeds) => match draw(&scenario, seeds.first) {
+            Ok(drawn) => drawn,
+            Err(exit) => return exit,
+        },
+        None => {
+            if scenario.swarm.is_some() {
+                eprintln!(
+                    "note: the swarm section applies only with --seeds; this run uses the file's own values"
+                );
+            }
+            (scenario, Vec::new())
+        }
+    };
+    let seed = seeds.map(|seeds| seeds.first).or(seed);
     let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
     if let Err(error) = std::fs::create_dir_all(&out) {
         eprintln!("error: --out {}: cannot create it: {error}", out.display());
@@ -52,19 +84,19 @@ pub(super) fn run(args: RunArgs) -> Exit {
         seed: seed.unwrap_or(scenario.seed),
         strategies,
     };
-    let repro = repro_line(&options);
+    let repro = repro_line(&options, !drawn.is_empty());
     if check_determinism {
         eprintln!("checking determinism: two runs with seed {}; repro: {repro}", options.seed);
     }
     let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone());
+    watch_ctrl_c(interrupt.clone(), "stopping the faults, letting clients drain, writing what was recorded");
     let events_path = out.join("events.jsonl");
     let first = FileLog::create(&events_path).map_err(RunError::Io).and_then(|mut log| {
         let report = runner::run(&scenario, &options, &mut log, &interrupt, progress_display());
         log.flush()?;
         report
     });
-    let report = match first {
+    let mut report = match first {
         Ok(report) => report,
         Err(error) => return run_failed(&error),
     };
@@ -87,16 +119,38 @@ pub(super) fn run(args: RunArgs) -> Exit {
             }
         }
     }
+    report.swarm_draw = drawn.into_iter().map(|d| (d.path, d.value)).collect();
     finish(&report, &out)
 }
 
-/// The command that repeats this run.
-fn repro_line(options: &runner::RunOptions) -> String {
+/// Seed `seed`'s draw of the scenario's `swarm:` ranges (the scenario itself without any),
+/// printed first; an invalid draw is a failed seed.
+fn draw(scenario: &Scenario, seed: u64) -> Result<(Scenario, Vec<Drawn>), Exit> {
+    let Some(swarm) = &scenario.swarm else {
+        return Ok((scenario.clone(), Vec::new()));
+    };
+    match swarm.draw(seed) {
+        Ok((drawn_scenario, drawn)) => {
+            eprintln!("seed {seed} draws {}", scenario::swarm::describe(&drawn));
+            Ok((drawn_scenario, drawn))
+        }
+        Err(invalid) => {
+            eprintln!("seed {seed}: {invalid}");
+            Err(Exit::SloFailed)
+        }
+    }
+}
+
+/// The command that repeats this run: `--seeds` for a swarm seed's draw.
+fn repro_line(options: &runner::RunOptions, drawn: bool) -> String {
+    let strategies: Vec<&str> = options.strategies.iter().map(String::as_str).collect();
+    if drawn {
+        return report::swarm_repro_command(&options.file, options.seed, &strategies);
+    }
     let engine = match options.engine {
         scenario::Engine::Sim => "sim",
         scenario::Engine::Live => "live",
     };
-    let strategies: Vec<&str> = options.strategies.iter().map(String::as_str).collect();
     report::repro_command(&options.file, engine, options.seed, &strategies)
 }
 
@@ -137,7 +191,12 @@ fn finish(report: &report::model::RunReport, out: &Path) -> Exit {
             let _ = writeln!(stdout, "{line}");
         }
     }
-    match report.verdict {
+    exit_for(report.verdict)
+}
+
+/// The exit code of a verdict (DESIGN.md §7).
+pub(super) fn exit_for(verdict: Verdict) -> Exit {
+    match verdict {
         Verdict::Pass => Exit::Ok,
         Verdict::Fail => Exit::SloFailed,
         Verdict::Inconclusive => Exit::Inconclusive,
@@ -202,14 +261,12 @@ fn progress_display() -> runner::Progress {
 
 /// Triggers `interrupt` on Ctrl-C, from a thread of its own so it works whichever runtime the
 /// run is on (a paused sim runtime included).
-fn watch_ctrl_c(interrupt: runner::Interrupt) {
+pub(super) fn watch_ctrl_c(interrupt: runner::Interrupt, what_now: &'static str) {
     std::thread::spawn(move || {
         let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
         runtime.block_on(async {
             if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "interrupted: stopping the faults, letting clients drain, writing what was recorded"
-                );
+                eprintln!("interrupted: {what_now}");
                 interrupt.trigger();
             }
         });

@@ -13,8 +13,7 @@
 use std::fmt::Write;
 
 use super::model::{RunReport, Stats, StrategyReport};
-use super::{format_seconds, verdict_word};
-use crate::scenario::slo::{MetricShape, find_metric};
+use super::{format_metric_value as format_value, higher_is_better, verdict_word};
 use crate::scenario::values::trim_decimals;
 
 /// The result of a comparison.
@@ -105,7 +104,7 @@ fn strategy_section(
             let _ = writeln!(out, "  {metric:<28} only in base");
             continue;
         };
-        let higher_is_better = metric == "availability";
+        let higher_is_better = higher_is_better(metric);
         for (figure, get, gates) in FIGURES {
             let (old, now) = (get(base_stats), get(new_stats));
             let change = percent_change(old, now);
@@ -152,15 +151,6 @@ fn format_change(change: f64) -> String {
         if change > 0.0 { "+inf%".to_string() } else { "-inf%".to_string() }
     } else {
         format!("{change:+.1}%")
-    }
-}
-
-/// A value in its metric's unit: times as `1.23s`, availability as a percentage, else a number.
-fn format_value(metric: &str, value: f64) -> String {
-    match find_metric(metric).map(|m| m.shape) {
-        Some(MetricShape::Duration) => format_seconds(value),
-        Some(MetricShape::Fraction) => format!("{}%", trim_decimals(value * 100.0, 2)),
-        _ => trim_decimals(value, 3),
     }
 }
 

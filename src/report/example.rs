@@ -19,6 +19,7 @@ pub fn report() -> RunReport {
         description: Some("Resets and blackholes on a phone link.".to_string()),
         engine: "sim".to_string(),
         seed: 42,
+        swarm_draw: BTreeMap::new(),
         duration: 120.0,
         quiet_period: 10.0,
         clients: 3,

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::model::{RunReport, Stats, StrategyReport};
-use super::{Format, format_seconds, not_applied_faults, repro_line, unhit_faults, verdict_word};
+use super::{Format, cell, format_seconds, not_applied_faults, repro_line, unhit_faults, verdict_word};
 
 /// The Markdown summary format.
 pub struct Markdown;
@@ -52,6 +52,14 @@ pub fn render(report: &RunReport) -> String {
     );
     if report.interrupted {
         out.push_str("\nThe run was interrupted before its end: the figures cover only what ran.\n");
+    }
+    if !report.swarm_draw.is_empty() {
+        let drawn: Vec<String> = report
+            .swarm_draw
+            .iter()
+            .map(|(path, value)| format!("`{}` = {}", cell(path), cell(value)))
+            .collect();
+        let _ = writeln!(out, "\nSwarm draw of seed {}: {}.", report.seed, drawn.join(", "));
     }
     if let Some(description) = &report.description {
         let _ = writeln!(out, "\n{}", description.trim());
@@ -158,11 +166,6 @@ fn slo_table(out: &mut String, report: &RunReport) {
             );
         }
     }
-}
-
-/// Text safe inside a table cell: pipes escaped, line breaks flattened.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod model;
+pub mod swarm;
 
 use std::collections::BTreeSet;
 use std::io;
@@ -127,21 +128,58 @@ pub fn format_seconds(seconds: f64) -> String {
     }
 }
 
-/// The command that reruns one strategy of this run.
+/// The command that reruns one strategy of this run: with `--seeds` when the run was a swarm
+/// seed's draw, which `--seed` alone would not repeat.
 pub fn repro_line(report: &RunReport, strategy: &str) -> String {
-    repro_command(&report.file, &report.engine, report.seed, &[strategy])
+    if report.swarm_draw.is_empty() {
+        repro_command(&report.file, &report.engine, report.seed, &[strategy])
+    } else {
+        swarm_repro_command(&report.file, report.seed, &[strategy])
+    }
 }
 
 /// The `wschaos run` command for `file` on `engine` with `seed`, limited to `strategies` when
 /// any are given, quoted for a POSIX shell.
 pub fn repro_command(file: &str, engine: &str, seed: u64, strategies: &[&str]) -> String {
-    let mut line =
-        format!("wschaos run {} --engine {} --seed {seed}", shell_quote(file), shell_quote(engine));
+    run_command(file, engine, &format!("--seed {seed}"), strategies)
+}
+
+/// The command that repeats one seed of a swarm (its draw and its run) on the sim engine,
+/// limited to `strategies` when any are given.
+pub fn swarm_repro_command(file: &str, seed: u64, strategies: &[&str]) -> String {
+    run_command(file, "sim", &format!("--seeds {seed}"), strategies)
+}
+
+fn run_command(file: &str, engine: &str, seed: &str, strategies: &[&str]) -> String {
+    let mut line = format!("wschaos run {} --engine {} {seed}", shell_quote(file), shell_quote(engine));
     for strategy in strategies {
         line.push_str(" --strategy ");
         line.push_str(&shell_quote(strategy));
     }
     line
+}
+
+/// Whether a larger figure of `metric` is better (availability); every other metric is
+/// lower-is-better.
+pub fn higher_is_better(metric: &str) -> bool {
+    metric == "availability"
+}
+
+/// A value in its metric's unit: times as `1.23s`, availability as a percentage, else a number.
+pub fn format_metric_value(metric: &str, value: f64) -> String {
+    use crate::scenario::slo::{MetricShape, find_metric};
+    match find_metric(metric).map(|m| m.shape) {
+        Some(MetricShape::Duration) => format_seconds(value),
+        Some(MetricShape::Fraction) => {
+            format!("{}%", crate::scenario::values::trim_decimals(value * 100.0, 2))
+        }
+        _ => crate::scenario::values::trim_decimals(value, 3),
+    }
+}
+
+/// Text safe inside a Markdown table cell: pipes escaped, line breaks flattened.
+pub fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 /// Quotes a word for a POSIX shell only when it needs it.

@@ -41,6 +41,10 @@ pub struct RunReport {
     pub engine: String,
     /// The seed every random choice came from.
     pub seed: u64,
+    /// What a `--seeds` run drew for the scenario's `swarm:` ranges, by field path; empty for a
+    /// plain run. A run with draws is repeated with `--seeds SEED`, which draws them again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub swarm_draw: BTreeMap<String, String>,
     /// Seconds of faults.
     pub duration: f64,
     /// Seconds of quiet period after the heal.

@@ -5,6 +5,7 @@
 //! the in-memory network, so the same seed gives the same bytes.
 
 pub mod log;
+pub mod swarm;
 pub mod verdict;
 pub mod watchdog;
 
@@ -18,6 +19,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog};
+pub use swarm::{SwarmError, SwarmOptions, run_swarm};
 pub use watchdog::{SimRuntime, Stalled};
 
 use crate::client::{self, ClientConfig, ClientSink, State};
@@ -227,6 +229,7 @@ pub fn run(
         }
         .to_string(),
         seed: options.seed,
+        swarm_draw: BTreeMap::new(),
         duration: scenario.duration.as_secs_f64(),
         quiet_period: scenario.quiet_period.as_secs_f64(),
         clients: scenario.clients.count,

@@ -3,7 +3,8 @@
 //! The typed structs in spec.rs carry no positions (so they stay plain for serde and schemars).
 //! Instead the file is read once more as a bare tree of maps, lists and scalars, each with its
 //! position, and flattened into paths like `faults[2].stall.direction`. Validation then reports an
-//! error by path and this index supplies the position.
+//! error by path and this index supplies the position. Scalars also keep their byte range, so
+//! a swarm draw can be written into the file in place of the value (scenario/swarm/).
 
 use std::collections::BTreeMap;
 
@@ -128,6 +129,29 @@ pub struct Spot {
     pub key: Option<Position>,
     /// Where the value starts.
     pub value: Position,
+    /// The bytes of the value's token in the text (quotes included; an alias is its `*name`),
+    /// for scalars only.
+    pub scalar: Option<ByteSpan>,
+    /// Whether the value is an alias (`*name`) of an anchor written elsewhere.
+    pub alias: bool,
+    /// For a scalar reached through an alias, the bytes of the anchored value it repeats.
+    pub anchored: Option<ByteSpan>,
+}
+
+/// A run of bytes in the scenario text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSpan {
+    /// Offset of the first byte.
+    pub start: usize,
+    /// Number of bytes.
+    pub len: usize,
+}
+
+impl ByteSpan {
+    /// The span as a range for slicing.
+    pub fn range(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.len
+    }
 }
 
 /// Field path → positions, for a whole file.
@@ -151,7 +175,19 @@ impl Locations {
     }
 
     fn visit(&mut self, path: String, key: Option<Position>, node: &Spanned<Node>) {
-        self.spots.insert(path.clone(), Spot { key, value: position(&node.referenced) });
+        let bytes = |location: &Location| {
+            let span = location.span();
+            match (&node.value, span.byte_offset(), span.byte_len()) {
+                (Node::Scalar, Some(start), Some(len)) => {
+                    Some(ByteSpan { start: start as usize, len: len as usize })
+                }
+                _ => None,
+            }
+        };
+        let (scalar, alias) = (bytes(&node.referenced), node.referenced != node.defined);
+        let anchored = if alias { bytes(&node.defined) } else { None };
+        let spot = Spot { key, value: position(&node.referenced), scalar, alias, anchored };
+        self.spots.insert(path.clone(), spot);
         match &node.value {
             Node::Map(entries) => {
                 for (name, value) in entries {
@@ -182,6 +218,29 @@ impl Locations {
             };
             current = &current[..cut];
         }
+    }
+
+    /// The positions of `path` itself, if the file writes it.
+    pub fn get(&self, path: &str) -> Option<Spot> {
+        self.spots.get(path).copied()
+    }
+
+    /// Whether an alias elsewhere repeats the scalar at `span` (an anchored value).
+    pub fn repeated(&self, span: ByteSpan) -> bool {
+        self.spots.values().any(|spot| spot.anchored == Some(span))
+    }
+
+    /// Whether `path` lies inside a map or list that is an alias of an anchor written elsewhere
+    /// (its value is then written once for every use of the anchor).
+    pub fn inside_alias(&self, path: &str) -> bool {
+        let mut current = path;
+        while let Some(cut) = current.rfind(['.', '[']) {
+            current = &current[..cut];
+            if self.spots.get(current).is_some_and(|spot| spot.alias) {
+                return true;
+            }
+        }
+        false
     }
 
     /// Where a problem with the *value* at `path` should point.

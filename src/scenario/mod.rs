@@ -5,8 +5,9 @@
 //!    where every field is;
 //! 2. serde reads the tree into the raw structs of [`spec`], which catches unknown keys and wrong
 //!    shapes (the first such error ends this pass: serde cannot resume after it);
-//! 3. [`validate`] parses every typed value and checks the parts against each other, reporting
-//!    every problem it finds.
+//! 3. [`validate`] parses every typed value and checks the parts against each other, and
+//!    [`swarm`] checks the `swarm:` ranges against the fields they vary, reporting every
+//!    problem they find.
 
 pub mod error;
 pub mod locate;
@@ -17,6 +18,7 @@ pub mod slo;
 pub mod spec;
 pub mod strategy;
 pub mod suggest;
+pub mod swarm;
 pub mod validate;
 pub mod values;
 
@@ -73,21 +75,30 @@ impl Scenario {
             }
             fail(vec![diagnostic])
         })?;
-        validate::validate(&spec).map_err(|diagnostics| {
-            let mut located: Vec<Diagnostic> = diagnostics
-                .into_iter()
-                .map(|mut d| {
-                    d.position =
-                        if d.points_at_key { locations.key(&d.path) } else { locations.value(&d.path) };
-                    d
-                })
-                .collect();
-            located.sort_by(|a, b| (a.position, &a.path, &a.message).cmp(&(b.position, &b.path, &b.message)));
-            // Settings checked once per matrix entry would otherwise repeat the same problem.
-            located.dedup();
-            fail(located)
-        })
+        let swarm = swarm::check(spec.swarm.as_ref(), &locations, text, file);
+        match (validate::validate(&spec), swarm) {
+            (Ok(scenario), Ok(swarm)) => Ok(Scenario { swarm, ..scenario }),
+            (validated, swarm) => {
+                let diagnostics =
+                    validated.err().unwrap_or_default().into_iter().chain(swarm.err().unwrap_or_default());
+                Err(fail(locate(diagnostics, &locations)))
+            }
+        }
     }
+}
+
+/// Gives each validation diagnostic its position, in file order, each once.
+fn locate(diagnostics: impl Iterator<Item = Diagnostic>, locations: &Locations) -> Vec<Diagnostic> {
+    let mut located: Vec<Diagnostic> = diagnostics
+        .map(|mut d| {
+            d.position = if d.points_at_key { locations.key(&d.path) } else { locations.value(&d.path) };
+            d
+        })
+        .collect();
+    located.sort_by(|a, b| (a.position, &a.path, &a.message).cmp(&(b.position, &b.path, &b.message)));
+    // Settings checked once per matrix entry would otherwise repeat the same problem.
+    located.dedup();
+    located
 }
 
 /// Pass 2: serde into the raw structs, remembering the path of a failure.

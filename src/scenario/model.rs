@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use super::slo::SloRule;
 use super::strategy::Strategy;
+use super::swarm::Swarm;
 use super::values::{Jittered, Rate};
 
 /// A validated scenario.
@@ -35,6 +36,8 @@ pub struct Scenario {
     pub faults: Vec<FaultPlan>,
     /// Thresholds, sorted by metric name.
     pub slo: Vec<SloRule>,
+    /// The `swarm:` ranges, which only `run --seeds` draws from.
+    pub swarm: Option<Swarm>,
 }
 
 /// Which engine runs a scenario.

@@ -185,8 +185,25 @@ pub struct ScenarioSpec {
     /// The fault timeline.
     pub faults: Option<Vec<FaultSpec>>,
     /// k6-style thresholds per metric, such as `recovery_time: ["p(99) < 8s"]`.
+    // `default` tells schemars the field is optional, which `schema_with` hides from it.
+    #[serde(default)]
     #[schemars(schema_with = "slo_schema")]
     pub slo: Option<BTreeMap<String, Vec<String>>>,
+    /// Ranges that `wschaos run --seeds` draws from anew for each seed: a field path the file
+    /// sets (`clients.heartbeat.ping_every`, `faults[1].for`) and `LOW..HIGH` in that field's
+    /// kind (`5s..20s`, `10..50`, `10/s..50/s`, `10%..40%`, `64B..1KiB`). Without `--seeds`
+    /// the file's own values are used.
+    #[serde(default)]
+    #[schemars(schema_with = "swarm_schema")]
+    pub swarm: Option<BTreeMap<String, String>>,
+}
+
+fn swarm_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "propertyNames": { "pattern": r"^[a-z_]+(\[[0-9]+\])*(\.[a-z_]+(\[[0-9]+\])*)*$" },
+        "additionalProperties": { "type": "string", "pattern": r"^.+\.\..+$", "examples": ["5s..20s"] },
+    })
 }
 
 fn slo_schema(_: &mut SchemaGenerator) -> Schema {

@@ -12,25 +12,25 @@ use serde_json::Value;
 use wschaos::runner::{self, CompareLog, EventLog, FileLog, Interrupt, RunOptions};
 use wschaos::scenario::{Engine, Scenario};
 
-fn wschaos() -> Command {
+pub fn wschaos() -> Command {
     let mut command = Command::cargo_bin("wschaos").unwrap();
     command.current_dir(env!("CARGO_MANIFEST_DIR"));
     command
 }
 
 /// A fresh folder for one test's reports.
-fn out_dir(name: &str) -> PathBuf {
+pub fn out_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("run-{name}"));
     let _ = std::fs::remove_dir_all(&dir);
     dir
 }
 
-fn report(dir: &Path) -> Value {
+pub fn report(dir: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap()
 }
 
 /// Writes a scenario file for a test and returns its path.
-fn scenario_file(name: &str, text: &str) -> PathBuf {
+pub fn scenario_file(name: &str, text: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{name}.yaml"));
     std::fs::write(&path, text).unwrap();
     path

@@ -55,3 +55,13 @@ fn the_schema_rejects_what_the_loader_rejects() {
         assert!(wschaos::Scenario::parse(&text, "mutated.yaml").is_err());
     }
 }
+
+#[test]
+fn the_schema_requires_only_what_the_loader_requires() {
+    // `slo` and `swarm` have hand-written schemas; they must stay optional all the same.
+    let minimal = "version: 1\nname: minimal\nduration: 10s\nclients: { count: 1 }\n";
+    assert!(wschaos::Scenario::parse(minimal, "minimal.yaml").is_ok());
+    let validator = jsonschema::validator_for(&committed_schema()).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&yaml_as_json(minimal)).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -139,6 +139,7 @@ pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
             strategies,
             faults,
             slo,
+            swarm: None,
         })
     } else {
         Err(check.problems)

@@ -1,0 +1,135 @@
+//! `wschaos run --seeds A..B`: the swarm. Runs every seed on the sim engine across worker
+//! threads, writes swarm.json and swarm.md, prints swarm.md, and turns the swarm's verdict into
+//! the exit code. Also the `--seeds` value itself.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::run::{exit_for, watch_ctrl_c};
+use crate::Exit;
+use crate::report::swarm::{self, SeedResult, SeedVerdict};
+use crate::runner::{self, SwarmOptions};
+use crate::scenario::Scenario;
+
+/// `--seeds`: the first and the last seed, inclusive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Seeds {
+    /// The first seed.
+    pub first: u64,
+    /// The last seed; equal to `first` for a single seed.
+    pub last: u64,
+}
+
+/// Parses `--seeds A..B` (inclusive, A ≤ B) or `--seeds N`.
+pub(super) fn parse_seeds(text: &str) -> Result<Seeds, String> {
+    let seed = |part: &str| {
+        part.trim()
+            .parse::<u64>()
+            .map_err(|_| format!("`{}` is not a seed (a whole number, 0 or more)", part.trim()))
+    };
+    let (first, last) = match text.split_once("..") {
+        Some((first, last)) => (seed(first)?, seed(last)?),
+        None => {
+            let only = seed(text)?;
+            (only, only)
+        }
+    };
+    if first > last {
+        return Err(format!("`{text}` is backwards; write `{last}..{first}`"));
+    }
+    Ok(Seeds { first, last })
+}
+
+/// `wschaos run FILE --seeds A..B`.
+pub(super) fn run(
+    scenario: &Scenario,
+    file: &Path,
+    seeds: Seeds,
+    jobs: Option<u16>,
+    strategies: Vec<String>,
+    out: Option<PathBuf>,
+) -> Exit {
+    let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name).join("swarm"));
+    if let Err(error) = std::fs::create_dir_all(&out) {
+        eprintln!("error: --out {}: cannot create it: {error}", out.display());
+        return Exit::BadInput;
+    }
+    let count = (seeds.last - seeds.first).saturating_add(1);
+    let jobs = jobs
+        .map_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get), usize::from);
+    let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(count);
+    let options =
+        SwarmOptions { file: file.display().to_string(), seeds: seeds.first..=seeds.last, jobs, strategies };
+    eprintln!(
+        "swarm: {count} seeds ({}..{}) of {} on the sim engine, {threads} threads",
+        seeds.first, seeds.last, scenario.name
+    );
+    let interrupt = runner::Interrupt::default();
+    watch_ctrl_c(interrupt.clone(), "starting no new seeds; reporting the seeds that finished");
+    let report = match runner::run_swarm(scenario, &options, &interrupt, &progress(count)) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: the swarm failed at {error}");
+            eprintln!("repro: {}", crate::report::swarm_repro_command(&options.file, error.seed, &[]));
+            return Exit::Internal;
+        }
+    };
+    match swarm::write(&report, &out) {
+        Ok(paths) => {
+            print!("{}", swarm::markdown::render(&report));
+            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+            eprintln!("reports: {}", names.join(", "));
+        }
+        Err(error) => {
+            eprintln!("error: cannot write the reports to {}: {error}", out.display());
+            return Exit::Internal;
+        }
+    }
+    exit_for(report.verdict)
+}
+
+/// Shows the swarm's progress on stderr: a bar on a terminal, a line per tenth of the seeds
+/// otherwise (CI logs).
+fn progress(count: u64) -> impl Fn(&SeedResult) + Sync {
+    use std::io::IsTerminal;
+
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let style = indicatif::ProgressStyle::with_template("seeds {bar:30} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+        indicatif::ProgressBar::new(count).with_style(style)
+    });
+    let (done, not_passed) = (AtomicU64::new(0), AtomicU64::new(0));
+    move |seed: &SeedResult| {
+        let done = done.fetch_add(1, Ordering::SeqCst) + 1;
+        let not_passed = not_passed.fetch_add(u64::from(seed.verdict != SeedVerdict::Pass), Ordering::SeqCst)
+            + u64::from(seed.verdict != SeedVerdict::Pass);
+        match &bar {
+            Some(bar) => {
+                bar.set_position(done);
+                bar.set_message(format!("· {not_passed} not passed"));
+                if done == count {
+                    bar.finish_and_clear();
+                }
+            }
+            None if done * 10 / count != (done - 1) * 10 / count => {
+                eprintln!("  {done} / {count} seeds · {not_passed} not passed");
+            }
+            None => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_are_a_range_or_one_seed() {
+        assert_eq!(parse_seeds("1..200"), Ok(Seeds { first: 1, last: 200 }));
+        assert_eq!(parse_seeds("7"), Ok(Seeds { first: 7, last: 7 }));
+        assert_eq!(parse_seeds("3..3"), Ok(Seeds { first: 3, last: 3 }));
+        assert!(parse_seeds("9..2").unwrap_err().contains("backwards; write `2..9`"));
+        assert!(parse_seeds("1..").unwrap_err().contains("`` is not a seed"));
+        assert!(parse_seeds("-1").unwrap_err().contains("`-1` is not a seed"));
+    }
+}
