@@ -31,6 +31,8 @@ pub struct Flow {
     /// The tokens of the chunk last observed, and which way and length they are for.
     tokens: Vec<Token>,
     tokens_for: Option<(Way, usize)>,
+    /// Whether they were only skimmed (the chunk was bound for the copy path).
+    skimmed: bool,
     /// Carries out the frame faults.
     framing: Framing,
     /// Active faults, in the order they started on this link.
@@ -87,11 +89,19 @@ impl Flow {
         self.faults.is_empty() && self.queued_bytes == [0, 0] && self.framing.is_neutral()
     }
 
-    /// Labels a chunk just read from `way` (whichever path it then takes) and returns what the
-    /// observer found, for the link's events. [`Flow::on_chunk`] reuses the labels.
+    /// Shows the observer a chunk just read from `way` (whichever path it then takes) and
+    /// returns what it found, for the link's events. [`Flow::on_chunk`] reuses the labels.
+    ///
+    /// A chunk bound for the copy path (the flow is clear and the way past its head, so nothing
+    /// in it can start a fault) is only skimmed: no byte labels, no token per data frame.
     pub fn observe(&mut self, way: Way, bytes: &[u8]) -> &[Token] {
         self.tokens.clear();
-        self.observer.feed(way, bytes, &mut self.tokens);
+        self.skimmed = self.is_clear() && self.observer.standing(way) != Standing::Handshake;
+        if self.skimmed {
+            self.observer.skim(way, bytes, &mut self.tokens);
+        } else {
+            self.observer.feed(way, bytes, &mut self.tokens);
+        }
         self.tokens_for = Some((way, bytes.len()));
         if self.tokens.iter().any(|token| matches!(token, Token::Stopped { .. })) {
             self.check_applicable();
@@ -205,6 +215,12 @@ impl Flow {
             self.observe(way, &bytes);
         }
         self.tokens_for = None;
+        if self.skimmed {
+            // Observed for the copy path, yet here: the frame stage is neutral, so the chunk
+            // goes on as it is.
+            self.run_faults(now, way, bytes);
+            return;
+        }
         let filtering = self.faults.iter().any(|(_, fault)| fault.needs_observer(way));
         let tokens = std::mem::take(&mut self.tokens);
         let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits };

@@ -99,6 +99,23 @@ impl FrameReader {
             }
             return found;
         }
+        // A whole header in the input (the usual case) is checked once, not byte by byte.
+        if self.have == 0 && input.len() >= 2 {
+            let len = header_len(input[1]);
+            if input.len() >= len {
+                self.header[..len].copy_from_slice(&input[..len]);
+                self.have = len;
+                return match self.check() {
+                    Err(stop) => Found::Invalid(stop),
+                    Ok(Some(frame)) => {
+                        self.have = 0;
+                        self.start(frame);
+                        Found::Header { used: len, frame }
+                    }
+                    Ok(None) => unreachable!("a header of {len} bytes is complete"),
+                };
+            }
+        }
         let mut used = 0;
         while used < input.len() {
             self.header[self.have] = input[used];
@@ -196,6 +213,16 @@ impl FrameReader {
             _ => None,
         }
     }
+}
+
+/// The length of a frame header whose second byte is `second`.
+fn header_len(second: u8) -> usize {
+    let extended = match second & 0x7f {
+        126 => 2,
+        127 => 8,
+        _ => 0,
+    };
+    2 + extended + if second & 0x80 != 0 { 4 } else { 0 }
 }
 
 impl Current {

@@ -25,6 +25,7 @@ pub use http::{HEAD_LIMIT_BYTES, Head};
 use self::frame::{Found, FrameReader};
 use self::http::{HeadReader, Progress, Side};
 use crate::fault::Way;
+use crate::scenario::FrameKind;
 
 /// What a range of bytes is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -136,6 +137,8 @@ pub enum Standing {
 #[derive(Debug)]
 pub struct LinkObserver {
     ways: [Phase; 2],
+    /// Whether a data frame has completed its header on each way yet.
+    data_seen: [bool; 2],
 }
 
 impl Default for LinkObserver {
@@ -149,12 +152,13 @@ impl LinkObserver {
     pub fn new() -> LinkObserver {
         LinkObserver {
             ways: [Phase::Head(HeadReader::new(Side::Request)), Phase::Head(HeadReader::new(Side::Response))],
+            data_seen: [false; 2],
         }
     }
 
     /// An observer that follows nothing: every byte is opaque.
     pub fn off() -> LinkObserver {
-        LinkObserver { ways: [Phase::Stopped(Stop::Off), Phase::Stopped(Stop::Off)] }
+        LinkObserver { ways: [Phase::Stopped(Stop::Off), Phase::Stopped(Stop::Off)], data_seen: [true; 2] }
     }
 
     /// Where `way` stands.
@@ -169,66 +173,79 @@ impl LinkObserver {
     /// Labels the next bytes of `way`, appending to `tokens`. The ranges of the `Bytes` tokens
     /// cover `input` exactly, in order.
     pub fn feed(&mut self, way: Way, input: &[u8], tokens: &mut Vec<Token>) {
+        self.feed_into(way, input, &mut All(tokens));
+    }
+
+    /// Follows the next bytes of `way` like [`LinkObserver::feed`], but appends only what a
+    /// link's events need when its bytes take the plain copy path: heads, stops, control
+    /// frames' ends, and the first data frame of each way. No byte ranges, so no cost per
+    /// data frame beyond reading its header.
+    pub fn skim(&mut self, way: Way, input: &[u8], notable: &mut Vec<Token>) {
+        self.feed_into(way, input, &mut Notable(notable));
+    }
+
+    fn feed_into(&mut self, way: Way, input: &[u8], sink: &mut impl Sink) {
         let mut at = 0;
         while at < input.len() {
             let rest = &input[at..];
-            let bytes = |used: usize, part: Part| Token::Bytes { range: at..at + used, part };
             match &mut self.ways[way as usize] {
                 Phase::Head(reader) => match reader.feed(rest) {
                     Progress::More => {
-                        tokens.push(bytes(rest.len(), Part::Head));
+                        sink.bytes(at..input.len(), Part::Head);
                         at = input.len();
                     }
                     Progress::Done { used, head } => {
-                        tokens.push(bytes(used, Part::Head));
+                        sink.bytes(at..at + used, Part::Head);
                         at += used;
                         let stop = match head {
                             Head::Response { status, .. } if status != 101 => Some(Stop::NotUpgraded(status)),
                             Head::Request { upgrade: false, .. } => Some(Stop::NotUpgrade),
                             _ => None,
                         };
-                        tokens.push(Token::Head(head));
+                        sink.token(Token::Head(head));
                         match stop {
                             // A refused upgrade leaves no WebSocket on either way.
                             Some(why @ Stop::NotUpgraded(_)) => {
-                                self.stop(way, why, tokens);
+                                self.stop(way, why, sink);
                                 let other =
                                     if way == Way::Upstream { Way::Downstream } else { Way::Upstream };
-                                self.stop(other, why, tokens);
+                                self.stop(other, why, sink);
                             }
-                            Some(why) => self.stop(way, why, tokens),
+                            Some(why) => self.stop(way, why, sink),
                             None => {
                                 self.ways[way as usize] =
                                     Phase::Frames(FrameReader::new(way == Way::Upstream))
                             }
                         }
                     }
-                    Progress::Failed(why) => self.stop(way, why, tokens),
+                    Progress::Failed(why) => self.stop(way, why, sink),
                 },
                 Phase::Frames(reader) => match reader.step(rest) {
                     Found::HeaderPart { used } => {
-                        tokens.push(bytes(used, Part::Header));
+                        sink.bytes(at..at + used, Part::Header);
                         at += used;
                     }
                     Found::Header { used, frame } => {
-                        tokens.push(bytes(used, Part::Header));
+                        sink.bytes(at..at + used, Part::Header);
                         at += used;
-                        tokens.push(Token::Frame(frame));
+                        let data = is_data(frame.kind);
+                        let first = data && !std::mem::replace(&mut self.data_seen[way as usize], true);
+                        sink.frame(frame, first);
                         if let Some(end) = reader.end_empty() {
-                            tokens.push(Token::FrameEnd(end));
+                            sink.frame_end(end);
                         }
                     }
                     Found::Payload { used, end } => {
-                        tokens.push(bytes(used, Part::Payload));
+                        sink.bytes(at..at + used, Part::Payload);
                         at += used;
                         if let Some(end) = end {
-                            tokens.push(Token::FrameEnd(end));
+                            sink.frame_end(end);
                         }
                     }
-                    Found::Invalid(why) => self.stop(way, why, tokens),
+                    Found::Invalid(why) => self.stop(way, why, sink),
                 },
                 Phase::Stopped(_) => {
-                    tokens.push(bytes(rest.len(), Part::Opaque));
+                    sink.bytes(at..input.len(), Part::Opaque);
                     at = input.len();
                 }
             }
@@ -236,10 +253,65 @@ impl LinkObserver {
     }
 
     /// Gives up `way`, once.
-    fn stop(&mut self, way: Way, why: Stop, tokens: &mut Vec<Token>) {
+    fn stop(&mut self, way: Way, why: Stop, sink: &mut impl Sink) {
         if !matches!(self.ways[way as usize], Phase::Stopped(_)) {
             self.ways[way as usize] = Phase::Stopped(why);
-            tokens.push(Token::Stopped { way, why });
+            sink.token(Token::Stopped { way, why });
+        }
+    }
+}
+
+/// Whether frames of `kind` carry data (text or binary), as opposed to control frames.
+pub fn is_data(kind: FrameKind) -> bool {
+    matches!(kind, FrameKind::Text | FrameKind::Binary)
+}
+
+/// Where [`LinkObserver`] puts what it finds.
+trait Sink {
+    /// A range of the input, labelled.
+    fn bytes(&mut self, range: Range<usize>, part: Part);
+    /// A head or a stop.
+    fn token(&mut self, token: Token);
+    /// A frame header completed; `first` when it is the first data frame of its way.
+    fn frame(&mut self, frame: Frame, first: bool);
+    /// A frame's payload ended.
+    fn frame_end(&mut self, end: FrameEnd);
+}
+
+/// Keeps every token ([`LinkObserver::feed`]).
+struct All<'a>(&'a mut Vec<Token>);
+
+impl Sink for All<'_> {
+    fn bytes(&mut self, range: Range<usize>, part: Part) {
+        self.0.push(Token::Bytes { range, part });
+    }
+    fn token(&mut self, token: Token) {
+        self.0.push(token);
+    }
+    fn frame(&mut self, frame: Frame, _first: bool) {
+        self.0.push(Token::Frame(frame));
+    }
+    fn frame_end(&mut self, end: FrameEnd) {
+        self.0.push(Token::FrameEnd(end));
+    }
+}
+
+/// Keeps what the link's events need ([`LinkObserver::skim`]).
+struct Notable<'a>(&'a mut Vec<Token>);
+
+impl Sink for Notable<'_> {
+    fn bytes(&mut self, _range: Range<usize>, _part: Part) {}
+    fn token(&mut self, token: Token) {
+        self.0.push(token);
+    }
+    fn frame(&mut self, frame: Frame, first: bool) {
+        if first || !is_data(frame.kind) {
+            self.0.push(Token::Frame(frame));
+        }
+    }
+    fn frame_end(&mut self, end: FrameEnd) {
+        if !is_data(end.kind) {
+            self.0.push(Token::FrameEnd(end));
         }
     }
 }

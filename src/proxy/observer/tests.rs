@@ -301,3 +301,32 @@ proptest! {
         prop_assert_eq!(parts, whole);
     }
 }
+
+#[test]
+fn skimming_finds_what_the_links_events_need_and_nothing_else() {
+    let stream = client_stream();
+    let (head, frames) = stream.split_at(REQUEST.len());
+    for split in [0, 1, 7, 300, 5000] {
+        let (mut full, mut skimmed) = (LinkObserver::new(), LinkObserver::new());
+        let (mut all, mut notable) = (Vec::new(), Vec::new());
+        full.feed(Way::Upstream, head, &mut all);
+        skimmed.skim(Way::Upstream, head, &mut notable);
+        let (a, b) = frames.split_at(split.min(frames.len()));
+        for piece in [a, b] {
+            full.feed(Way::Upstream, piece, &mut all);
+            skimmed.skim(Way::Upstream, piece, &mut notable);
+        }
+        let mut first_data = true;
+        let expected: Vec<Token> = all
+            .into_iter()
+            .filter(|token| match token {
+                Token::Bytes { .. } => false,
+                Token::Frame(frame) if is_data(frame.kind) => std::mem::replace(&mut first_data, false),
+                Token::FrameEnd(end) => !is_data(end.kind),
+                _ => true,
+            })
+            .collect();
+        assert_eq!(notable, expected, "split at {split}");
+        assert_eq!(full.standing(Way::Upstream), skimmed.standing(Way::Upstream));
+    }
+}
