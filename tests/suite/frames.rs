@@ -202,3 +202,19 @@ async fn the_observer_is_byte_for_byte_transparent() {
         );
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn handshake_delay_delays_exactly_the_101() {
+    let text = scenario(
+        "  strategy: { kind: fixed, delay: 1s }\n  workload: { rate: 10/s }",
+        "  - at: 0s\n    for: 10s\n    handshake_delay: { delay: 3s }\n  - at: 5s\n    reset: {}",
+    );
+    let stack = Stack::start(&text).await;
+    let origin = Instant::now();
+    let events = stack.run(vec![stack.config(0)], S(12)).await;
+    // The first upgrade is answered at 0 and reaches the client 3 s later; after the reset at
+    // 5 s the client retries at 6 s, still under the fault: open at 9 s. Data flows at once.
+    assert_eq!(times(&events, origin, |k| matches!(k, ClientEventKind::Opened { .. })), vec![S(3), S(9)]);
+    let echoes = times(&events, origin, |k| matches!(k, ClientEventKind::Echoed { .. }));
+    assert_eq!(echoes.first(), Some(&S(3)), "the messages queued during the handshake go at once");
+}
