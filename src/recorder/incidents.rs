@@ -37,7 +37,7 @@ use crate::proxy::{EventKind, FaultId, LinkId};
 use crate::report::model::Incident;
 
 use super::run::{FaultRow, fault_table};
-use super::{Backlog, Timeline, What};
+use super::{Timeline, What};
 
 /// The incidents and what they contribute to the samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,6 +64,8 @@ struct Links {
     ended: BTreeMap<FaultId, f64>,
     /// Links by the client address they came from.
     by_peer: BTreeMap<std::net::SocketAddr, LinkId>,
+    /// Fault hits on each client's links (its identified ones), by client.
+    hits_by_client: BTreeMap<u32, Vec<(f64, FaultId)>>,
 }
 
 impl Links {
@@ -88,6 +90,11 @@ impl Links {
                     links.ended.entry(*fault).or_insert(event.t);
                 }
                 _ => {}
+            }
+        }
+        for (link, hits) in &links.hits {
+            if let Some(client) = links.client_of.get(link) {
+                links.hits_by_client.entry(*client).or_default().extend(hits);
             }
         }
         links
@@ -150,7 +157,6 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
     let faults = fault_table(timeline);
     let mut clients: BTreeMap<u32, ClientState> = BTreeMap::new();
     let mut building: Vec<Building> = Vec::new();
-    let mut backlog = Backlog::default();
 
     for event in &timeline.events {
         let t = event.t;
@@ -165,7 +171,6 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
             What::Proxy(_) => continue,
             What::Client(client, kind) => (client, kind),
         };
-        backlog.track(client, kind);
         let state = clients.entry(client).or_insert(ClientState::new());
         // The connection that opened is the link whose peer is the client's local address: a
         // stalled earlier attempt may identify itself later, so the last identified link is
@@ -181,7 +186,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
                 state.opened = t;
                 let incident = &mut building[index].incident;
                 incident.t_open = Some(t);
-                if backlog.awaits_echo(timeline, client, t) {
+                if event.awaits_echo {
                     state.phase = Phase::Resyncing(index);
                 } else {
                     incident.t_recovered = Some(t);
@@ -284,10 +289,10 @@ fn causes(
     until: f64,
 ) -> BTreeSet<FaultId> {
     let on_links = links
-        .hits
-        .iter()
-        .filter(|(link, _)| links.client_of.get(link) == Some(&client))
-        .flat_map(|(_, hits)| hits.iter())
+        .hits_by_client
+        .get(&client)
+        .into_iter()
+        .flatten()
         .filter(|(t, _)| *t >= from && *t <= until)
         .map(|(_, fault)| *fault);
     let admission = faults

@@ -374,6 +374,12 @@ async fn run_strategy(
     events_out.flush()?;
 
     let output = recorder.finish();
+    if output.late_events > 0 {
+        tracing::warn!(
+            late = output.late_events,
+            "events arrived too far out of time order for the recorder's window and were taken as they came"
+        );
+    }
     let slo = verdict::evaluate(&scenario.slo, &output);
     let verdict = verdict::verdict(&slo, &output);
     let recovery_time_us = output
