@@ -32,7 +32,7 @@ use crate::proxy::{EventKind, ProxyEvent};
 use crate::report::model::{FaultOutcome, Incident, MessageCounts};
 use crate::scenario::slo::METRICS;
 
-pub use jsonl::jsonl_line;
+pub use jsonl::{jsonl_line, write_jsonl_line};
 
 use messages::{Accounting, Keep};
 use window::Window;

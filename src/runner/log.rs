@@ -27,7 +27,8 @@ impl FileLog {
 
 impl EventLog for FileLog {
     fn line(&mut self, line: &str) -> io::Result<()> {
-        writeln!(self.0, "{line}")
+        self.0.write_all(line.as_bytes())?;
+        self.0.write_all(b"\n")
     }
 
     fn flush(&mut self) -> io::Result<()> {

@@ -23,7 +23,7 @@ pub use watchdog::{SimRuntime, Stalled};
 use crate::client::{self, ClientConfig, ClientSink, State};
 use crate::net::{Transport, any_loopback};
 use crate::proxy::{Control, EventSink, Proxy, timeline};
-use crate::recorder::{Recorded, Recorder, Span, jsonl_line};
+use crate::recorder::{Recorded, Recorder, Span, write_jsonl_line};
 use crate::report::model::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{ClientStrategy, Engine, Scenario};
 use crate::seeds;
@@ -300,7 +300,10 @@ async fn run_strategy(
         tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await })
     };
 
-    let name = strategy.strategy.name.clone();
+    // Each line is this strategy's tag and the event's own object without its `{`, written
+    // through two buffers reused for the whole run.
+    let tag = format!("{{\"strategy\":{},", serde_json::Value::String(strategy.strategy.name.clone()));
+    let (mut object, mut tagged) = (Vec::new(), String::new());
     let incidents = std::cell::Cell::new(0u64);
     let mut write = |event: Recorded, out: &mut dyn EventLog| -> io::Result<()> {
         match &event {
@@ -316,8 +319,11 @@ async fn run_strategy(
             }
             _ => {}
         }
-        let line = jsonl_line(&event, origin);
-        let tagged = format!("{{\"strategy\":{},{}", serde_json::Value::String(name.clone()), &line[1..]);
+        object.clear();
+        write_jsonl_line(&mut object, &event, origin);
+        tagged.clear();
+        tagged.push_str(&tag);
+        tagged.push_str(std::str::from_utf8(&object[1..]).expect("serde_json writes UTF-8"));
         out.line(&tagged)?;
         recorder.record(event);
         Ok(())
