@@ -196,9 +196,7 @@ pub(super) fn availability(timeline: &Timeline<'_>, clients: &[u32]) -> Vec<f64>
             ClientEventKind::Attempt { .. } => {
                 state.first_attempt.get_or_insert(event.t);
             }
-            ClientEventKind::Opened { .. } if event.awaits_echo => {
-                state.awaiting_echo = true
-            }
+            ClientEventKind::Opened { .. } if event.awaits_echo => state.awaiting_echo = true,
             ClientEventKind::Opened { .. } => state.become_healthy(event.t),
             ClientEventKind::Echoed { .. } if state.awaiting_echo => state.become_healthy(event.t),
             ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => state.become_unhealthy(event.t),
