@@ -2,7 +2,8 @@
 """Turns criterion's results into reports: `summarize.py` (or `summarize.py proxy`) after
 `cargo bench --bench proxy` appends to reports/proxy-bench.md; `summarize.py backoff` after
 `cargo bench --bench backoff` appends to reports/backoff-bench.md; `summarize.py observer`
-after `cargo bench --bench observer` appends to reports/observer-bench.md.
+after `cargo bench --bench observer` appends to reports/observer-bench.md; `summarize.py sim`
+after `cargo bench --bench sim` appends to reports/sim-bench.md.
 
 For the proxy:
 
@@ -25,6 +26,8 @@ CRITERION = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "
 REPORT = os.path.join(ROOT, "reports", "proxy-bench.md")
 BACKOFF_REPORT = os.path.join(ROOT, "reports", "backoff-bench.md")
 OBSERVER_REPORT = os.path.join(ROOT, "reports", "observer-bench.md")
+SIM_REPORT = os.path.join(ROOT, "reports", "sim-bench.md")
+SIM_SPEED_TARGET = 50
 
 
 def median(group, name):
@@ -74,6 +77,44 @@ def backoff():
     append(BACKOFF_REPORT, header, lines)
 
 
+def elements(group, name):
+    """The throughput elements of a benchmark (criterion keeps them in benchmark.json)."""
+    with open(os.path.join(CRITERION, group, name, "new", "benchmark.json")) as file:
+        return json.load(file)["throughput"]["Elements"]
+
+
+def sim():
+    lines = [run_heading(), "", "| benchmark | median per iteration (95% CI) | per wall-clock second |", "|---|---|---|"]
+    try:
+        for name in ("1_client", "100_clients"):
+            point, low, high = median("sim_round_trip", name)
+            per_second = elements("sim_round_trip", name) / (point / 1e9)
+            lines.append(
+                f"| proxied 64 B echo, {name.replace('_', ' ')} | {point / 1e3:.2f} µs ({low / 1e3:.2f}–{high / 1e3:.2f}) "
+                f"| {per_second:,.0f} round trips |"
+            )
+        point, low, high = median("sim_speed", "1000_clients_10_per_s")
+        virtual = elements("sim_speed", "1000_clients_10_per_s")
+        ratio = virtual / (point / 1e9)
+        verdict = "met" if ratio >= SIM_SPEED_TARGET else "**not met**"
+        lines.append(
+            f"| run of 1,000 clients × 10 msg/s, {virtual} s virtual | {point / 1e6:.0f} ms ({low / 1e6:.0f}–{high / 1e6:.0f}) "
+            f"| {ratio:.1f} virtual s (target ≥ {SIM_SPEED_TARGET}: {verdict}) |"
+        )
+    except FileNotFoundError as error:
+        sys.exit(f"no criterion results ({error}); run `cargo bench --bench sim` first")
+    lines.append("")
+    header = (
+        "# Sim engine speed\n\n"
+        "Written by `python3 benches/summarize.py sim` after `cargo bench --bench sim`; one section per\n"
+        "run. Round trips are 64-byte WebSocket echoes through the fault-free proxy to the echo server\n"
+        "on the in-memory network and paused clock. The run is the runner end to end (reference\n"
+        "clients, recorder) without writing events.jsonl; benches/scale.sh times the full command.\n"
+        "Wall-clock figures depend on what else the machine runs.\n\n"
+    )
+    append(SIM_REPORT, header, lines)
+
+
 def throughput_gib(group, name):
     """Median and 95 % interval of a throughput benchmark, in GiB/s (criterion's throughput is
     in the benchmark.json next to the estimates)."""
@@ -116,6 +157,8 @@ def main():
         return backoff()
     if sys.argv[1:] == ["observer"]:
         return observer()
+    if sys.argv[1:] == ["sim"]:
+        return sim()
     try:
         direct_bulk, proxy_bulk = median("throughput", "direct"), median("throughput", "proxy")
         direct_rtt, proxy_rtt = median("round_trip_64B", "direct"), median("round_trip_64B", "proxy")
