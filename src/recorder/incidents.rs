@@ -3,7 +3,9 @@
 //!
 //! Definitions:
 //! - A client's links are the ones whose `LinkIdentified` names it; its **current link** is the
-//!   last one identified for it.
+//!   link whose peer address is the local address of its last `Opened` (the last link opened
+//!   from that address before the open: ports are reused over a long run), or else the last
+//!   one identified for it.
 //! - An incident starts when a client that was open gets `Detected(reason)`, at **t_detect**.
 //! - **t_break** is the earliest of (a) the first `FaultHit` on the current link since the client
 //!   last opened and (b) the proxy's `LinkClosed` of that link, counting only those at or before
@@ -62,8 +64,6 @@ struct Links {
     closed: BTreeMap<LinkId, f64>,
     /// When each fault ended.
     ended: BTreeMap<FaultId, f64>,
-    /// Links by the client address they came from.
-    by_peer: BTreeMap<std::net::SocketAddr, LinkId>,
     /// Fault hits on each client's links (its identified ones), by client.
     hits_by_client: BTreeMap<u32, Vec<(f64, FaultId)>>,
 }
@@ -82,9 +82,6 @@ impl Links {
                 }
                 EventKind::LinkClosed { link, .. } => {
                     links.closed.entry(*link).or_insert(event.t);
-                }
-                EventKind::LinkOpened { link, peer } => {
-                    links.by_peer.insert(*peer, *link);
                 }
                 EventKind::FaultEnded { fault } => {
                     links.ended.entry(*fault).or_insert(event.t);
@@ -157,6 +154,9 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
     let faults = fault_table(timeline);
     let mut clients: BTreeMap<u32, ClientState> = BTreeMap::new();
     let mut building: Vec<Building> = Vec::new();
+    // The link each client address opened last, so far: addresses are reused over a long run
+    // (ports wrap), so a client's open is matched with the link its address opened before it.
+    let mut by_peer: BTreeMap<std::net::SocketAddr, LinkId> = BTreeMap::new();
 
     for event in &timeline.events {
         let t = event.t;
@@ -168,6 +168,10 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
                 }
                 continue;
             }
+            What::Proxy(EventKind::LinkOpened { link, peer }) => {
+                by_peer.insert(*peer, *link);
+                continue;
+            }
             What::Proxy(_) => continue,
             What::Client(client, kind) => (client, kind),
         };
@@ -176,7 +180,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
         // stalled earlier attempt may identify itself later, so the last identified link is
         // only the fallback.
         if let ClientEventKind::Opened { local: Some(local), .. } = kind
-            && let Some(link) = links.by_peer.get(local)
+            && let Some(link) = by_peer.get(local)
         {
             state.link = Some(*link);
             state.pinned = true;
