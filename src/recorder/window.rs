@@ -15,8 +15,8 @@ use tokio::time::Instant;
 
 use super::Recorded;
 
-/// How many events the window holds: 64 Ki events (about 6 MiB) absorb far more disorder than
-/// a live run produces, and every hand-written test script fits whole.
+/// How many events the window holds: 64 Ki events (4.5 MiB) absorb far more disorder than a
+/// live run produces, and every hand-written test script fits whole.
 pub(crate) const WINDOW_EVENTS: usize = 64 * 1024;
 
 /// Sorted recent events.
@@ -37,7 +37,7 @@ impl Window {
     }
 
     fn with_capacity(capacity: usize) -> Window {
-        Window { events: VecDeque::new(), capacity, released: None, late: 0 }
+        Window { events: VecDeque::with_capacity(capacity), capacity, released: None, late: 0 }
     }
 
     /// Takes `event`; returns the event it pushes out (the earliest), if the window is full,
@@ -48,6 +48,16 @@ impl Window {
             self.late += 1;
             return Some(event);
         }
+        // A full window lets its earliest go first, so it never grows past its capacity; an
+        // event earlier than everything held is then the earliest itself.
+        let due = if self.events.len() < self.capacity {
+            None
+        } else if self.events.front().is_some_and(|first| at < first.at()) {
+            self.released = Some(at);
+            return Some(event);
+        } else {
+            self.pop()
+        };
         match self.events.back() {
             Some(last) if last.at() > at => {
                 // After every event with the same time: equal times keep arrival order.
@@ -56,7 +66,7 @@ impl Window {
             }
             _ => self.events.push_back(event),
         }
-        if self.events.len() > self.capacity { self.pop() } else { None }
+        due
     }
 
     /// Lets the earliest event go.
