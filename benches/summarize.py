@@ -57,6 +57,16 @@ def append(path, header, lines):
     print("\n".join(lines))
 
 
+def section(path, bench, header, rows):
+    """Appends a dated section to `path` (starting it with `header`): the lines `rows()` builds
+    from criterion's results, or advice to run `cargo bench --bench BENCH` when there are none."""
+    try:
+        body = rows()
+    except FileNotFoundError as error:
+        sys.exit(f"no criterion results ({error}); run `cargo bench --bench {bench}` first")
+    append(path, header, [run_heading(), ""] + body + [""])
+
+
 def backoff():
     lines = [run_heading(), "", "| group | strategy | median ns per delay (95% CI) |", "|---|---|---|"]
     for group in ("next_delay_kind", "next_delay_preset"):
@@ -84,8 +94,8 @@ def elements(group, name):
 
 
 def sim():
-    lines = [run_heading(), "", "| benchmark | median per iteration (95% CI) | per wall-clock second |", "|---|---|---|"]
-    try:
+    def rows():
+        lines = ["| benchmark | median per iteration (95% CI) | per wall-clock second |", "|---|---|---|"]
         for name in ("1_client", "100_clients"):
             point, low, high = median("sim_round_trip", name)
             per_second = elements("sim_round_trip", name) / (point / 1e9)
@@ -101,9 +111,8 @@ def sim():
             f"| run of 1,000 clients × 10 msg/s, {virtual} s virtual | {point / 1e6:.0f} ms ({low / 1e6:.0f}–{high / 1e6:.0f}) "
             f"| {ratio:.1f} virtual s (target ≥ {SIM_SPEED_TARGET}: {verdict}) |"
         )
-    except FileNotFoundError as error:
-        sys.exit(f"no criterion results ({error}); run `cargo bench --bench sim` first")
-    lines.append("")
+        return lines
+
     header = (
         "# Sim engine speed\n\n"
         "Written by `python3 benches/summarize.py sim` after `cargo bench --bench sim`; one section per\n"
@@ -112,7 +121,7 @@ def sim():
         "clients, recorder) without writing events.jsonl; benches/scale.sh times the full command.\n"
         "Wall-clock figures depend on what else the machine runs.\n\n"
     )
-    append(SIM_REPORT, header, lines)
+    section(SIM_REPORT, "sim", header, rows)
 
 
 def throughput_gib(group, name):
@@ -126,8 +135,8 @@ def throughput_gib(group, name):
 
 
 def observer():
-    lines = [run_heading(), "", "| benchmark | median GiB/s (95% CI) |", "|---|---|"]
-    try:
+    def rows():
+        lines = ["| benchmark | median GiB/s (95% CI) |", "|---|---|"]
         for name in ("frames_64B", "frames_16KiB"):
             point, low, high = throughput_gib("observer_parse", name)
             lines.append(f"| observer alone, {name.replace('frames_', '')} frames | {point:.2f} ({low:.2f}–{high:.2f}) |")
@@ -139,9 +148,8 @@ def observer():
                 f"| {size} frames | {followed[0]:.2f} GiB/s ({followed[1]:.2f}–{followed[2]:.2f}) "
                 f"| {opaque[0]:.2f} GiB/s ({opaque[1]:.2f}–{opaque[2]:.2f}) | {followed[0] / opaque[0]:.2f} × |"
             )
-    except FileNotFoundError as error:
-        sys.exit(f"no criterion results ({error}); run `cargo bench --bench observer` first")
-    lines.append("")
+        return lines
+
     header = (
         "# What the frame observer costs\n\n"
         "Written by `python3 benches/summarize.py observer` after `cargo bench --bench observer`; one\n"
@@ -149,7 +157,7 @@ def observer():
         "the live fault-free proxy, the same frames are sent after an upgrade request (the observer\n"
         "reads every frame header) or without one (it gives up at the first byte).\n\n"
     )
-    append(OBSERVER_REPORT, header, lines)
+    section(OBSERVER_REPORT, "observer", header, rows)
 
 
 def main():
