@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog};
+pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog, TaggedLines};
 pub use watchdog::{SimRuntime, Stalled};
 
 use crate::client::{self, ClientConfig, ClientSink, State};
 use crate::net::{Transport, any_loopback};
 use crate::proxy::{Control, EventSink, Proxy, timeline};
-use crate::recorder::{Recorded, Recorder, Span, write_jsonl_line};
+use crate::recorder::{Recorded, Recorder, Span};
 use crate::report::model::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{ClientStrategy, Engine, Scenario};
 use crate::seeds;
@@ -300,10 +300,7 @@ async fn run_strategy(
         tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await })
     };
 
-    // Each line is this strategy's tag and the event's own object without its `{`, written
-    // through two buffers reused for the whole run.
-    let tag = format!("{{\"strategy\":{},", serde_json::Value::String(strategy.strategy.name.clone()));
-    let (mut object, mut tagged) = (Vec::new(), String::new());
+    let mut lines = TaggedLines::new(&strategy.strategy.name);
     let incidents = std::cell::Cell::new(0u64);
     let mut write = |event: Recorded, out: &mut dyn EventLog| -> io::Result<()> {
         match &event {
@@ -319,12 +316,7 @@ async fn run_strategy(
             }
             _ => {}
         }
-        object.clear();
-        write_jsonl_line(&mut object, &event, origin);
-        tagged.clear();
-        tagged.push_str(&tag);
-        tagged.push_str(std::str::from_utf8(&object[1..]).expect("serde_json writes UTF-8"));
-        out.line(&tagged)?;
+        lines.write(&event, origin, out)?;
         recorder.record(event);
         Ok(())
     };
