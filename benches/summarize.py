@@ -2,7 +2,8 @@
 """Turns criterion's results into reports: `summarize.py` (or `summarize.py proxy`) after
 `cargo bench --bench proxy` appends to reports/proxy-bench.md; `summarize.py backoff` after
 `cargo bench --bench backoff` appends to reports/backoff-bench.md; `summarize.py observer`
-after `cargo bench --bench observer` appends to reports/observer-bench.md.
+after `cargo bench --bench observer` appends to reports/observer-bench.md; `summarize.py sim`
+after `cargo bench --bench sim` appends to reports/sim-bench.md.
 
 For the proxy:
 
@@ -25,6 +26,8 @@ CRITERION = os.path.join(os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "
 REPORT = os.path.join(ROOT, "reports", "proxy-bench.md")
 BACKOFF_REPORT = os.path.join(ROOT, "reports", "backoff-bench.md")
 OBSERVER_REPORT = os.path.join(ROOT, "reports", "observer-bench.md")
+SIM_REPORT = os.path.join(ROOT, "reports", "sim-bench.md")
+SIM_SPEED_TARGET = 50
 
 
 def median(group, name):
@@ -54,6 +57,16 @@ def append(path, header, lines):
     print("\n".join(lines))
 
 
+def section(path, bench, header, rows):
+    """Appends a dated section to `path` (starting it with `header`): the lines `rows()` builds
+    from criterion's results, or advice to run `cargo bench --bench BENCH` when there are none."""
+    try:
+        body = rows()
+    except FileNotFoundError as error:
+        sys.exit(f"no criterion results ({error}); run `cargo bench --bench {bench}` first")
+    append(path, header, [run_heading(), ""] + body + [""])
+
+
 def backoff():
     lines = [run_heading(), "", "| group | strategy | median ns per delay (95% CI) |", "|---|---|---|"]
     for group in ("next_delay_kind", "next_delay_preset"):
@@ -74,6 +87,43 @@ def backoff():
     append(BACKOFF_REPORT, header, lines)
 
 
+def elements(group, name):
+    """The throughput elements of a benchmark (criterion keeps them in benchmark.json)."""
+    with open(os.path.join(CRITERION, group, name, "new", "benchmark.json")) as file:
+        return json.load(file)["throughput"]["Elements"]
+
+
+def sim():
+    def rows():
+        lines = ["| benchmark | median per iteration (95% CI) | per wall-clock second |", "|---|---|---|"]
+        for name in ("1_client", "100_clients"):
+            point, low, high = median("sim_round_trip", name)
+            per_second = elements("sim_round_trip", name) / (point / 1e9)
+            lines.append(
+                f"| proxied 64 B echo, {name.replace('_', ' ')} | {point / 1e3:.2f} µs ({low / 1e3:.2f}–{high / 1e3:.2f}) "
+                f"| {per_second:,.0f} round trips |"
+            )
+        point, low, high = median("sim_speed", "1000_clients_10_per_s")
+        virtual = elements("sim_speed", "1000_clients_10_per_s")
+        ratio = virtual / (point / 1e9)
+        verdict = "met" if ratio >= SIM_SPEED_TARGET else "**not met**"
+        lines.append(
+            f"| run of 1,000 clients × 10 msg/s, {virtual} s virtual | {point / 1e6:.0f} ms ({low / 1e6:.0f}–{high / 1e6:.0f}) "
+            f"| {ratio:.1f} virtual s (target ≥ {SIM_SPEED_TARGET}: {verdict}) |"
+        )
+        return lines
+
+    header = (
+        "# Sim engine speed\n\n"
+        "Written by `python3 benches/summarize.py sim` after `cargo bench --bench sim`; one section per\n"
+        "run. Round trips are 64-byte WebSocket echoes through the fault-free proxy to the echo server\n"
+        "on the in-memory network and paused clock. The run is the runner end to end (reference\n"
+        "clients, recorder) without writing events.jsonl; benches/scale.sh times the full command.\n"
+        "Wall-clock figures depend on what else the machine runs.\n\n"
+    )
+    section(SIM_REPORT, "sim", header, rows)
+
+
 def throughput_gib(group, name):
     """Median and 95 % interval of a throughput benchmark, in GiB/s (criterion's throughput is
     in the benchmark.json next to the estimates)."""
@@ -85,8 +135,8 @@ def throughput_gib(group, name):
 
 
 def observer():
-    lines = [run_heading(), "", "| benchmark | median GiB/s (95% CI) |", "|---|---|"]
-    try:
+    def rows():
+        lines = ["| benchmark | median GiB/s (95% CI) |", "|---|---|"]
         for name in ("frames_64B", "frames_16KiB"):
             point, low, high = throughput_gib("observer_parse", name)
             lines.append(f"| observer alone, {name.replace('frames_', '')} frames | {point:.2f} ({low:.2f}–{high:.2f}) |")
@@ -98,9 +148,8 @@ def observer():
                 f"| {size} frames | {followed[0]:.2f} GiB/s ({followed[1]:.2f}–{followed[2]:.2f}) "
                 f"| {opaque[0]:.2f} GiB/s ({opaque[1]:.2f}–{opaque[2]:.2f}) | {followed[0] / opaque[0]:.2f} × |"
             )
-    except FileNotFoundError as error:
-        sys.exit(f"no criterion results ({error}); run `cargo bench --bench observer` first")
-    lines.append("")
+        return lines
+
     header = (
         "# What the frame observer costs\n\n"
         "Written by `python3 benches/summarize.py observer` after `cargo bench --bench observer`; one\n"
@@ -108,7 +157,7 @@ def observer():
         "the live fault-free proxy, the same frames are sent after an upgrade request (the observer\n"
         "reads every frame header) or without one (it gives up at the first byte).\n\n"
     )
-    append(OBSERVER_REPORT, header, lines)
+    section(OBSERVER_REPORT, "observer", header, rows)
 
 
 def main():
@@ -116,6 +165,8 @@ def main():
         return backoff()
     if sys.argv[1:] == ["observer"]:
         return observer()
+    if sys.argv[1:] == ["sim"]:
+        return sim()
     try:
         direct_bulk, proxy_bulk = median("throughput", "direct"), median("throughput", "proxy")
         direct_rtt, proxy_rtt = median("round_trip_64B", "direct"), median("round_trip_64B", "proxy")

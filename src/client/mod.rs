@@ -269,7 +269,10 @@ pub async fn run(
         ctx.emit(ClientEventKind::Attempt { n: attempt });
         let (transport, target) = (ctx.transport.clone(), ctx.target.clone());
         let timeout = settings.connect_timeout;
-        let Some(opened) = ctx.offline(connection::open(&transport, &target, timeout)).await else {
+        // The handshake and the open connection are boxed: a future is as large as its largest
+        // state, so inline they would make every waiting client carry both (9 KiB rather than
+        // 4 KiB per client task; DESIGN.md §8 budgets 64 KiB per client chain).
+        let Some(opened) = ctx.offline(Box::pin(connection::open(&transport, &target, timeout))).await else {
             return closed(&ctx);
         };
         let next = match opened {
@@ -280,7 +283,7 @@ pub async fn run(
                 if ctx.policy.on_open() {
                     ctx.emit(ClientEventKind::BackoffReset);
                 }
-                match session::run(&mut ctx, socket).await {
+                match Box::pin(session::run(&mut ctx, socket)).await {
                     Ended::Stopped => return closed(&ctx),
                     Ended::Broken { reason, uptime, close_reason } => {
                         ctx.state(State::Broken);

@@ -63,12 +63,16 @@ pub(crate) async fn run(ctx: &mut Context, mut socket: Socket) -> Ended {
         ctx.emit(ClientEventKind::Sent { seq, resend });
     }
 
+    // One stop future for the whole connection: made afresh on every turn of the loop, it
+    // would join and leave the stop signal's waiter list once per message.
+    let mut stop = ctx.stop.clone();
+    let stop_signal = stopped(&mut stop);
+    tokio::pin!(stop_signal);
     loop {
         let due = ctx.next_due();
-        let mut stop = ctx.stop.clone();
         tokio::select! {
             biased;
-            () = stopped(&mut stop) => {
+            () = &mut stop_signal => {
                 let frame = CloseFrame { code: CloseCode::Normal, reason: "run over".into() };
                 let _ = tokio::time::timeout(CLOSE_GRACE, socket.close(Some(frame))).await;
                 return Ended::Stopped;

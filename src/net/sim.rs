@@ -163,15 +163,22 @@ struct ResetState {
 }
 
 impl ResetState {
-    fn check(&self, cx: &Context<'_>, slot: usize) -> io::Result<()> {
+    /// Fails once reset; otherwise makes sure slot `slot` holds the polling task's waker.
+    /// `published` is this end's copy of what it last put in the slot: while the same task
+    /// polls, the shared slot already holds its waker and the lock is skipped (most polls).
+    fn check(&self, cx: &Context<'_>, slot: usize, published: &mut Option<Waker>) -> io::Result<()> {
         if self.reset.load(Ordering::Acquire) {
             return Err(io::Error::new(io::ErrorKind::ConnectionReset, "connection reset by peer"));
+        }
+        if published.as_ref().is_some_and(|waker| waker.will_wake(cx.waker())) {
+            return Ok(());
         }
         let mut waiting = self.waiting.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match &mut waiting[slot] {
             Some(waker) if waker.will_wake(cx.waker()) => {}
             other => *other = Some(cx.waker().clone()),
         }
+        *published = waiting[slot].clone();
         Ok(())
     }
 
@@ -193,6 +200,8 @@ pub struct SimStream {
     state: Arc<ResetState>,
     /// 0 or 1: which end this is, to pick its waker slots.
     end: usize,
+    /// The wakers this end last put in its read and write slots.
+    published: [Option<Waker>; 2],
 }
 
 impl SimStream {
@@ -201,8 +210,8 @@ impl SimStream {
         let (a, b) = tokio::io::duplex(PIPE_BUFFER_BYTES);
         let state = Arc::new(ResetState::default());
         (
-            SimStream { pipe: a, local: None, state: state.clone(), end: 0 },
-            SimStream { pipe: b, local: None, state, end: 1 },
+            SimStream { pipe: a, local: None, state: state.clone(), end: 0, published: [None, None] },
+            SimStream { pipe: b, local: None, state, end: 1, published: [None, None] },
         )
     }
 
@@ -221,7 +230,7 @@ impl SimStream {
 impl AsyncRead for SimStream {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.state.check(cx, this.end * 2)?;
+        this.state.check(cx, this.end * 2, &mut this.published[0])?;
         Pin::new(&mut this.pipe).poll_read(cx, buf)
     }
 }
@@ -229,19 +238,19 @@ impl AsyncRead for SimStream {
 impl AsyncWrite for SimStream {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         let this = self.get_mut();
-        this.state.check(cx, this.end * 2 + 1)?;
+        this.state.check(cx, this.end * 2 + 1, &mut this.published[1])?;
         Pin::new(&mut this.pipe).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.state.check(cx, this.end * 2 + 1)?;
+        this.state.check(cx, this.end * 2 + 1, &mut this.published[1])?;
         Pin::new(&mut this.pipe).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        this.state.check(cx, this.end * 2 + 1)?;
+        this.state.check(cx, this.end * 2 + 1, &mut this.published[1])?;
         Pin::new(&mut this.pipe).poll_shutdown(cx)
     }
 }

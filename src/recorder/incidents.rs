@@ -3,7 +3,9 @@
 //!
 //! Definitions:
 //! - A client's links are the ones whose `LinkIdentified` names it; its **current link** is the
-//!   last one identified for it.
+//!   link whose peer address is the local address of its last `Opened` (the last link opened
+//!   from that address before the open: ports are reused over a long run), or else the last
+//!   one identified for it.
 //! - An incident starts when a client that was open gets `Detected(reason)`, at **t_detect**.
 //! - **t_break** is the earliest of (a) the first `FaultHit` on the current link since the client
 //!   last opened and (b) the proxy's `LinkClosed` of that link, counting only those at or before
@@ -37,7 +39,7 @@ use crate::proxy::{EventKind, FaultId, LinkId};
 use crate::report::model::Incident;
 
 use super::run::{FaultRow, fault_table};
-use super::{Backlog, Timeline, What};
+use super::{Timeline, What};
 
 /// The incidents and what they contribute to the samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -62,8 +64,8 @@ struct Links {
     closed: BTreeMap<LinkId, f64>,
     /// When each fault ended.
     ended: BTreeMap<FaultId, f64>,
-    /// Links by the client address they came from.
-    by_peer: BTreeMap<std::net::SocketAddr, LinkId>,
+    /// Fault hits on each client's links (its identified ones), by client.
+    hits_by_client: BTreeMap<u32, Vec<(f64, FaultId)>>,
 }
 
 impl Links {
@@ -81,13 +83,15 @@ impl Links {
                 EventKind::LinkClosed { link, .. } => {
                     links.closed.entry(*link).or_insert(event.t);
                 }
-                EventKind::LinkOpened { link, peer } => {
-                    links.by_peer.insert(*peer, *link);
-                }
                 EventKind::FaultEnded { fault } => {
                     links.ended.entry(*fault).or_insert(event.t);
                 }
                 _ => {}
+            }
+        }
+        for (link, hits) in &links.hits {
+            if let Some(client) = links.client_of.get(link) {
+                links.hits_by_client.entry(*client).or_default().extend(hits);
             }
         }
         links
@@ -150,7 +154,9 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
     let faults = fault_table(timeline);
     let mut clients: BTreeMap<u32, ClientState> = BTreeMap::new();
     let mut building: Vec<Building> = Vec::new();
-    let mut backlog = Backlog::default();
+    // The link each client address opened last, so far: addresses are reused over a long run
+    // (ports wrap), so a client's open is matched with the link its address opened before it.
+    let mut by_peer: BTreeMap<std::net::SocketAddr, LinkId> = BTreeMap::new();
 
     for event in &timeline.events {
         let t = event.t;
@@ -162,16 +168,19 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
                 }
                 continue;
             }
+            What::Proxy(EventKind::LinkOpened { link, peer }) => {
+                by_peer.insert(*peer, *link);
+                continue;
+            }
             What::Proxy(_) => continue,
             What::Client(client, kind) => (client, kind),
         };
-        backlog.track(client, kind);
         let state = clients.entry(client).or_insert(ClientState::new());
         // The connection that opened is the link whose peer is the client's local address: a
         // stalled earlier attempt may identify itself later, so the last identified link is
         // only the fallback.
         if let ClientEventKind::Opened { local: Some(local), .. } = kind
-            && let Some(link) = links.by_peer.get(local)
+            && let Some(link) = by_peer.get(local)
         {
             state.link = Some(*link);
             state.pinned = true;
@@ -181,7 +190,7 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
                 state.opened = t;
                 let incident = &mut building[index].incident;
                 incident.t_open = Some(t);
-                if backlog.awaits_echo(timeline, client, t) {
+                if event.awaits_echo {
                     state.phase = Phase::Resyncing(index);
                 } else {
                     incident.t_recovered = Some(t);
@@ -284,10 +293,10 @@ fn causes(
     until: f64,
 ) -> BTreeSet<FaultId> {
     let on_links = links
-        .hits
-        .iter()
-        .filter(|(link, _)| links.client_of.get(link) == Some(&client))
-        .flat_map(|(_, hits)| hits.iter())
+        .hits_by_client
+        .get(&client)
+        .into_iter()
+        .flatten()
         .filter(|(t, _)| *t >= from && *t <= until)
         .map(|(_, fault)| *fault);
     let admission = faults

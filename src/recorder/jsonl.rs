@@ -59,6 +59,14 @@ enum Fields {
 /// One event as a line of events.jsonl (no trailing newline), its time in seconds since
 /// `origin`.
 pub fn jsonl_line(event: &Recorded, origin: Instant) -> String {
+    let mut line = Vec::new();
+    write_jsonl_line(&mut line, event, origin);
+    String::from_utf8(line).expect("serde_json writes UTF-8")
+}
+
+/// Appends [`jsonl_line`]'s bytes to `out`: the runner reuses one buffer for every line of a
+/// run, which a run of millions of events notices.
+pub fn write_jsonl_line(out: &mut Vec<u8>, event: &Recorded, origin: Instant) {
     let line = match event {
         Recorded::Proxy(e) => {
             Line { t: seconds(e.at, origin), source: "proxy", client: None, event: proxy_fields(&e.kind) }
@@ -70,7 +78,7 @@ pub fn jsonl_line(event: &Recorded, origin: Instant) -> String {
             event: client_fields(&e.kind),
         },
     };
-    serde_json::to_string(&line).expect("an event line has only string keys and finite numbers")
+    serde_json::to_writer(out, &line).expect("an event line has only string keys and finite numbers")
 }
 
 fn proxy_fields(kind: &EventKind) -> Fields {

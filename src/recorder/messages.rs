@@ -1,5 +1,6 @@
 //! The workload's accounting: what was offered, sent, echoed, lost, duplicated and reordered,
-//! and each message's latency.
+//! and each message's latency. Kept as the events go by (in time order, from the recorder's
+//! window), so a long run costs a few ranges per client rather than every message event.
 //!
 //! Definitions, all per client and counted up to the end of the quiet period (an echo after it
 //! is not seen, so its message is lost):
@@ -9,13 +10,17 @@
 //! - **duplicated**: `Duplicate` events (the application saw the echo again);
 //! - **reordered**: first echoes whose seq is below the highest seq already echoed;
 //! - **latency**: each first echo's `latency`, from the message's intended send time.
+//!
+//! It also answers, at each `Opened`, whether the client still waits for an echo to recover
+//! (see `incidents`), and picks the `Echoed` events the end-of-run derivations need: the first
+//! after each `Opened`. Every other message event is consumed here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientEventKind;
 use crate::report::model::MessageCounts;
 
-use super::{Timeline, What};
+use super::seqset::SeqSet;
 
 /// The accounting and the latency samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -24,49 +29,120 @@ pub(super) struct Messages {
     pub counts: MessageCounts,
     /// Seconds from intended send to first echo, one per echoed message, in echo order.
     pub latencies: Vec<f64>,
+    /// Clients with offered messages never echoed.
+    pub unechoed: BTreeSet<u32>,
+}
+
+/// What the end-of-run derivations need of a client event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Keep {
+    /// Nothing: it has been accounted for here.
+    No,
+    /// The event; for an `Opened`, whether the client recovers only at its next echo.
+    Yes {
+        /// The run has a workload and the client had something to send at the open: messages
+        /// still falling due, or some unechoed.
+        awaits_echo: bool,
+    },
 }
 
 /// One client's messages.
 #[derive(Debug, Default)]
 struct Ledger {
     /// Seqs offered.
-    offered: BTreeSet<u64>,
+    offered: SeqSet,
     /// Seqs echoed at least once.
-    echoed: BTreeSet<u64>,
+    echoed: SeqSet,
     /// The highest seq echoed so far, to spot echoes that arrive out of order.
     highest: Option<u64>,
+    /// Seqs offered and since neither echoed nor dropped, in event order.
+    outstanding: SeqSet,
+    /// The client opened since the last `Echoed` that was kept.
+    echo_awaited: bool,
 }
 
-/// Derives the accounting from the timeline.
-pub(super) fn derive(timeline: &Timeline<'_>) -> Messages {
-    let mut out = Messages::default();
-    let mut ledgers: BTreeMap<u32, Ledger> = BTreeMap::new();
-    for event in &timeline.events {
-        let What::Client(client, kind) = event.what else { continue };
+/// The accounting as it stands.
+#[derive(Debug)]
+pub(super) struct Accounting {
+    workload: bool,
+    /// When the workload stops (the heal), in seconds.
+    workload_until: f64,
+    out: Messages,
+    ledgers: BTreeMap<u32, Ledger>,
+}
+
+impl Accounting {
+    /// Accounting for a run with or without a workload that stops at `workload_until`.
+    pub fn new(workload: bool, workload_until: f64) -> Accounting {
+        Accounting { workload, workload_until, out: Messages::default(), ledgers: BTreeMap::new() }
+    }
+
+    /// Takes `client`'s event at `t` seconds (events come in time order) and says whether the
+    /// end-of-run derivations need it.
+    pub fn take(&mut self, client: u32, kind: &ClientEventKind, t: f64) -> Keep {
+        let counts = &mut self.out.counts;
         match kind {
             ClientEventKind::Offered { seq } => {
-                out.counts.offered += 1;
-                ledgers.entry(client).or_default().offered.insert(*seq);
+                counts.offered += 1;
+                let ledger = self.ledgers.entry(client).or_default();
+                ledger.offered.insert(*seq);
+                ledger.outstanding.insert(*seq);
             }
-            ClientEventKind::Sent { resend: false, .. } => out.counts.sent += 1,
+            ClientEventKind::Sent { resend: false, .. } => counts.sent += 1,
             ClientEventKind::Echoed { seq, latency } => {
-                let ledger = ledgers.entry(client).or_default();
-                if !ledger.echoed.insert(*seq) {
-                    // A second `Echoed` for a seq is not a first echo; `Duplicate` reports those.
-                    continue;
+                let ledger = self.ledgers.entry(client).or_default();
+                ledger.outstanding.remove(*seq);
+                // A second `Echoed` for a seq is not a first echo; `Duplicate` reports those.
+                if ledger.echoed.insert(*seq) {
+                    counts.echoed += 1;
+                    self.out.latencies.push(latency.as_secs_f64());
+                    if ledger.highest.is_some_and(|highest| *seq < highest) {
+                        counts.reordered += 1;
+                    }
+                    ledger.highest = ledger.highest.max(Some(*seq));
                 }
-                out.counts.echoed += 1;
-                out.latencies.push(latency.as_secs_f64());
-                if ledger.highest.is_some_and(|highest| *seq < highest) {
-                    out.counts.reordered += 1;
+                if std::mem::take(&mut ledger.echo_awaited) {
+                    return Keep::Yes { awaits_echo: false };
                 }
-                ledger.highest = ledger.highest.max(Some(*seq));
             }
-            ClientEventKind::Duplicate { .. } => out.counts.duplicated += 1,
-            _ => {}
+            ClientEventKind::Duplicate { .. } => counts.duplicated += 1,
+            ClientEventKind::Dropped { seq, .. } => {
+                if let Some(ledger) = self.ledgers.get_mut(&client) {
+                    ledger.outstanding.remove(*seq);
+                }
+            }
+            ClientEventKind::Opened { .. } => {
+                if !self.workload {
+                    return Keep::Yes { awaits_echo: false };
+                }
+                let ledger = self.ledgers.entry(client).or_default();
+                ledger.echo_awaited = true;
+                let awaits_echo = t < self.workload_until || !ledger.outstanding.is_empty();
+                return Keep::Yes { awaits_echo };
+            }
+            ClientEventKind::Attempt { .. } | ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => {
+                return Keep::Yes { awaits_echo: false };
+            }
+            ClientEventKind::Sent { resend: true, .. }
+            | ClientEventKind::DuplicateSuppressed { .. }
+            | ClientEventKind::Started { .. }
+            | ClientEventKind::State(_)
+            | ClientEventKind::AttemptFailed { .. }
+            | ClientEventKind::Waiting { .. }
+            | ClientEventKind::BackoffReset => {}
         }
+        Keep::No
     }
-    out.counts.lost =
-        ledgers.values().map(|ledger| ledger.offered.difference(&ledger.echoed).count() as u64).sum();
-    out
+
+    /// The accounting at the end of the run.
+    pub fn finish(mut self) -> Messages {
+        for (client, ledger) in &self.ledgers {
+            let lost = ledger.offered.count_missing_from(&ledger.echoed);
+            self.out.counts.lost += lost;
+            if lost > 0 {
+                self.out.unechoed.insert(*client);
+            }
+        }
+        self.out
+    }
 }

@@ -2,23 +2,27 @@
 //! availability and the herd figures (DESIGN.md §6). No I/O and no clock of its own: every
 //! event carries its timestamp, converted here to seconds since [`Span::origin`].
 //!
-//! [`Recorder::finish`] drops events after [`Span::end_at`], sorts the rest by timestamp
-//! (stably, so arrival order breaks ties between sources) and hands the one timeline to the
-//! derivations, each in its own file: `incidents` (breaks and recoveries), `messages`
-//! (the workload's accounting), `run` (availability, attempts, give-ups, fault outcomes),
-//! `observed` (recovery as the proxy's frame observer saw it).
-//! `jsonl` writes single events as lines of `events.jsonl`.
+//! Events pass through a reorder window (`window`) that lets them go in time order (a stable
+//! sort: ties keep arrival order); events after [`Span::end_at`] are dropped there. The message
+//! events, which are most of a run, are then accounted for at once (`messages`), so memory
+//! does not grow with the workload; the other events the derivations read are kept as
+//! [`Kept`], and [`Recorder::finish`] hands that one timeline to the derivations, each in its
+//! own file: `incidents` (breaks and recoveries), `run` (availability, attempts, give-ups,
+//! fault outcomes), `observed` (recovery as the proxy's frame observer saw it).
+//! `jsonl` writes single events as lines of `events.jsonl` (every event, whatever is kept).
 
 mod incidents;
 mod jsonl;
 mod messages;
 mod observed;
 mod run;
+mod seqset;
+mod window;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -28,7 +32,10 @@ use crate::proxy::{EventKind, ProxyEvent};
 use crate::report::model::{FaultOutcome, Incident, MessageCounts};
 use crate::scenario::slo::METRICS;
 
-pub use jsonl::jsonl_line;
+pub use jsonl::{jsonl_line, write_jsonl_line};
+
+use messages::{Accounting, Keep};
+use window::Window;
 
 /// One event from any source.
 #[derive(Clone, Debug, PartialEq)]
@@ -83,6 +90,9 @@ pub struct RecorderOutput {
     pub faults: Vec<FaultOutcome>,
     /// Every incident, in order of detection.
     pub incidents: Vec<Incident>,
+    /// Events that arrived too late for the reorder window and were taken out of time order
+    /// (0 on the sim engine, which delivers in order).
+    pub late_events: u64,
 }
 
 /// Collects events and derives the figures.
@@ -91,7 +101,20 @@ pub struct Recorder {
     span: Span,
     clients: u32,
     workload: bool,
-    events: Vec<Recorded>,
+    window: Window,
+    accounting: Accounting,
+    /// The events the end-of-run derivations read, in time order.
+    kept: Vec<Kept>,
+    /// Clients from `clients` up that sent events: they are listed too.
+    extra_clients: BTreeSet<u32>,
+}
+
+/// An event kept for the end of the run.
+#[derive(Debug)]
+struct Kept {
+    event: Recorded,
+    /// See [`Timed::awaits_echo`].
+    awaits_echo: bool,
 }
 
 /// One event on the run's clock, as the derivations see it.
@@ -101,6 +124,10 @@ pub(crate) struct Timed<'a> {
     pub t: f64,
     /// What happened, and where.
     pub what: What<'a>,
+    /// For an `Opened`: the run has a workload and the client still had something to send
+    /// (messages still due, or some unechoed), so it recovers at its next echo, not at the
+    /// open. The message events that decide it are not in the timeline.
+    pub awaits_echo: bool,
 }
 
 /// An event's source and kind, borrowed from the recorded event.
@@ -115,94 +142,104 @@ pub(crate) enum What<'a> {
 /// The sorted timeline and the facts every derivation shares.
 #[derive(Debug)]
 pub(crate) struct Timeline<'a> {
-    /// Events up to the end of the quiet period, in time order.
+    /// The kept events up to the end of the quiet period, in time order: every proxy event but
+    /// control frames and observer stops, and the client events `messages` keeps.
     pub events: Vec<Timed<'a>>,
     /// End of the quiet period, in seconds.
     pub end: f64,
     /// Whether the run has a workload, so that recovery waits for the first echo.
     pub workload: bool,
-    /// When the workload stops (the heal), in seconds: after it, a client with nothing left to
-    /// send recovers at its open, since no echo will come.
+    /// When the workload stops (the heal), in seconds.
     pub workload_until: f64,
-}
-
-/// The messages each client has offered and not yet seen echoed or dropped: whether a client
-/// that just opened still has an echo to wait for.
-#[derive(Debug, Default)]
-pub(crate) struct Backlog {
-    outstanding: BTreeMap<u32, std::collections::BTreeSet<u64>>,
-}
-
-impl Backlog {
-    /// Takes a client event into account.
-    pub fn track(&mut self, client: u32, kind: &ClientEventKind) {
-        match kind {
-            ClientEventKind::Offered { seq } => {
-                self.outstanding.entry(client).or_default().insert(*seq);
-            }
-            ClientEventKind::Echoed { seq, .. } | ClientEventKind::Dropped { seq, .. } => {
-                if let Some(seqs) = self.outstanding.get_mut(&client) {
-                    seqs.remove(seq);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Whether a client that opened at `t` recovers only at its next echo: the run has a
-    /// workload, and messages are still due or some are unechoed.
-    pub fn awaits_echo(&self, timeline: &Timeline<'_>, client: u32, t: f64) -> bool {
-        timeline.workload
-            && (t < timeline.workload_until
-                || self.outstanding.get(&client).is_some_and(|seqs| !seqs.is_empty()))
-    }
 }
 
 impl Recorder {
     /// A recorder for a run of `clients` clients; `workload` says whether they send messages,
     /// which decides whether a client counts as recovered at its open or at its first echo.
     pub fn new(span: Span, clients: u32, workload: bool) -> Recorder {
-        Recorder { span, clients, workload, events: Vec::new() }
+        Recorder {
+            span,
+            clients,
+            workload,
+            window: Window::new(),
+            accounting: Accounting::new(workload, span.heal_at.as_secs_f64()),
+            kept: Vec::new(),
+            extra_clients: BTreeSet::new(),
+        }
     }
 
-    /// Takes one event, in any order.
+    /// Takes one event. Arrival order does not matter within the reorder window (the last
+    /// 64 Ki events); both engines deliver events far closer to time order than that, and the
+    /// sim engine in time order exactly. An event later than that is taken where it arrives and
+    /// counted in [`RecorderOutput::late_events`].
     pub fn record(&mut self, event: Recorded) {
-        self.events.push(event);
+        if let Some(due) = self.window.push(event) {
+            self.take(due);
+        }
+    }
+
+    /// Takes an event let go by the window.
+    fn take(&mut self, event: Recorded) {
+        if event.at().saturating_duration_since(self.span.origin) > self.span.end_at {
+            return;
+        }
+        let awaits_echo = match &event {
+            Recorded::Proxy(e) => match e.kind {
+                EventKind::ControlFrame { .. } | EventKind::ObserverStopped { .. } => return,
+                _ => false,
+            },
+            Recorded::Client(e) => {
+                if e.client >= self.clients {
+                    self.extra_clients.insert(e.client);
+                }
+                match self.accounting.take(e.client, &e.kind, seconds(e.at, self.span.origin)) {
+                    Keep::No => return,
+                    Keep::Yes { awaits_echo } => awaits_echo,
+                }
+            }
+        };
+        self.kept.push(Kept { event, awaits_echo });
     }
 
     /// Derives everything.
     pub fn finish(mut self) -> RecorderOutput {
+        while let Some(due) = self.window.pop() {
+            self.take(due);
+        }
+        let late_events = self.window.late();
+        if late_events > 0 {
+            // Late events were kept where they arrived; `sort_by_key` is stable.
+            self.kept.sort_by_key(|kept| kept.event.at());
+        }
         let origin = self.span.origin;
-        let end_at = self.span.end_at;
-        self.events.retain(|event| event.at().saturating_duration_since(origin) <= end_at);
-        // `sort_by_key` is stable: events with one timestamp keep their arrival order.
-        self.events.sort_by_key(Recorded::at);
         let events = self
-            .events
+            .kept
             .iter()
-            .map(|event| Timed {
-                t: seconds(event.at(), origin),
-                what: match event {
+            .map(|kept| Timed {
+                t: seconds(kept.event.at(), origin),
+                what: match &kept.event {
                     Recorded::Proxy(e) => What::Proxy(&e.kind),
                     Recorded::Client(e) => What::Client(e.client, &e.kind),
                 },
+                awaits_echo: kept.awaits_echo,
             })
             .collect();
         let timeline = Timeline {
             events,
-            end: end_at.as_secs_f64(),
+            end: self.span.end_at.as_secs_f64(),
             workload: self.workload,
             workload_until: self.span.heal_at.as_secs_f64(),
         };
+        let clients: Vec<u32> = (0..self.clients).chain(self.extra_clients.iter().copied()).collect();
 
         let mut samples: BTreeMap<&'static str, Vec<f64>> =
             METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();
         let derived_incidents = incidents::derive(&timeline);
-        let messages = messages::derive(&timeline);
+        let messages = self.accounting.finish();
         let attempts = run::attempts(&timeline);
         let gave_up = run::gave_up(&timeline);
-        let unconverged = run::unconverged(&timeline, self.clients);
-        let availability = run::availability(&timeline, self.clients);
+        let unconverged = run::unconverged(&timeline, &clients, &messages.unechoed);
+        let availability = run::availability(&timeline, &clients);
 
         let mut add = |name: &'static str, values: Vec<f64>| {
             debug_assert!(samples.contains_key(name), "{name} is not an SLO metric");
@@ -231,6 +268,7 @@ impl Recorder {
             unconverged,
             faults: run::faults(&timeline),
             incidents: derived_incidents.incidents,
+            late_events,
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::client::ClientEventKind;
 use crate::proxy::{EventKind, FaultId};
 use crate::report::model::FaultOutcome;
 
-use super::{Backlog, Timeline, What};
+use super::{Timeline, What};
 
 /// What the timeline says about one fault occurrence.
 #[derive(Clone, Debug, PartialEq)]
@@ -134,35 +134,22 @@ pub(super) fn gave_up(timeline: &Timeline<'_>) -> Vec<u32> {
 }
 
 /// Clients that had not converged by the end of the quiet period: not open at the end, or with
-/// offered messages never echoed. Sorted by index, over `0..clients`.
-pub(super) fn unconverged(timeline: &Timeline<'_>, clients: u32) -> Vec<u32> {
-    #[derive(Default)]
-    struct Standing {
-        open: bool,
-        offered: BTreeSet<u64>,
-        echoed: BTreeSet<u64>,
-    }
-    let mut standing: BTreeMap<u32, Standing> = (0..clients).map(|c| (c, Standing::default())).collect();
+/// offered messages never echoed (`unechoed`). Sorted by index, over `clients`.
+pub(super) fn unconverged(timeline: &Timeline<'_>, clients: &[u32], unechoed: &BTreeSet<u32>) -> Vec<u32> {
+    let mut open: BTreeMap<u32, bool> = clients.iter().map(|c| (*c, false)).collect();
     for event in &timeline.events {
         let What::Client(client, kind) = event.what else { continue };
-        let state = standing.entry(client).or_default();
         match kind {
-            ClientEventKind::Opened { .. } => state.open = true,
-            ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => state.open = false,
-            ClientEventKind::Offered { seq } => {
-                state.offered.insert(*seq);
+            ClientEventKind::Opened { .. } => {
+                open.insert(client, true);
             }
-            ClientEventKind::Echoed { seq, .. } => {
-                state.echoed.insert(*seq);
+            ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => {
+                open.insert(client, false);
             }
             _ => {}
         }
     }
-    standing
-        .into_iter()
-        .filter(|(_, state)| !state.open || !state.offered.is_subset(&state.echoed))
-        .map(|(client, _)| client)
-        .collect()
+    open.into_iter().filter(|(client, open)| !open || unechoed.contains(client)).map(|(c, _)| c).collect()
 }
 
 /// Where a client stands, for availability.
@@ -192,28 +179,24 @@ impl Health {
     }
 }
 
-/// One fraction per client (index order; every client below `clients` and any other that sent
-/// events): healthy time over the time from its first `Attempt` to the end of the run.
+/// One fraction per client of `clients` (every client below the run's count and any other that
+/// sent events, in index order): healthy time over the time from its first `Attempt` to the end of the run.
 ///
 /// A client is healthy from each recovery point (the first `Echoed` after an `Opened` while it
 /// has something to send, the `Opened` itself otherwise: see `incidents`) until the next
 /// `Detected`, `GaveUp` or the end. A
 /// client that never attempted, or whose first attempt came at the very end, scores 0: it was
 /// never available.
-pub(super) fn availability(timeline: &Timeline<'_>, clients: u32) -> Vec<f64> {
-    let mut health: BTreeMap<u32, Health> = (0..clients).map(|c| (c, Health::default())).collect();
-    let mut backlog = Backlog::default();
+pub(super) fn availability(timeline: &Timeline<'_>, clients: &[u32]) -> Vec<f64> {
+    let mut health: BTreeMap<u32, Health> = clients.iter().map(|c| (*c, Health::default())).collect();
     for event in &timeline.events {
         let What::Client(client, kind) = event.what else { continue };
-        backlog.track(client, kind);
         let state = health.entry(client).or_default();
         match kind {
             ClientEventKind::Attempt { .. } => {
                 state.first_attempt.get_or_insert(event.t);
             }
-            ClientEventKind::Opened { .. } if backlog.awaits_echo(timeline, client, event.t) => {
-                state.awaiting_echo = true
-            }
+            ClientEventKind::Opened { .. } if event.awaits_echo => state.awaiting_echo = true,
             ClientEventKind::Opened { .. } => state.become_healthy(event.t),
             ClientEventKind::Echoed { .. } if state.awaiting_echo => state.become_healthy(event.t),
             ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => state.become_unhealthy(event.t),

@@ -1,9 +1,46 @@
-//! Where a run's events.jsonl lines go: a file as they happen, nowhere (swarm runs keep only
-//! the reports), or a comparison with the lines an earlier run wrote (`--check-determinism`).
+//! A run's events.jsonl lines: how an event becomes its line, tagged with the strategy
+//! ([`TaggedLines`]), and where the lines go: a file as they happen, nowhere (swarm runs keep
+//! only the reports), or a comparison with the lines an earlier run wrote
+//! (`--check-determinism`).
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Lines, Write};
 use std::path::Path;
+
+use tokio::time::Instant;
+
+use crate::recorder::{Recorded, write_jsonl_line};
+
+/// Makes each event's events.jsonl line: `{"strategy":NAME,` then the event's own fields
+/// ([`write_jsonl_line`]), through buffers reused for the whole run (a run writes millions).
+#[derive(Debug)]
+pub struct TaggedLines {
+    /// `{"strategy":"NAME",`, made once.
+    tag: String,
+    /// The event's own JSON object.
+    object: Vec<u8>,
+    /// The line handed to the log.
+    line: String,
+}
+
+impl TaggedLines {
+    /// Lines of strategy `strategy`.
+    pub fn new(strategy: &str) -> TaggedLines {
+        let tag = format!("{{\"strategy\":{},", serde_json::Value::String(strategy.to_string()));
+        TaggedLines { tag, object: Vec::new(), line: String::new() }
+    }
+
+    /// Sends `event`'s line, its time counted from `origin`, to `out`.
+    pub fn write(&mut self, event: &Recorded, origin: Instant, out: &mut dyn EventLog) -> io::Result<()> {
+        self.object.clear();
+        write_jsonl_line(&mut self.object, event, origin);
+        self.line.clear();
+        self.line.push_str(&self.tag);
+        // The object's own `{` gives way to the tag's.
+        self.line.push_str(std::str::from_utf8(&self.object[1..]).expect("serde_json writes UTF-8"));
+        out.line(&self.line)
+    }
+}
 
 /// Takes a run's event lines in order.
 pub trait EventLog {
@@ -27,7 +64,8 @@ impl FileLog {
 
 impl EventLog for FileLog {
     fn line(&mut self, line: &str) -> io::Result<()> {
-        writeln!(self.0, "{line}")
+        self.0.write_all(line.as_bytes())?;
+        self.0.write_all(b"\n")
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -109,6 +147,41 @@ impl EventLog for CompareLog {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::{ClientEvent, ClientEventKind};
+    use crate::recorder::jsonl_line;
+
+    /// Keeps the lines.
+    impl EventLog for Vec<String> {
+        fn line(&mut self, line: &str) -> io::Result<()> {
+            self.push(line.to_string());
+            Ok(())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_line_is_the_strategy_tag_then_the_events_own_fields() {
+        let origin = Instant::now();
+        let event = |n| {
+            let at = origin + std::time::Duration::from_millis(1500);
+            Recorded::Client(ClientEvent { at, client: 7, kind: ClientEventKind::Attempt { n } })
+        };
+        let mut lines = TaggedLines::new("my \"odd\" name");
+        let mut out = Vec::new();
+        lines.write(&event(1), origin, &mut out).unwrap();
+        lines.write(&event(22), origin, &mut out).unwrap();
+        assert_eq!(
+            out,
+            [
+                r#"{"strategy":"my \"odd\" name","t":1.5,"source":"client","client":7,"event":"attempt","n":1}"#,
+                r#"{"strategy":"my \"odd\" name","t":1.5,"source":"client","client":7,"event":"attempt","n":22}"#,
+            ]
+        );
+        assert_eq!(out[1][r#"{"strategy":"my \"odd\" name","#.len()..], jsonl_line(&event(22), origin)[1..]);
+    }
 
     fn reference(lines: &[&str]) -> std::path::PathBuf {
         let path =

@@ -18,14 +18,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog};
+pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog, TaggedLines};
 pub use swarm::{SwarmError, SwarmOptions, run_swarm};
 pub use watchdog::{SimRuntime, Stalled};
 
 use crate::client::{self, ClientConfig, ClientSink, State};
 use crate::net::{Transport, any_loopback};
 use crate::proxy::{Control, EventSink, Proxy, timeline};
-use crate::recorder::{Recorded, Recorder, Span, jsonl_line};
+use crate::recorder::{Recorded, Recorder, Span};
 use crate::report::model::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{ClientStrategy, Engine, Scenario};
 use crate::seeds;
@@ -303,7 +303,7 @@ async fn run_strategy(
         tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await })
     };
 
-    let name = strategy.strategy.name.clone();
+    let mut lines = TaggedLines::new(&strategy.strategy.name);
     let incidents = std::cell::Cell::new(0u64);
     let mut write = |event: Recorded, out: &mut dyn EventLog| -> io::Result<()> {
         match &event {
@@ -319,9 +319,7 @@ async fn run_strategy(
             }
             _ => {}
         }
-        let line = jsonl_line(&event, origin);
-        let tagged = format!("{{\"strategy\":{},{}", serde_json::Value::String(name.clone()), &line[1..]);
-        out.line(&tagged)?;
+        lines.write(&event, origin, out)?;
         recorder.record(event);
         Ok(())
     };
@@ -377,6 +375,12 @@ async fn run_strategy(
     events_out.flush()?;
 
     let output = recorder.finish();
+    if output.late_events > 0 {
+        tracing::warn!(
+            late = output.late_events,
+            "events arrived too far out of time order for the recorder's window and were taken as they came"
+        );
+    }
     let slo = verdict::evaluate(&scenario.slo, &output);
     let verdict = verdict::verdict(&slo, &output);
     let recovery_time_us = output

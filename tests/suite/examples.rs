@@ -1,5 +1,7 @@
 //! Every example scenario validates, and maps to the values its story depends on: durations,
-//! rates, targets, timelines and presets resolved to their parameters.
+//! rates, targets, timelines and presets resolved to their parameters. The scale scenarios
+//! (scenarios/scale/, run by benches/scale.sh, never by the tests) validate too and are as big
+//! as they claim.
 
 use std::path::Path;
 use std::time::Duration;
@@ -12,6 +14,17 @@ use wschaos::scenario::*;
 fn load(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
     Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The scale scenarios' names, sorted.
+fn scale_names() -> Vec<String> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scale");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 fn secs(s: u64) -> Duration {
@@ -184,4 +197,62 @@ fn the_other_examples_map_their_faults() {
         Fault::Bandwidth { bytes_per_second: 4096.0, direction: Direction::Downstream }
     );
     assert_eq!(spike.clients.delivery, Delivery::ExactlyOnce);
+}
+
+#[test]
+fn the_scale_scenarios_validate_on_the_sim_engine_with_the_schema_line() {
+    assert_eq!(scale_names(), ["herd-100k.yaml", "hour-1k.yaml", "speed-1k.yaml"]);
+    for name in scale_names() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/scale").join(&name);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text.lines().next(),
+            Some("# yaml-language-server: $schema=../scenario.schema.json"),
+            "{name}"
+        );
+        let scenario = load(&format!("scale/{name}"));
+        assert_eq!(scenario.engine, Engine::Sim, "{name}: too big for the live engine");
+        assert_eq!(format!("{}.yaml", scenario.name), name);
+        assert!(scenario.description.as_ref().is_some_and(|d| d.len() > 80), "{name} needs a story");
+        assert_eq!(scenario.strategies.len(), 1, "{name}: one run, so its wall time is one strategy's");
+    }
+}
+
+#[test]
+fn the_herd_is_100k_clients_reset_then_refused_with_no_workload() {
+    let s = load("scale/herd-100k.yaml");
+    assert_eq!(s.clients.count, 100_000);
+    assert_eq!(s.clients.workload, None);
+    let kinds: Vec<&str> = s.faults.iter().map(|f| f.fault.name()).collect();
+    assert_eq!(kinds, ["reset", "refuse"]);
+    assert_eq!(s.faults[0].timeline, Timeline::Once { at: secs(10), lasts: None });
+    assert_eq!(s.faults[1].timeline, Timeline::Once { at: secs(10), lasts: Some(secs(5)) });
+    assert_eq!(s.strategies[0].settings.max_attempts, None, "nobody gives up, so everyone must return");
+}
+
+#[test]
+fn the_long_run_is_an_hour_of_1000_clients_at_1_msg_per_second_with_faults() {
+    let s = load("scale/hour-1k.yaml");
+    assert_eq!((s.duration, s.clients.count), (secs(3600), 1000));
+    assert_eq!(s.clients.workload, Some(Workload { rate: Rate { per_second: 1.0 }, size_bytes: 64 }));
+    assert_eq!(s.clients.delivery, Delivery::AtLeastOnce);
+    let kinds: Vec<&str> = s.faults.iter().map(|f| f.fault.name()).collect();
+    assert_eq!(kinds, ["reset", "stall", "reset", "refuse", "drop_frames"]);
+    let starts: Vec<Duration> = s
+        .faults
+        .iter()
+        .map(|f| match f.timeline {
+            Timeline::Once { at, .. } => at,
+            ref other => panic!("expected one-off faults, got {other:?}"),
+        })
+        .collect();
+    assert!(starts.iter().all(|at| *at > Duration::ZERO && *at < s.duration), "faults during the hour");
+}
+
+#[test]
+fn the_speed_run_is_the_design_target_1000_clients_at_10_msg_per_second() {
+    let s = load("scale/speed-1k.yaml");
+    assert_eq!(s.clients.count, 1000);
+    assert_eq!(s.clients.workload, Some(Workload { rate: Rate { per_second: 10.0 }, size_bytes: 64 }));
+    assert_eq!(s.duration + s.quiet_period, secs(65));
 }

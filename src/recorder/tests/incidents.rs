@@ -309,3 +309,29 @@ fn after_the_heal_a_client_with_nothing_left_to_send_recovers_at_its_open() {
     let availability = &output.samples["availability"];
     assert!(availability[0] > availability[1], "healthy again from the open: {availability:?}");
 }
+
+#[test]
+fn a_reused_client_address_is_matched_with_the_link_it_opened_before_the_open() {
+    use crate::client::ClientEventKind;
+    use crate::proxy::{EventKind, LinkId};
+
+    // Over a long run the sim network's ports wrap (and a kernel reuses ephemeral ports), so
+    // client 1's later link comes from the address client 0 opened link 0 from.
+    let peer: std::net::SocketAddr = "127.0.0.1:1024".parse().unwrap();
+    let open_from = |script: Script, t: f64, client: u32, link: u64| {
+        script
+            .attempt(t, client, 1)
+            .proxy(t, EventKind::LinkOpened { link: LinkId(link), peer })
+            .identified(t + 0.01, link, client)
+            .client(t + 0.02, client, ClientEventKind::Opened { n: 1, local: Some(peer) })
+    };
+    let script = open_from(Script::new(2, false, 30.0), 0.0, 0, 0)
+        .started(9.0, fault(0, 0), "blackhole")
+        .hit(9.0, fault(0, 0), Some(0))
+        .detected(12.0, 0, Reason::HeartbeatTimeout)
+        .ended(15.0, fault(0, 0));
+    let output = open_from(script, 20.0, 1, 5).finish();
+    let incident = rounded(&output.incidents[0]);
+    assert_eq!(incident.t_break, 9.0, "the blackhole on link 0 broke client 0, not link 5");
+    assert_eq!(incident.causes, ["faults[0]#0 blackhole"]);
+}

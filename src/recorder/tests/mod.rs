@@ -6,6 +6,7 @@ mod jsonl;
 mod messages;
 mod observed;
 mod run;
+mod window;
 
 use std::time::Duration;
 
