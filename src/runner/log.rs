@@ -32,6 +32,9 @@ impl TaggedLines {
 
     /// Sends `event`'s line, its time counted from `origin`, to `out`.
     pub fn write(&mut self, event: &Recorded, origin: Instant, out: &mut dyn EventLog) -> io::Result<()> {
+        if !out.wants_lines() {
+            return Ok(());
+        }
         self.object.clear();
         write_jsonl_line(&mut self.object, event, origin);
         self.line.clear();
@@ -49,6 +52,10 @@ pub trait EventLog {
     /// Makes what was taken so far durable (the runner calls it on every tick, so a crash
     /// keeps what was recorded).
     fn flush(&mut self) -> io::Result<()>;
+    /// Whether lines are wanted at all; a log that drops them spares the run their formatting.
+    fn wants_lines(&self) -> bool {
+        true
+    }
 }
 
 /// Writes the lines to a file.
@@ -84,6 +91,10 @@ impl EventLog for NoLog {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    fn wants_lines(&self) -> bool {
+        false
     }
 }
 
