@@ -2,12 +2,14 @@
 //! can give for clients that are not its own, which report nothing. In a run of our clients it
 //! sits beside the client-side `recovery_time` as a cross-check.
 //!
-//! Definitions, per client over the links that named it (`LinkIdentified`), in that order:
+//! Definitions, per client over the links that named it (`LinkIdentified`), in the order they
+//! arrived at the proxy (`LinkOpened`): a stalled attempt may name its client later than the
+//! next attempt does, but a client opens its attempts one after another.
 //! - A link is **open** from its `Upgraded` with status 101, and **useful** from then or, when
 //!   the run has a workload and the link opened before it stopped, from its first downstream
 //!   data frame (the first echo). Only useful links count: an attempt the client gave up on may
 //!   still be answered 101 after it left.
-//! - A useful link is **over** at the earlier of its `LinkClosed` and the identification of the
+//! - A useful link is **over** at the earlier of its `LinkClosed` and the arrival of the
 //!   client's next link: a client that moved on may leave a blackholed link open for good.
 //! - **t_break** is the first `FaultHit` on the link at or after it opened and not after it was
 //!   over, from a fault that had not ended before it opened and that acts on open links (not
@@ -29,6 +31,8 @@ use super::{Timeline, What};
 /// What the proxy said about one link.
 #[derive(Debug, Default)]
 struct LinkFacts {
+    /// When the connection arrived at the proxy, if the timeline says.
+    arrived: Option<f64>,
     identified: f64,
     opened: Option<f64>,
     first_echo: Option<f64>,
@@ -37,6 +41,11 @@ struct LinkFacts {
 }
 
 impl LinkFacts {
+    /// Where the link stands in its client's order of attempts.
+    fn start(&self) -> f64 {
+        self.arrived.unwrap_or(self.identified)
+    }
+
     fn useful(&self, timeline: &Timeline<'_>) -> Option<f64> {
         match self.opened {
             Some(opened) if timeline.workload && opened < timeline.workload_until => self.first_echo,
@@ -55,6 +64,7 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
         let What::Proxy(kind) = event.what else { continue };
         let t = event.t;
         match kind {
+            EventKind::LinkOpened { link, .. } => links.entry(*link).or_default().arrived = Some(t),
             EventKind::LinkIdentified { link, client } => {
                 links.entry(*link).or_default().identified = t;
                 by_client.entry(*client).or_default().push(*link);
@@ -83,12 +93,13 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
         }
     }
     let mut times = Vec::new();
-    for chain in by_client.values() {
+    for chain in by_client.values_mut() {
+        chain.sort_by(|a, b| links[a].start().total_cmp(&links[b].start()).then(a.cmp(b)));
         for (index, link) in chain.iter().enumerate() {
             let facts = &links[link];
             let (Some(opened), Some(_)) = (facts.opened, facts.useful(timeline)) else { continue };
-            let next_identified = chain.get(index + 1).map(|next| links[next].identified);
-            let over = [facts.closed, next_identified].into_iter().flatten().reduce(f64::min);
+            let next_arrived = chain.get(index + 1).map(|next| links[next].start());
+            let over = [facts.closed, next_arrived].into_iter().flatten().reduce(f64::min);
             let Some(over) = over else { continue };
             let breaks_open_links = |fault: &FaultId| {
                 !handshake_only.contains(fault) && ended.get(fault).is_none_or(|end| *end > opened)
