@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use tokio::io::AsyncWriteExt;
-use wschaos::fault::Way;
 use wschaos::net::Transport;
-use wschaos::proxy::observer::LinkObserver;
+use wschaos::ws::Way;
+use wschaos::ws::observer::LinkObserver;
 
 /// Bytes of frames per proxy iteration (rounded down to whole frames).
 const BULK_BYTES: usize = 8 * 1024 * 1024;
@@ -80,11 +80,12 @@ fn through_proxy(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(iteration.len() as u64));
         group.measurement_time(Duration::from_secs(5));
         for (name, head) in [("followed", REQUEST), ("opaque", &b""[..])] {
-            let mut stream = runtime.block_on(async {
+            let (mut stream, _stack) = runtime.block_on(async {
                 let upstream = common::counting_sink(head.len(), iteration.len()).await;
-                let mut stream = Transport::Live.connect(common::proxy(upstream).await).await.unwrap();
+                let stack = common::proxy(upstream).await;
+                let mut stream = Transport::Live.connect(stack.proxy_addr()).await.unwrap();
                 stream.write_all(head).await.unwrap();
-                stream
+                (stream, stack)
             });
             group.bench_function(name, |b| {
                 b.iter_custom(|iters| runtime.block_on(common::bulk(&mut stream, &iteration, iters)))

@@ -47,8 +47,9 @@ fn bench(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let (sink, echo) =
         runtime.block_on(async { (common::counting_sink(0, BULK_BYTES).await, echo_server().await) });
-    let (sink_proxy, echo_proxy) =
+    let (sink_stack, echo_stack) =
         runtime.block_on(async { (common::proxy(sink).await, common::proxy(echo).await) });
+    let (sink_proxy, echo_proxy) = (sink_stack.proxy_addr(), echo_stack.proxy_addr());
 
     let mut group = c.benchmark_group("throughput");
     group.throughput(Throughput::Bytes(BULK_BYTES as u64));

@@ -19,13 +19,11 @@ use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use wschaos::Scenario;
-use wschaos::client::connection::{Socket, Target, open};
-use wschaos::net::{Transport, any_loopback};
-use wschaos::proxy::{Control, EventSink, Proxy};
+use wschaos::client::connection::{Endpoint, Socket, open};
+use wschaos::net::Transport;
 use wschaos::runner::{self, Interrupt, NoLog, RunOptions, SimRuntime};
-use wschaos::scenario::Engine;
-use wschaos::seeds;
-use wschaos::server::Server;
+use wschaos::scenario::{Engine, ServerConfig};
+use wschaos::stack::Stack;
 use wschaos::wire::Header;
 
 /// Bytes per message, header included.
@@ -55,25 +53,20 @@ fn wall_clock() -> impl Fn() -> Duration {
     move || start.elapsed()
 }
 
-/// An echo server and a fault-free proxy in front of it, on `net`; returns the proxy's address.
-async fn stack(net: &Transport) -> std::net::SocketAddr {
-    let scenario = Scenario::parse("version: 1\nname: bench\nduration: 1s\nclients: { count: 1 }\n", "bench")
-        .expect("the bench scenario is valid");
-    let listener = net.bind(any_loopback()).await.unwrap();
-    let server_addr = listener.local_addr().unwrap();
-    let server = Server::new(scenario.server, seeds::derive(1, &[seeds::SERVER]));
-    tokio::spawn(server.serve(listener, std::future::pending()));
-    let control = Control::new(1, 0, EventSink::discard());
-    let proxy = Proxy::bind(net, any_loopback(), server_addr, control).await.unwrap();
-    let addr = proxy.local_addr().unwrap();
-    tokio::spawn(proxy.run(std::future::pending()));
-    addr
+/// An echo server and a fault-free proxy in front of it, on `net`.
+async fn stack(net: &Transport) -> Stack {
+    Stack::echo(net, ServerConfig::default()).start().await.unwrap()
 }
 
 /// Client `index`'s WebSocket through the proxy at `addr`.
 async fn client(net: &Transport, addr: std::net::SocketAddr, index: u32) -> Socket {
-    let target =
-        Target { addr, url: format!("ws://{addr}/"), client: index, session: u64::from(index), token: None };
+    let target = Endpoint {
+        addr,
+        url: format!("ws://{addr}/"),
+        client: index,
+        session: u64::from(index),
+        token: None,
+    };
     open(net, &target, Duration::from_secs(10)).await.expect("the handshake succeeds")
 }
 
@@ -96,14 +89,14 @@ fn round_trips(c: &mut Criterion) {
     let mut group = c.benchmark_group("sim_round_trip");
     group.measurement_time(Duration::from_secs(5));
     for count in [1u32, 100] {
-        let sockets = runtime
+        let (sockets, _stack) = runtime
             .run(async {
-                let addr = stack(&net).await;
+                let stack = stack(&net).await;
                 let mut sockets = Vec::new();
                 for index in 0..count {
-                    sockets.push(client(&net, addr, index).await);
+                    sockets.push(client(&net, stack.proxy_addr(), index).await);
                 }
-                sockets
+                (sockets, stack)
             })
             .expect("the setup does not stall");
         let sockets = RefCell::new(sockets);

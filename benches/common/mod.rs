@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 use wschaos::net::{Stream, Transport, any_loopback};
-use wschaos::proxy::{Control, EventSink, Proxy};
+use wschaos::stack::Stack;
 
 /// A server on loopback that, per connection, skips the first `skip` bytes (a request), then
 /// answers one byte for every `per_ack` bytes it reads.
@@ -39,13 +39,9 @@ pub async fn counting_sink(skip: usize, per_ack: usize) -> SocketAddr {
     addr
 }
 
-/// A fault-free proxy on loopback in front of `upstream`.
-pub async fn proxy(upstream: SocketAddr) -> SocketAddr {
-    let control = Control::new(1, 0, EventSink::discard());
-    let proxy = Proxy::bind(&Transport::Live, any_loopback(), upstream, control).await.unwrap();
-    let addr = proxy.local_addr().unwrap();
-    tokio::spawn(proxy.run(std::future::pending()));
-    addr
+/// A fault-free proxy on loopback in front of `upstream`; it runs while the stack is kept.
+pub async fn proxy(upstream: SocketAddr) -> Stack {
+    Stack::upstream(&Transport::Live, upstream).start().await.unwrap()
 }
 
 /// Sends `bytes` `iters` times, in 256 KiB writes, waiting after each for the sink's one-byte

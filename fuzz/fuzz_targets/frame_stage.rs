@@ -33,10 +33,10 @@ use std::time::Duration;
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use tokio::time::Instant;
-use wschaos::fault::{self, Admission, Ending, Gate, LinkAction, LinkFault, Piece, Step, Verdict, Way};
-use wschaos::proxy::FaultId;
+use wschaos::fault::{self, Admission, Ending, Gate, LinkAction, LinkFault, Piece, Step, FrameVerdict, Way};
+use wschaos::fault::FaultId;
 use wschaos::proxy::flow::Flow;
-use wschaos::proxy::observer::{Frame, Head, LinkObserver, Part, Standing, Stop, Token};
+use wschaos::ws::observer::{Frame, Head, LinkObserver, Part, Standing, Stop, Token};
 use wschaos::scenario::{Direction, Fault, FrameKind};
 
 use common::Reader;
@@ -48,7 +48,7 @@ const GOODBYE_LIMIT: usize = 256;
 fuzz_target!(|data: &[u8]| run(data));
 
 
-type Log = Arc<Mutex<Vec<(Way, Frame, Verdict)>>>;
+type Log = Arc<Mutex<Vec<(Way, Frame, FrameVerdict)>>>;
 
 /// A fault that records every verdict it gives, so the model knows what was decided.
 #[derive(Debug)]
@@ -79,7 +79,7 @@ impl LinkFault for Recorded {
     fn needs_observer(&self, way: Way) -> bool {
         self.inner.needs_observer(way)
     }
-    fn on_frame(&mut self, way: Way, frame: &Frame) -> Verdict {
+    fn on_frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict {
         let verdict = self.inner.on_frame(way, frame);
         self.log.lock().expect("log").push((way, *frame, verdict));
         verdict
@@ -287,7 +287,7 @@ struct WayModel {
     /// The payload of the current frame vanishes.
     dropping: bool,
     /// The verdict on the fragmented data message under way.
-    message: Option<Verdict>,
+    message: Option<FrameVerdict>,
 }
 
 /// The frame stage as documented in `src/proxy/framing.rs`, written from its documentation.
@@ -348,7 +348,7 @@ impl Model {
             && !self.holding
             && !self.pending_close
             && !self.over
-            && self.ways.iter().all(|w| w.held.is_empty() && !w.dropping && w.message != Some(Verdict::Drop))
+            && self.ways.iter().all(|w| w.held.is_empty() && !w.dropping && w.message != Some(FrameVerdict::Drop))
     }
 
     fn say(&mut self, goodbye: Option<Vec<u8>>) {
@@ -425,7 +425,7 @@ impl Model {
                     match part {
                         Part::Head if way == Way::Upstream && self.holding => stage.held.extend_from_slice(bytes),
                         Part::Header
-                            if filtering || !stage.held.is_empty() || stage.message == Some(Verdict::Drop) =>
+                            if filtering || !stage.held.is_empty() || stage.message == Some(FrameVerdict::Drop) =>
                         {
                             stage.held.extend_from_slice(bytes)
                         }
@@ -453,22 +453,22 @@ impl Model {
                 Token::Frame(frame) => {
                     let stage = &self.ways[w];
                     let verdict = if frame.continuation {
-                        stage.message.unwrap_or(Verdict::Keep)
+                        stage.message.unwrap_or(FrameVerdict::Keep)
                     } else if filtering && stage.held.len() == frame.header_len {
                         self.judge(way, frame, log)
                     } else {
-                        Verdict::Keep
+                        FrameVerdict::Keep
                     };
                     let stage = &mut self.ways[w];
                     if matches!(frame.kind, FrameKind::Text | FrameKind::Binary) {
                         stage.message = (!frame.fin).then_some(verdict);
                     }
                     match verdict {
-                        Verdict::Keep => {
+                        FrameVerdict::Keep => {
                             let held = std::mem::take(&mut stage.held);
                             stage.out.extend(held);
                         }
-                        Verdict::Drop => {
+                        FrameVerdict::Drop => {
                             assert!(
                                 stage.eager == 0,
                                 "{way:?}: {frame:?} is dropped but {} bytes of its header already went out",
@@ -478,7 +478,7 @@ impl Model {
                         }
                     }
                     stage.eager = 0;
-                    stage.dropping = verdict == Verdict::Drop;
+                    stage.dropping = verdict == FrameVerdict::Drop;
                 }
                 Token::FrameEnd(_) => {
                     self.ways[w].dropping = false;
@@ -510,7 +510,7 @@ impl Model {
     }
 
     /// The next recorded verdict, which must be on this frame and fit the fault.
-    fn judge(&mut self, way: Way, frame: &Frame, log: &Log) -> Verdict {
+    fn judge(&mut self, way: Way, frame: &Frame, log: &Log) -> FrameVerdict {
         let log = log.lock().expect("log");
         let Some(&(logged_way, logged, verdict)) = log.get(self.judged) else {
             panic!("{way:?}: {frame:?} should have been judged; verdicts: {log:?}")
@@ -520,14 +520,14 @@ impl Model {
         if let Spec::Drop { kinds, direction, probability } = &self.spec {
             let matches = way.is_in(*direction) && kinds.contains(&frame.kind);
             if !matches || *probability <= 0.0 {
-                assert_eq!(verdict, Verdict::Keep, "{frame:?} does not match {kinds:?} at p={probability}");
+                assert_eq!(verdict, FrameVerdict::Keep, "{frame:?} does not match {kinds:?} at p={probability}");
             } else if *probability >= 1.0 {
-                assert_eq!(verdict, Verdict::Drop, "{frame:?} matches {kinds:?} at p=1");
+                assert_eq!(verdict, FrameVerdict::Drop, "{frame:?} matches {kinds:?} at p=1");
             }
         } else {
-            assert_eq!(verdict, Verdict::Keep);
+            assert_eq!(verdict, FrameVerdict::Keep);
         }
-        if verdict == Verdict::Drop {
+        if verdict == FrameVerdict::Drop {
             self.hit = true;
         }
         verdict

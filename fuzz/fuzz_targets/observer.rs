@@ -25,8 +25,8 @@ mod common;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use wschaos::fault::Way;
-use wschaos::proxy::observer::{Frame, HEAD_LIMIT_BYTES, Head, LinkObserver, MAX_HEADER_BYTES, Part, Standing, Stop, Token};
+use wschaos::ws::Way;
+use wschaos::ws::observer::{Frame, HEAD_LIMIT_BYTES, Head, LinkObserver, MAX_HEADER_BYTES, Part, Standing, Stop, Token};
 use wschaos::scenario::FrameKind;
 
 use common::{Link, Reader, other};

@@ -1,68 +1,120 @@
-//! `wschaos run`: load the scenario, run it (twice with `--check-determinism`), write the
-//! reports, print the summary, and turn the verdict into the exit code. `--seeds N` runs seed
-//! N's draw of the `swarm:` ranges here; a range of seeds is swarm.rs's.
+//! `wschaos run`: load the scenario and check the flags against it ([`plan`]), run it (twice
+//! with `--check-determinism`), write the reports, print the summary, and turn the verdict
+//! into the exit code. `--seeds N` runs seed N's draw of the `swarm:` ranges here; a range of
+//! seeds is swarm.rs's.
 
-use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{EngineArg, RunArgs};
+use super::args::{EngineArg, RunArgs};
+use super::github::report_to_github;
+use super::output::{create_out_dir, print_written, terminal_bar};
+use super::swarm::{self, Seeds};
 use crate::Exit;
-use crate::report::{self, Verdict};
-use crate::runner::{self, CompareLog, Difference, EventLog, FileLog, RunError};
+use crate::outcome::{RunReport, Verdict};
+use crate::report;
+use crate::runner::{self, CompareLog, Difference, EventLog, FileLog, RunError, RunOptions};
 use crate::scenario::swarm::Drawn;
-use crate::scenario::{self, Scenario};
+use crate::scenario::{self, Engine, Scenario};
+
+/// A run the flags and the scenario agree on.
+struct Plan {
+    scenario: Scenario,
+    /// What a `--seeds N` run drew; empty otherwise.
+    drawn: Vec<Drawn>,
+    options: RunOptions,
+    out: PathBuf,
+    check_determinism: bool,
+}
+
+/// What the command line asks for.
+enum Next {
+    /// One run (of a scenario, or of one seed's draw).
+    Run(Box<Plan>),
+    /// A swarm over a range of seeds.
+    Swarm {
+        scenario: Box<Scenario>,
+        file: PathBuf,
+        seeds: Seeds,
+        jobs: Option<u16>,
+        strategies: Vec<String>,
+        out: Option<PathBuf>,
+    },
+}
 
 /// `wschaos run`.
 pub(super) fn run(args: RunArgs) -> Exit {
-    let RunArgs { file, engine, seed, seeds, jobs, strategy: strategies, out, check_determinism } = args;
-    let scenario = match Scenario::load(&file) {
-        Ok(scenario) => scenario,
-        Err(error) => {
-            eprintln!("{error}");
-            return Exit::BadInput;
+    let plan = match plan(args) {
+        Ok(Next::Run(plan)) => plan,
+        Ok(Next::Swarm { scenario, file, seeds, jobs, strategies, out }) => {
+            return swarm::run(&scenario, &file, seeds, jobs, strategies, out);
         }
+        Err(exit) => return exit,
     };
+    if let Err(exit) = create_out_dir(&plan.out) {
+        return exit;
+    }
+    let repro = repro_line(&plan.options, !plan.drawn.is_empty());
+    if plan.check_determinism {
+        eprintln!("checking determinism: two runs with seed {}; repro: {repro}", plan.options.seed);
+    }
+    let interrupt = runner::Interrupt::default();
+    watch_ctrl_c(interrupt.clone(), "stopping the faults, letting clients drain, writing what was recorded");
+    let events_path = plan.out.join("events.jsonl");
+    let mut report = match run_once(&plan, &events_path, &interrupt) {
+        Ok(report) => report,
+        Err(error) => return run_failed(&error),
+    };
+    if plan.check_determinism
+        && !interrupt.triggered()
+        && let Err(exit) = check_determinism(&plan, &report, &events_path, &interrupt, &repro)
+    {
+        return exit;
+    }
+    report.swarm_draw = plan.drawn.iter().map(|d| (d.path.clone(), d.value.clone())).collect();
+    finish(&report, &plan.out)
+}
+
+/// Loads the scenario and checks the flags against it and each other.
+fn plan(args: RunArgs) -> Result<Next, Exit> {
+    let RunArgs { file, engine, seed, seeds, jobs, strategy: strategies, out, check_determinism } = args;
+    let scenario = Scenario::load(&file).map_err(|error| {
+        eprintln!("{error}");
+        Exit::BadInput
+    })?;
     for name in &strategies {
         if !scenario.strategies.iter().any(|s| &s.strategy.name == name) {
             let names: Vec<&str> = scenario.strategies.iter().map(|s| s.strategy.name.as_str()).collect();
-            eprintln!(
-                "error: --strategy {name}: the scenario has no strategy `{name}`; it has {}",
+            return Err(usage(&format!(
+                "--strategy {name}: the scenario has no strategy `{name}`; it has {}",
                 names.join(", ")
-            );
-            return Exit::BadInput;
+            )));
         }
     }
     let engine = match engine {
-        Some(EngineArg::Live) => scenario::Engine::Live,
-        Some(EngineArg::Sim) => scenario::Engine::Sim,
+        Some(EngineArg::Live) => Engine::Live,
+        Some(EngineArg::Sim) => Engine::Sim,
         None => scenario.engine,
     };
-    if check_determinism && engine != scenario::Engine::Sim {
-        eprintln!(
-            "error: --check-determinism needs the sim engine (add --engine sim): a live run depends on the machine"
-        );
-        return Exit::BadInput;
+    if check_determinism && engine != Engine::Sim {
+        return Err(usage(
+            "--check-determinism needs the sim engine (add --engine sim): a live run depends on the machine",
+        ));
     }
-    if seeds.is_some() && engine != scenario::Engine::Sim {
-        eprintln!(
-            "error: --seeds runs on the sim engine only (add --engine sim): a swarm needs runs that the seed alone decides"
-        );
-        return Exit::BadInput;
+    if seeds.is_some() && engine != Engine::Sim {
+        return Err(usage(
+            "--seeds runs on the sim engine only (add --engine sim): a swarm needs runs that the seed alone decides",
+        ));
     }
     let (scenario, drawn) = match seeds {
         Some(seeds) if seeds.first != seeds.last => {
             if check_determinism {
-                eprintln!(
-                    "error: --check-determinism repeats one run; give it a single seed (--seeds N) rather than a range"
-                );
-                return Exit::BadInput;
+                return Err(usage(
+                    "--check-determinism repeats one run; give it a single seed (--seeds N) rather than a range",
+                ));
             }
-            return super::swarm::run(&scenario, &file, seeds, jobs, strategies, out);
+            return Ok(Next::Swarm { scenario: Box::new(scenario), file, seeds, jobs, strategies, out });
         }
-        Some(seeds) => match draw(&scenario, seeds.first) {
-            Ok(drawn) => drawn,
-            Err(exit) => return exit,
-        },
+        Some(seeds) => draw(&scenario, seeds.first)?,
         None => {
             if scenario.swarm.is_some() {
                 eprintln!(
@@ -72,55 +124,53 @@ pub(super) fn run(args: RunArgs) -> Exit {
             (scenario, Vec::new())
         }
     };
-    let seed = seeds.map(|seeds| seeds.first).or(seed);
+    let seed = seeds.map(|seeds| seeds.first).or(seed).unwrap_or(scenario.seed);
     let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    if let Err(error) = std::fs::create_dir_all(&out) {
-        eprintln!("error: --out {}: cannot create it: {error}", out.display());
-        return Exit::BadInput;
-    }
-    let options = runner::RunOptions {
-        file: file.display().to_string(),
-        engine,
-        seed: seed.unwrap_or(scenario.seed),
-        strategies,
-    };
-    let repro = repro_line(&options, !drawn.is_empty());
-    if check_determinism {
-        eprintln!("checking determinism: two runs with seed {}; repro: {repro}", options.seed);
-    }
-    let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone(), "stopping the faults, letting clients drain, writing what was recorded");
-    let events_path = out.join("events.jsonl");
-    let first = FileLog::create(&events_path).map_err(RunError::Io).and_then(|mut log| {
-        let report = runner::run(&scenario, &options, &mut log, &interrupt, progress_display());
-        log.flush()?;
-        report
+    let options = RunOptions { file: file.display().to_string(), engine, seed, strategies };
+    Ok(Next::Run(Box::new(Plan { scenario, drawn, options, out, check_determinism })))
+}
+
+/// A usage error: the message, exit 2.
+fn usage(message: &str) -> Exit {
+    eprintln!("error: {message}");
+    Exit::BadInput
+}
+
+/// Runs the plan once, writing events.jsonl.
+fn run_once(plan: &Plan, events_path: &Path, interrupt: &runner::Interrupt) -> Result<RunReport, RunError> {
+    let mut log = FileLog::create(events_path)?;
+    let report = runner::run(&plan.scenario, &plan.options, &mut log, interrupt, progress_display())?;
+    log.flush()?;
+    Ok(report)
+}
+
+/// Runs the plan again, comparing its events with the first run's events.jsonl as they come
+/// and its report.json with the first one's; exit 4 at the first difference.
+fn check_determinism(
+    plan: &Plan,
+    first: &RunReport,
+    events_path: &Path,
+    interrupt: &runner::Interrupt,
+    repro: &str,
+) -> Result<(), Exit> {
+    let second = CompareLog::open(events_path).map_err(RunError::Io).and_then(|mut log| {
+        let report = runner::run(&plan.scenario, &plan.options, &mut log, interrupt, progress_display())?;
+        Ok((report, log.finish()?))
     });
-    let mut report = match first {
-        Ok(report) => report,
-        Err(error) => return run_failed(&error),
-    };
-    if check_determinism && !interrupt.triggered() {
-        let second = CompareLog::open(&events_path).map_err(RunError::Io).and_then(|mut log| {
-            let report = runner::run(&scenario, &options, &mut log, &interrupt, progress_display())?;
-            Ok((report, log.finish()?))
-        });
-        match second {
-            Err(error) => return run_failed(&error),
-            Ok(_) if interrupt.triggered() => {}
-            Ok((_, Some(difference))) => return nondeterministic(&difference, &events_path, &repro),
-            Ok((again, None)) => {
-                if report::json::render(&again) != report::json::render(&report) {
-                    eprintln!("non-determinism: the events matched but report.json differs");
-                    eprintln!("seed {} · repro: {repro}", options.seed);
-                    return Exit::NonDeterministic;
-                }
-                eprintln!("deterministic: both runs gave the same events and the same report");
-            }
+    match second {
+        Err(error) => Err(run_failed(&error)),
+        Ok(_) if interrupt.triggered() => Ok(()),
+        Ok((_, Some(difference))) => Err(nondeterministic(&difference, events_path, repro)),
+        Ok((again, None)) if report::json::render(&again) != report::json::render(first) => {
+            eprintln!("non-determinism: the events matched but report.json differs");
+            eprintln!("seed {} · repro: {repro}", plan.options.seed);
+            Err(Exit::NonDeterministic)
+        }
+        Ok(_) => {
+            eprintln!("deterministic: both runs gave the same events and the same report");
+            Ok(())
         }
     }
-    report.swarm_draw = drawn.into_iter().map(|d| (d.path, d.value)).collect();
-    finish(&report, &out)
 }
 
 /// Seed `seed`'s draw of the scenario's `swarm:` ranges (the scenario itself without any),
@@ -142,16 +192,12 @@ fn draw(scenario: &Scenario, seed: u64) -> Result<(Scenario, Vec<Drawn>), Exit> 
 }
 
 /// The command that repeats this run: `--seeds` for a swarm seed's draw.
-fn repro_line(options: &runner::RunOptions, drawn: bool) -> String {
+fn repro_line(options: &RunOptions, drawn: bool) -> String {
     let strategies: Vec<&str> = options.strategies.iter().map(String::as_str).collect();
     if drawn {
         return report::swarm_repro_command(&options.file, options.seed, &strategies);
     }
-    let engine = match options.engine {
-        scenario::Engine::Sim => "sim",
-        scenario::Engine::Live => "live",
-    };
-    report::repro_command(&options.file, engine, options.seed, &strategies)
+    report::repro_command(&options.file, options.engine.name(), options.seed, &strategies)
 }
 
 fn run_failed(error: &RunError) -> Exit {
@@ -170,31 +216,22 @@ fn nondeterministic(difference: &Difference, events: &Path, repro: &str) -> Exit
 }
 
 /// Writes the reports, prints the summary and maps the verdict to the exit code.
-fn finish(report: &report::model::RunReport, out: &Path) -> Exit {
+fn finish(report: &RunReport, out: &Path) -> Exit {
     match report::write_all(report, out) {
         Ok(paths) => {
             print!("{}", report::markdown::render(report));
-            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            eprintln!("reports: {}", names.join(", "));
+            print_written(&paths);
         }
         Err(error) => {
             eprintln!("error: cannot write the reports to {}: {error}", out.display());
             return Exit::Internal;
         }
     }
-    if let Err(error) = report::github::github_summary(report) {
-        eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
-    }
-    if std::env::var_os("GITHUB_ACTIONS").is_some() {
-        let mut stdout = std::io::stdout().lock();
-        for line in report::github::github_annotations(report) {
-            let _ = writeln!(stdout, "{line}");
-        }
-    }
+    report_to_github(report);
     exit_for(report.verdict)
 }
 
-/// The exit code of a verdict (DESIGN.md §7).
+/// The exit code of a verdict.
 pub(super) fn exit_for(verdict: Verdict) -> Exit {
     match verdict {
         Verdict::Pass => Exit::Ok,
@@ -207,22 +244,16 @@ pub(super) fn exit_for(verdict: Verdict) -> Exit {
 /// Draws the run's progress on stderr: a live line (indicatif) on a terminal, plain lines every
 /// 10 s of run time otherwise (CI logs).
 fn progress_display() -> runner::Progress {
-    use std::io::IsTerminal;
     use std::sync::Mutex;
 
-    let terminal = std::io::stderr().is_terminal();
     let bar: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
     let last_line = Mutex::new(0u64);
     std::sync::Arc::new(move |update| {
         let mut bar = bar.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         match update {
             runner::Update::Strategy { name, description } => {
-                if terminal {
-                    let style = indicatif::ProgressStyle::with_template("{prefix} {bar:30} {msg}")
-                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-                    let new = indicatif::ProgressBar::new(0).with_style(style).with_prefix(name);
-                    *bar = Some(new);
-                } else {
+                *bar = terminal_bar("{prefix} {bar:30} {msg}", 0).map(|new| new.with_prefix(name.clone()));
+                if bar.is_none() {
                     eprintln!("strategy {name}: {description}");
                     *last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = 0;
                 }

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::output::{create_out_dir, print_written, terminal_bar};
 use super::run::{exit_for, watch_ctrl_c};
 use crate::Exit;
 use crate::report::swarm::{self, SeedResult, SeedVerdict};
@@ -50,9 +51,8 @@ pub(super) fn run(
     out: Option<PathBuf>,
 ) -> Exit {
     let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name).join("swarm"));
-    if let Err(error) = std::fs::create_dir_all(&out) {
-        eprintln!("error: --out {}: cannot create it: {error}", out.display());
-        return Exit::BadInput;
+    if let Err(exit) = create_out_dir(&out) {
+        return exit;
     }
     let count = (seeds.last - seeds.first).saturating_add(1);
     let jobs = jobs
@@ -77,8 +77,7 @@ pub(super) fn run(
     match swarm::write(&report, &out) {
         Ok(paths) => {
             print!("{}", swarm::markdown::render(&report));
-            let names: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
-            eprintln!("reports: {}", names.join(", "));
+            print_written(&paths);
         }
         Err(error) => {
             eprintln!("error: cannot write the reports to {}: {error}", out.display());
@@ -91,13 +90,7 @@ pub(super) fn run(
 /// Shows the swarm's progress on stderr: a bar on a terminal, a line per tenth of the seeds
 /// otherwise (CI logs).
 fn progress(count: u64) -> impl Fn(&SeedResult) + Sync {
-    use std::io::IsTerminal;
-
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let style = indicatif::ProgressStyle::with_template("seeds {bar:30} {pos}/{len} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
-        indicatif::ProgressBar::new(count).with_style(style)
-    });
+    let bar = terminal_bar("seeds {bar:30} {pos}/{len} {msg}", count);
     let (done, not_passed) = (AtomicU64::new(0), AtomicU64::new(0));
     move |seed: &SeedResult| {
         let done = done.fetch_add(1, Ordering::SeqCst) + 1;

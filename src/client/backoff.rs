@@ -17,7 +17,7 @@ use rand_chacha::ChaCha8Rng;
 use thiserror::Error;
 
 use crate::scenario::strategy::{Backoff, Strategy, Window};
-use crate::scenario::values::format_duration;
+use crate::units::format_duration;
 
 /// The delay before attempt `n` (1-based) after a break, or `None` when the strategy gives up
 /// before it (a table ending in `give_up`).

@@ -11,8 +11,8 @@ use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 use super::events::Reason;
 use crate::net::{Stream, Transport};
-use crate::server::websocket_config;
 use crate::wire::CLIENT_HEADER;
+use crate::wire::websocket_config;
 
 /// An open WebSocket over either engine's stream.
 pub type Socket = WebSocketStream<Stream>;
@@ -22,7 +22,7 @@ pub const SESSION_HEADER: &str = "x-wschaos-session";
 
 /// Who is connecting, and where.
 #[derive(Clone, Debug)]
-pub struct Target {
+pub struct Endpoint {
     /// The address to open TCP to.
     pub addr: SocketAddr,
     /// The URL of the upgrade request (`ws://host:port/path`).
@@ -51,7 +51,7 @@ impl From<Reason> for Failure {
 }
 
 /// Opens TCP and completes the handshake within `timeout`.
-pub async fn open(transport: &Transport, target: &Target, timeout: Duration) -> Result<Socket, Failure> {
+pub async fn open(transport: &Transport, target: &Endpoint, timeout: Duration) -> Result<Socket, Failure> {
     let attempt = async {
         let stream =
             transport.connect(target.addr).await.map_err(|error| Reason::ConnectFailed(error.kind()))?;

@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, VecDeque};
 
 use super::events::DropReason;
 use crate::scenario::Delivery;
-use crate::server::{Seen, SeenSet};
+use crate::wire::{Seen, SeenSet};
 
 /// What happens to a message that just became due.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -11,7 +11,6 @@ pub mod delivery;
 pub mod events;
 pub mod policy;
 mod session;
-pub mod standalone;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -23,7 +22,7 @@ use tokio::time::{Instant, sleep_until};
 pub use events::{ClientEvent, ClientEventKind, ClientSink, DropReason, GiveUp, Reason, State};
 
 use self::backoff::BackoffState;
-use self::connection::{Failure, Target};
+use self::connection::{Endpoint, Failure};
 use self::delivery::{Due, Outbox};
 use self::policy::{Next, Policy};
 use self::session::Ended;
@@ -150,7 +149,7 @@ pub(crate) struct Context {
     pub(crate) config: ClientConfig,
     pub(crate) transport: Transport,
     pub(crate) sink: ClientSink,
-    pub(crate) target: Target,
+    pub(crate) target: Endpoint,
     pub(crate) policy: Policy,
     pub(crate) outbox: Outbox,
     pub(crate) schedule: Option<Schedule>,
@@ -246,7 +245,7 @@ pub async fn run(
         size: usize::try_from(workload.size_bytes).unwrap_or(usize::MAX),
         until: config.workload_until.map(|until| origin + until),
     });
-    let target = Target {
+    let target = Endpoint {
         addr: config.addr,
         url: config.url.clone(),
         client: config.index,

@@ -149,9 +149,7 @@ impl Policy {
 /// parses as a duration, or as whole seconds.
 fn parse_floor(reason: &str) -> Option<Duration> {
     reason.split_whitespace().rev().find_map(|word| {
-        crate::scenario::values::parse_duration(word)
-            .ok()
-            .or_else(|| word.parse::<u64>().ok().map(Duration::from_secs))
+        crate::units::parse_duration(word).ok().or_else(|| word.parse::<u64>().ok().map(Duration::from_secs))
     })
 }
 

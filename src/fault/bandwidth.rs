@@ -11,8 +11,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::{LinkFault, Piece, Step, Way};
+use super::{LinkFault, Piece, Step};
 use crate::scenario::Direction;
+use crate::ws::Way;
 
 /// Slices are this fraction of a second's worth of bytes.
 const SLICES_PER_SECOND: f64 = 10.0;

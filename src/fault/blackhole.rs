@@ -7,8 +7,9 @@
 
 use tokio::time::Instant;
 
-use super::{Ending, Gate, LinkFault, Piece, Step, Way};
+use super::{Ending, Gate, LinkFault, Piece, Step};
 use crate::scenario::Direction;
+use crate::ws::Way;
 
 /// Drops every piece on the chosen directions.
 #[derive(Debug)]

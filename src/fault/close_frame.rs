@@ -6,7 +6,8 @@
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::{LinkAction, LinkFault, Way};
+use super::{LinkAction, LinkFault};
+use crate::ws::Way;
 
 /// Sends a Close frame with `code` and `reason`.
 #[derive(Debug)]

@@ -6,9 +6,10 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::{LinkFault, Verdict, Way};
-use crate::proxy::observer::Frame;
+use super::{FrameVerdict, LinkFault};
 use crate::scenario::{Direction, FrameKind};
+use crate::ws::Way;
+use crate::ws::observer::Frame;
 
 /// Drops frames of `kinds`.
 #[derive(Debug)]
@@ -36,11 +37,11 @@ impl LinkFault for DropFrames {
         way.is_in(self.direction)
     }
 
-    fn on_frame(&mut self, way: Way, frame: &Frame) -> Verdict {
+    fn on_frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict {
         let matches = way.is_in(self.direction) && self.kinds.contains(&frame.kind);
         let drop = matches
             && (self.probability >= 1.0
                 || (self.probability > 0.0 && self.rng.random_bool(self.probability)));
-        if drop { Verdict::Drop } else { Verdict::Keep }
+        if drop { FrameVerdict::Drop } else { FrameVerdict::Keep }
     }
 }

@@ -6,8 +6,9 @@
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use super::{LinkFault, Piece, Step, Way};
-use crate::scenario::values::Jittered;
+use super::{LinkFault, Piece, Step};
+use crate::units::Jittered;
+use crate::ws::Way;
 
 /// Delays the first downstream chunk of a new link.
 #[derive(Debug)]

@@ -11,9 +11,10 @@ use std::time::Duration;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use super::{LinkFault, Piece, Step, Way};
+use super::{LinkFault, Piece, Step};
 use crate::scenario::Direction;
-use crate::scenario::values::Jittered;
+use crate::units::Jittered;
+use crate::ws::Way;
 
 /// Delays pieces on the chosen directions.
 #[derive(Debug)]

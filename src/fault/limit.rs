@@ -6,8 +6,9 @@
 
 use tokio::time::Instant;
 
-use super::{LinkFault, Piece, Step, Way};
+use super::{LinkFault, Piece, Step};
 use crate::scenario::Direction;
+use crate::ws::Way;
 
 /// Closes the link after `bytes`.
 #[derive(Debug)]

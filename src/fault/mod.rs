@@ -9,7 +9,7 @@
 //!
 //! # The fault contract
 //!
-//! Every [`LinkFault`] keeps these promises; `contract.rs` checks them against every kind.
+//! Every [`LinkFault`] keeps these promises; `proxy/contract.rs` checks them against every kind.
 //!
 //! 1. **Order and no loss.** Bytes leave in the order they arrived, and none are lost unless
 //!    losing them is the fault's purpose (`blackhole`, and `limit`, `close`, `reset` which end
@@ -25,16 +25,15 @@
 //! # How to add a fault
 //!
 //! Add a file with a struct implementing [`LinkFault`] (override only the hooks it needs),
-//! build it in [`build`], and add a case to `contract.rs`'s list. A timing test on the sim
-//! network goes to tests/suite/faults.rs.
+//! build it in [`build`], add its kind to `scenario::FaultKind`, and give `proxy/contract.rs`'s
+//! `example` an entry for it (its exhaustive match will not compile until you do). A timing test
+//! on the sim network goes to tests/suite/faults.rs.
 
 mod accept_hang;
 mod bandwidth;
 mod blackhole;
 mod close;
 mod close_frame;
-#[cfg(test)]
-mod contract;
 mod drop_frames;
 mod handshake_delay;
 mod latency;
@@ -51,8 +50,9 @@ use bytes::Bytes;
 use rand_chacha::ChaCha8Rng;
 use tokio::time::Instant;
 
-use crate::proxy::observer::{Frame, Head};
-use crate::scenario::{Direction, Fault};
+use crate::scenario::Fault;
+use crate::ws::Way;
+use crate::ws::{Frame, Head};
 
 pub use accept_hang::AcceptHang;
 pub use bandwidth::Bandwidth;
@@ -69,35 +69,19 @@ pub use reset::Reset;
 pub use slice::Slice;
 pub use stall::Stall;
 
-/// One of a link's two byte flows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Way {
-    /// Client to server.
-    Upstream,
-    /// Server to client.
-    Downstream,
+/// One occurrence of a fault: its entry in the scenario's `faults:` list and, for a repeating
+/// fault, which repetition (from 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FaultId {
+    /// Index in `faults:`.
+    pub plan: u64,
+    /// Repetition, from 0.
+    pub occurrence: u64,
 }
 
-impl Way {
-    /// Both ways, upstream first.
-    pub const BOTH: [Way; 2] = [Way::Upstream, Way::Downstream];
-
-    /// Whether a fault configured for `direction` acts on this way.
-    pub fn is_in(self, direction: Direction) -> bool {
-        matches!(
-            (direction, self),
-            (Direction::Both, _)
-                | (Direction::Upstream, Way::Upstream)
-                | (Direction::Downstream, Way::Downstream)
-        )
-    }
-
-    /// The way's name in events and logs.
-    pub fn name(self) -> &'static str {
-        match self {
-            Way::Upstream => "upstream",
-            Way::Downstream => "downstream",
-        }
+impl fmt::Display for FaultId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "faults[{}]#{}", self.plan, self.occurrence)
     }
 }
 
@@ -150,7 +134,7 @@ pub enum LinkAction {
 
 /// A frame fault's verdict on a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub enum FrameVerdict {
     /// The frame goes on.
     Keep,
     /// The frame vanishes whole, header and payload (and, for the first frame of a fragmented
@@ -219,8 +203,8 @@ pub trait LinkFault: fmt::Debug + Send + Sync {
 
     /// The fate of a frame on `way`: a control frame, or the first frame of a data message
     /// (its continuations share it). Asked only of faults that need the observer on `way`.
-    fn on_frame(&mut self, _way: Way, _frame: &Frame) -> Verdict {
-        Verdict::Keep
+    fn on_frame(&mut self, _way: Way, _frame: &Frame) -> FrameVerdict {
+        FrameVerdict::Keep
     }
 
     /// Whether the link must hold the client's upgrade request until [`LinkFault::on_request`]

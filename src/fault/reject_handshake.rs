@@ -6,8 +6,9 @@
 use bytes::Bytes;
 use tokio_tungstenite::tungstenite::http::StatusCode;
 
-use super::{LinkFault, Way};
-use crate::proxy::observer::Head;
+use super::LinkFault;
+use crate::ws::Way;
+use crate::ws::observer::Head;
 
 /// Answers upgrade requests with `status`.
 #[derive(Debug)]

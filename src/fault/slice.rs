@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{LinkFault, Piece, Step, Way};
+use super::{LinkFault, Piece, Step};
 use crate::scenario::Direction;
+use crate::ws::Way;
 
 /// Slices the chosen directions.
 #[derive(Debug)]

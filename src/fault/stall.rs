@@ -7,8 +7,9 @@
 //! removed, which makes "stall, then recover on the same connection" untestable (proxies.md
 //! §2.1, PR #168).
 
-use super::{Gate, LinkFault, Way};
+use super::{Gate, LinkFault};
 use crate::scenario::Direction;
+use crate::ws::Way;
 
 /// Holds the chosen directions while active.
 #[derive(Debug)]

@@ -23,7 +23,7 @@ pub use sim::{SimListener, SimNet, SimStream};
 ///
 /// The proxy installs one to play the `refuse` fault. It is called once per arriving connection,
 /// in arrival order, so a seeded decision inside it stays deterministic on the sim engine.
-pub type Admission = Arc<dyn Fn() -> bool + Send + Sync>;
+pub type AdmitFn = Arc<dyn Fn() -> bool + Send + Sync>;
 
 thread_local! {
     /// Set while a sim run owns this thread: real sockets would break its paused clock.
@@ -111,7 +111,7 @@ pub enum Listener {
         /// The socket.
         inner: TcpListener,
         /// Refused connections are reset as soon as they are accepted.
-        admission: Option<Admission>,
+        admission: Option<AdmitFn>,
     },
     /// An in-memory listener.
     Sim(SimListener),
@@ -132,7 +132,7 @@ impl Listener {
     /// kernel completes the handshake before any program sees the connection, so a refused one
     /// is accepted and reset at once: the client sees `ConnectionReset` before the upgrade
     /// answer, the closest an application can come to a refusal (toxiproxy #72).
-    pub fn set_admission(&mut self, rule: Admission) {
+    pub fn set_admission(&mut self, rule: AdmitFn) {
         match self {
             Listener::Live { admission, .. } => *admission = Some(rule),
             Listener::Sim(listener) => listener.set_admission(rule),

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncWrite, DuplexStream, ReadBuf};
 use tokio::sync::mpsc;
 
-use super::Admission;
+use super::AdmitFn;
 
 /// Bytes a pipe holds in each direction before a writer has to wait, like a socket buffer.
 const PIPE_BUFFER_BYTES: usize = 64 * 1024;
@@ -50,7 +50,7 @@ struct Entry {
     /// Where new connections are queued for `accept`.
     queue: mpsc::UnboundedSender<(SimStream, SocketAddr)>,
     /// The rule that may refuse a connection.
-    admission: Option<Admission>,
+    admission: Option<AdmitFn>,
 }
 
 impl SimNet {
@@ -131,7 +131,7 @@ impl SimListener {
     }
 
     /// Installs the rule consulted by every `connect` to this listener.
-    pub fn set_admission(&mut self, rule: Admission) {
+    pub fn set_admission(&mut self, rule: AdmitFn) {
         if let Some(entry) = self.net.lock().listeners.get_mut(&self.addr) {
             entry.admission = Some(rule);
         }

@@ -18,8 +18,9 @@ use rand::RngExt;
 use rand::seq::SliceRandom;
 use tokio::sync::mpsc;
 
+use super::LinkId;
 use super::events::{CloseCause, EventKind, EventSink};
-use super::{FaultId, LinkId};
+use crate::fault::FaultId;
 use crate::fault::{self, Admission, LinkFault};
 use crate::scenario::{ClientSelector, Fault, FaultKind, Links, Target};
 use crate::seeds;
@@ -33,7 +34,7 @@ const PICK_ARRIVAL: u64 = 3;
 
 /// A message from control to one link.
 #[derive(Debug)]
-pub enum Command {
+pub enum LinkCommand {
     /// Start this fault on the link.
     Start(FaultId, Box<dyn LinkFault>),
     /// End this fault on the link.
@@ -46,9 +47,9 @@ pub struct OpenedLink {
     /// Its id.
     pub link: LinkId,
     /// Where its commands arrive.
-    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub commands: mpsc::UnboundedReceiver<LinkCommand>,
     /// The faults it opens under.
-    pub initial: Vec<Command>,
+    pub initial: Vec<LinkCommand>,
     /// Whether it must hold the upgrade request until the request names its client.
     pub hold_request: bool,
 }
@@ -74,7 +75,7 @@ struct State {
 
 #[derive(Debug)]
 struct LinkEntry {
-    commands: mpsc::UnboundedSender<Command>,
+    commands: mpsc::UnboundedSender<LinkCommand>,
     /// The client index, once the upgrade request named it.
     client: Option<u32>,
     /// Faults started on this link.
@@ -142,7 +143,7 @@ impl Control {
         if state.active.remove(&id).is_some() {
             for entry in state.links.values_mut() {
                 if entry.applied.contains(&id) {
-                    let _ = entry.commands.send(Command::End(id));
+                    let _ = entry.commands.send(LinkCommand::End(id));
                 }
             }
             drop(state);
@@ -210,7 +211,7 @@ impl Control {
 
     /// Records which client a link belongs to; returns the faults that now hit it because
     /// they target that client.
-    pub fn identify(&self, link: LinkId, client: u32) -> Vec<Command> {
+    pub fn identify(&self, link: LinkId, client: u32) -> Vec<LinkCommand> {
         let mut state = self.lock();
         let Some(mut entry) = state.links.remove(&link) else { return Vec::new() };
         entry.client = Some(client);
@@ -235,7 +236,7 @@ impl Control {
 
 impl State {
     /// The active link faults that hit `link` and are not applied to it yet; marks them applied.
-    fn faults_for(&self, link: LinkId, entry: &mut LinkEntry) -> Vec<Command> {
+    fn faults_for(&self, link: LinkId, entry: &mut LinkEntry) -> Vec<LinkCommand> {
         let mut started = Vec::new();
         for (id, active) in &self.active {
             let kind = active.fault.kind();
@@ -255,7 +256,7 @@ impl State {
             }
             let fault = fault::build(&active.fault, fault_rng(self.seed, *id, link));
             entry.applied.insert(*id);
-            started.push(Command::Start(*id, fault));
+            started.push(LinkCommand::Start(*id, fault));
         }
         started
     }
@@ -323,5 +324,5 @@ fn apply(seed: u64, id: FaultId, fault: &Fault, link: LinkId, entry: &mut LinkEn
     let built = fault::build(fault, fault_rng(seed, id, link));
     entry.applied.insert(id);
     // A link whose task has ended is about to be removed; nothing to do.
-    let _ = entry.commands.send(Command::Start(id, built));
+    let _ = entry.commands.send(LinkCommand::Start(id, built));
 }

@@ -10,10 +10,11 @@ use std::net::SocketAddr;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::observer::Stop;
-use super::{FaultId, LinkId};
-use crate::fault::Way;
+use super::LinkId;
+use crate::fault::FaultId;
 use crate::scenario::FrameKind;
+use crate::ws::Way;
+use crate::ws::observer::Stop;
 
 /// One thing that happened in the proxy.
 #[derive(Clone, Debug, PartialEq, Eq)]

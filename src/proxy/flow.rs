@@ -14,10 +14,11 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use super::FaultId;
 use super::framing::{CloseStart, Framing, Goodbye, Judge};
-use super::observer::{Frame, Head, LinkObserver, Standing, Stop, Token};
-use crate::fault::{Ending, Gate, LinkAction, LinkFault, Piece, Step, Verdict, Way};
+use crate::fault::FaultId;
+use crate::fault::{Ending, FrameVerdict, Gate, LinkAction, LinkFault, Piece, Step};
+use crate::ws::Way;
+use crate::ws::observer::{Frame, Head, LinkObserver, Standing, Stop, Token};
 
 /// Bytes queued in one way beyond which the link stops reading that way, so a slow fault
 /// (bandwidth, latency) pushes back on the sender instead of buffering without bound.
@@ -337,13 +338,13 @@ struct Judging<'a> {
 }
 
 impl Judge for Judging<'_> {
-    fn frame(&mut self, way: Way, frame: &Frame) -> Verdict {
-        let mut verdict = Verdict::Keep;
+    fn frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict {
+        let mut verdict = FrameVerdict::Keep;
         // Every fault is asked, so each one's seeded draws do not depend on the others.
         for (id, fault) in self.faults.iter_mut().filter(|(_, fault)| fault.needs_observer(way)) {
-            if fault.on_frame(way, frame) == Verdict::Drop {
+            if fault.on_frame(way, frame) == FrameVerdict::Drop {
                 self.hits.record(*id);
-                verdict = Verdict::Drop;
+                verdict = FrameVerdict::Drop;
             }
         }
         verdict

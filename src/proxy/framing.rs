@@ -15,15 +15,16 @@
 
 use bytes::Bytes;
 
-use super::FaultId;
-use super::observer::{Frame, Head, Part, Standing, Stop, Token};
-use crate::fault::{Verdict, Way};
+use crate::fault::FaultId;
+use crate::fault::FrameVerdict;
 use crate::scenario::FrameKind;
+use crate::ws::Way;
+use crate::ws::observer::{Frame, Head, Part, Standing, Stop, Token};
 
 /// Who decides: the link's active frame faults.
 pub trait Judge {
     /// The verdict on a control frame or on the first frame of a data message on `way`.
-    fn frame(&mut self, way: Way, frame: &Frame) -> Verdict;
+    fn frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict;
     /// The answer to the client's upgrade request, and the fault that gives it, if any does.
     fn request(&mut self, head: &Head) -> Option<(FaultId, Bytes)>;
     /// A fault that was under way cannot act after all: the observer gave up on the way.
@@ -73,7 +74,7 @@ struct WayStage {
     /// The payload of the current frame vanishes.
     dropping: bool,
     /// The verdict on the fragmented data message in progress, if the stage saw it start.
-    message: Option<Verdict>,
+    message: Option<FrameVerdict>,
 }
 
 impl WayStage {
@@ -107,7 +108,7 @@ impl Framing {
             && self
                 .ways
                 .iter()
-                .all(|way| way.held.is_empty() && !way.dropping && way.message != Some(Verdict::Drop))
+                .all(|way| way.held.is_empty() && !way.dropping && way.message != Some(FrameVerdict::Drop))
     }
 
     /// Holds the upgrade request until its head is complete.
@@ -172,7 +173,7 @@ impl Framing {
                         Part::Header
                             if filtering
                                 || !stage.held.is_empty()
-                                || stage.message == Some(Verdict::Drop) =>
+                                || stage.message == Some(FrameVerdict::Drop) =>
                         {
                             stage.hold(piece)
                         }
@@ -194,21 +195,21 @@ impl Framing {
                 Token::Head(_) => {}
                 Token::Frame(frame) => {
                     let verdict = if frame.continuation {
-                        stage.message.unwrap_or(Verdict::Keep)
+                        stage.message.unwrap_or(FrameVerdict::Keep)
                     } else if filtering && stage.held_len == frame.header_len {
                         judge.frame(way, frame)
                     } else {
-                        Verdict::Keep
+                        FrameVerdict::Keep
                     };
                     let data = matches!(frame.kind, FrameKind::Text | FrameKind::Binary);
                     if data {
                         stage.message = (!frame.fin).then_some(verdict);
                     }
                     match verdict {
-                        Verdict::Keep => stage.release(out),
-                        Verdict::Drop => stage.discard(),
+                        FrameVerdict::Keep => stage.release(out),
+                        FrameVerdict::Drop => stage.discard(),
                     }
-                    stage.dropping = verdict == Verdict::Drop;
+                    stage.dropping = verdict == FrameVerdict::Drop;
                 }
                 Token::FrameEnd(_) => {
                     stage.dropping = false;

@@ -21,14 +21,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, Sleep};
 
-use super::control::{Command, Control, OpenedLink};
+use super::LinkId;
+use super::control::{Control, LinkCommand, OpenedLink};
 use super::events::{CloseCause, EventKind};
 use super::flow::Flow;
-use super::observer::{Head, Token};
-use super::{FaultId, LinkId};
-use crate::fault::{Gate, LinkAction, Way};
+use crate::fault::FaultId;
+use crate::fault::{Gate, LinkAction};
 use crate::net::Stream;
 use crate::scenario::FrameKind;
+use crate::ws::Way;
+use crate::ws::observer::{Head, Token};
 
 /// A way's copy buffer starts this small, so the many idle WebSocket links of a large run cost
 /// little memory (DESIGN.md §8: 64 KiB per client chain).
@@ -43,7 +45,7 @@ const LINGER: Duration = Duration::from_secs(1);
 
 /// One way's copy state.
 #[derive(Debug)]
-struct Copy {
+struct CopyState {
     /// Bytes read on the fast path and not yet written.
     buffer: Vec<u8>,
     filled: usize,
@@ -56,9 +58,9 @@ struct Copy {
     eof_swallowed: bool,
 }
 
-impl Copy {
-    fn new() -> Copy {
-        Copy {
+impl CopyState {
+    fn new() -> CopyState {
+        CopyState {
             buffer: vec![0; FIRST_BUFFER_BYTES],
             filled: 0,
             written: 0,
@@ -75,7 +77,7 @@ impl Copy {
 
 /// What woke the link.
 enum Wake {
-    Command(Option<Command>),
+    Command(Option<LinkCommand>),
     Read(Way, io::Result<usize>),
     Wrote { way: Way, fast: bool, result: io::Result<usize> },
     Shut(Way),
@@ -107,7 +109,7 @@ pub(super) async fn run(opened: OpenedLink, mut client: Stream, mut server: Stre
     if hold_request {
         flow.hold_request();
     }
-    let mut copies = [Copy::new(), Copy::new()];
+    let mut copies = [CopyState::new(), CopyState::new()];
     let mut seen = Seen::default();
     let mut commands_open = true;
     let timer = tokio::time::sleep_until(Instant::now());
@@ -281,14 +283,14 @@ async fn mirror(kind: io::ErrorKind, mut other: Stream) {
 }
 
 /// Applies a control command; returns how the link ends if the command ends it.
-fn obey(flow: &mut Flow, command: Command) -> Option<End> {
+fn obey(flow: &mut Flow, command: LinkCommand) -> Option<End> {
     match command {
-        Command::Start(id, fault) => match flow.start(id, fault, Instant::now()) {
+        LinkCommand::Start(id, fault) => match flow.start(id, fault, Instant::now()) {
             LinkAction::Nothing | LinkAction::SendClose(_) => None,
             LinkAction::Reset => Some(End::Reset(id)),
             LinkAction::Close => Some(End::Close(id)),
         },
-        Command::End(id) => {
+        LinkCommand::End(id) => {
             flow.end(id);
             None
         }
@@ -303,9 +305,9 @@ fn poll_link(
     cx: &mut Context<'_>,
     client: &mut Stream,
     server: &mut Stream,
-    copies: &mut [Copy; 2],
+    copies: &mut [CopyState; 2],
     flow: &Flow,
-    commands: &mut mpsc::UnboundedReceiver<Command>,
+    commands: &mut mpsc::UnboundedReceiver<LinkCommand>,
     commands_open: bool,
     mut timer: Pin<&mut Sleep>,
 ) -> Poll<Wake> {

@@ -2,13 +2,14 @@
 //! every connection and runs a [`link`] task between the two, applying the faults that
 //! [`Control`] starts and stops. It runs inside `wschaos run` and standalone (`wschaos proxy`).
 
+#[cfg(test)]
+mod contract;
 pub mod control;
 pub mod events;
 pub mod flow;
 pub mod framing;
 mod link;
-pub mod observer;
-pub mod standalone;
+
 pub mod timeline;
 
 use std::fmt;
@@ -38,22 +39,6 @@ pub struct LinkId(pub u64);
 impl fmt::Display for LinkId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "link {}", self.0)
-    }
-}
-
-/// One occurrence of a fault: its entry in the scenario's `faults:` list and, for a repeating
-/// fault, which repetition (from 0).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FaultId {
-    /// Index in `faults:`.
-    pub plan: u64,
-    /// Repetition, from 0.
-    pub occurrence: u64,
-}
-
-impl fmt::Display for FaultId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "faults[{}]#{}", self.plan, self.occurrence)
     }
 }
 

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Control, FaultId};
+use super::Control;
+use crate::fault::FaultId;
 use crate::scenario::{FaultPlan, Timeline};
 use crate::seeds;
 
 /// One step of the timeline.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Step {
+pub struct TimelineStep {
     /// When, from the start of the run.
     pub at: Duration,
     /// Which occurrence.
@@ -36,16 +37,16 @@ pub enum Action {
 
 /// Every start and end of every fault in `plans`, sorted by time, for a run whose faults play
 /// for `duration`. Repeating faults draw their periods from `seed`.
-pub fn schedule(plans: &[FaultPlan], duration: Duration, seed: u64) -> Vec<Step> {
+pub fn schedule(plans: &[FaultPlan], duration: Duration, seed: u64) -> Vec<TimelineStep> {
     let mut steps = Vec::new();
     for (index, plan) in plans.iter().enumerate() {
         let instant = plan.fault.kind().is_instant();
         let mut add = |occurrence: u64, start: Duration, lasts: Option<Duration>| {
             let fault = FaultId { plan: index as u64, occurrence };
-            steps.push(Step { at: start, fault, action: Action::Start });
+            steps.push(TimelineStep { at: start, fault, action: Action::Start });
             if !instant {
                 let end = lasts.map_or(duration, |lasts| (start + lasts).min(duration));
-                steps.push(Step { at: end, fault, action: Action::End });
+                steps.push(TimelineStep { at: end, fault, action: Action::End });
             }
         };
         match plan.timeline {
@@ -73,7 +74,7 @@ pub fn schedule(plans: &[FaultPlan], duration: Duration, seed: u64) -> Vec<Step>
 /// `start`; heals everything at `duration` and returns.
 pub async fn play(
     plans: &[FaultPlan],
-    steps: &[Step],
+    steps: &[TimelineStep],
     control: &Control,
     start: Instant,
     duration: Duration,

@@ -35,8 +35,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientEventKind;
-use crate::proxy::{EventKind, FaultId, LinkId};
-use crate::report::model::Incident;
+use crate::fault::FaultId;
+use crate::outcome::Incident;
+use crate::proxy::{EventKind, LinkId};
 
 use super::run::{FaultRow, fault_table};
 use super::{Timeline, What};

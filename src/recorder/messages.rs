@@ -18,7 +18,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientEventKind;
-use crate::report::model::MessageCounts;
+use crate::outcome::MessageCounts;
 
 use super::seqset::SeqSet;
 

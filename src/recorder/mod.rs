@@ -28,8 +28,8 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::client::{ClientEvent, ClientEventKind};
+use crate::outcome::{FaultOutcome, Incident, MessageCounts};
 use crate::proxy::{EventKind, ProxyEvent};
-use crate::report::model::{FaultOutcome, Incident, MessageCounts};
 use crate::scenario::slo::METRICS;
 
 pub use jsonl::{jsonl_line, write_jsonl_line};

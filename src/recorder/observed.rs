@@ -22,9 +22,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::fault::Way;
-use crate::proxy::{EventKind, FaultId, LinkId};
+use crate::fault::FaultId;
+use crate::proxy::{EventKind, LinkId};
 use crate::scenario::FaultKind;
+use crate::ws::Way;
 
 use super::{Timeline, What};
 

@@ -4,8 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientEventKind;
-use crate::proxy::{EventKind, FaultId};
-use crate::report::model::FaultOutcome;
+use crate::fault::FaultId;
+use crate::outcome::FaultOutcome;
+use crate::proxy::EventKind;
 
 use super::{Timeline, What};
 

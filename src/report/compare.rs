@@ -12,9 +12,9 @@
 
 use std::fmt::Write;
 
-use super::model::{RunReport, Stats, StrategyReport};
 use super::{format_metric_value as format_value, higher_is_better, verdict_word};
-use crate::scenario::values::trim_decimals;
+use crate::outcome::{RunReport, Stats, StrategyReport};
+use crate::units::trim_decimals;
 
 /// The result of a comparison.
 #[derive(Clone, Debug, PartialEq)]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{
+use crate::outcome::{
     FaultOutcome, Incident, MessageCounts, RunReport, SCHEMA_VERSION, SloResult, Stats, StrategyReport,
     Verdict,
 };

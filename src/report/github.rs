@@ -1,4 +1,5 @@
-//! GitHub Actions: the job summary (`$GITHUB_STEP_SUMMARY`) and `::error` annotations.
+//! GitHub Actions: the job summary (appended to the file `$GITHUB_STEP_SUMMARY` names; the
+//! command line reads the variable) and `::error` annotations.
 //!
 //! GitHub caps a step's summary at 1 MiB and drops the whole upload past it ("upload aborted,
 //! supports content up to a size of 1024k"), so the summary is cut to fit what the step has
@@ -6,10 +7,10 @@
 //! `%`, CR, LF (and in properties `:` and `,`) escaped as the runner expects.
 
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::markdown;
-use super::model::RunReport;
+use crate::outcome::RunReport;
 
 /// The step summary limit: 1 MiB.
 pub const STEP_SUMMARY_LIMIT: usize = 1 << 20;
@@ -17,19 +18,6 @@ pub const STEP_SUMMARY_LIMIT: usize = 1 << 20;
 /// The note that ends a cut summary.
 pub const TRUNCATION_NOTE: &str =
     "\n\n_Summary truncated to fit GitHub's 1 MiB step-summary limit; the full text is in summary.md._\n";
-
-/// When `GITHUB_STEP_SUMMARY` is set, appends the report's summary.md to that file and returns
-/// its path; does nothing otherwise.
-pub fn github_summary(report: &RunReport) -> io::Result<Option<PathBuf>> {
-    match std::env::var_os("GITHUB_STEP_SUMMARY") {
-        Some(path) if !path.is_empty() => {
-            let path = PathBuf::from(path);
-            append_summary(report, &path)?;
-            Ok(Some(path))
-        }
-        _ => Ok(None),
-    }
-}
 
 /// Appends the summary to `path`, cut so the file stays under [`STEP_SUMMARY_LIMIT`].
 pub fn append_summary(report: &RunReport, path: &Path) -> io::Result<()> {

@@ -18,7 +18,7 @@ use std::fmt::Write;
 use hdrhistogram::Histogram;
 
 use super::Format;
-use super::model::{RunReport, StrategyReport};
+use crate::outcome::{RunReport, StrategyReport};
 
 /// The HdrHistogram percentile-distribution format.
 pub struct Hgrm;

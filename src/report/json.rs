@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use super::Format;
-use super::model::{RunReport, SCHEMA_VERSION, StrategyReport};
+use crate::outcome::{RunReport, SCHEMA_VERSION, StrategyReport};
 
 /// The JSON format.
 pub struct Json;

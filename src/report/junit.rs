@@ -4,8 +4,8 @@
 
 use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 
-use super::model::{RunReport, StrategyReport};
 use super::{Format, repro_line, unhit_faults};
+use crate::outcome::{RunReport, StrategyReport};
 
 /// The JUnit XML format.
 pub struct Junit;

@@ -3,8 +3,9 @@
 
 use std::fmt::Write;
 
-use super::model::{RunReport, Stats, StrategyReport};
-use super::{Format, cell, format_seconds, not_applied_faults, repro_line, unhit_faults, verdict_word};
+use super::{Format, cell, not_applied_faults, repro_line, unhit_faults, verdict_word};
+use crate::outcome::{RunReport, Stats, StrategyReport};
+use crate::units::format_seconds;
 
 /// The Markdown summary format.
 pub struct Markdown;

@@ -5,8 +5,8 @@
 //! the in-memory network, so the same seed gives the same bytes.
 
 pub mod log;
+mod strategy;
 pub mod swarm;
-pub mod verdict;
 pub mod watchdog;
 
 use std::collections::BTreeMap;
@@ -16,26 +16,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog, TaggedLines};
 pub use swarm::{SwarmError, SwarmOptions, run_swarm};
 pub use watchdog::{SimRuntime, Stalled};
 
-use crate::client::{self, ClientConfig, ClientSink, State};
-use crate::net::{Transport, any_loopback};
-use crate::proxy::{Control, EventSink, Proxy, timeline};
-use crate::recorder::{Recorded, Recorder, Span};
-use crate::report::model::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
-use crate::scenario::{ClientStrategy, Engine, Scenario};
-use crate::seeds;
-use crate::server::Server;
-
-/// How often (in run time) events.jsonl is flushed and progress is reported.
-const TICK: Duration = Duration::from_millis(250);
-
-/// How long stopping clients get to close their connections at the end.
-const DRAIN: Duration = Duration::from_secs(2);
+use crate::client::State;
+use crate::net::Transport;
+use crate::outcome::{RunReport, SCHEMA_VERSION, Verdict};
+use crate::scenario::{Engine, Scenario};
+use strategy::run_strategy;
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -48,6 +37,19 @@ pub struct RunOptions {
     pub seed: u64,
     /// Only these strategies of the matrix; all when empty.
     pub strategies: Vec<String>,
+}
+
+impl RunOptions {
+    /// Every strategy of `scenario` on `engine` with the scenario's own seed; the report names
+    /// the file as `<scenario name>.yaml`.
+    pub fn for_scenario(scenario: &Scenario, engine: Engine) -> RunOptions {
+        RunOptions {
+            file: format!("{}.yaml", scenario.name),
+            engine,
+            seed: scenario.seed,
+            strategies: Vec::new(),
+        }
+    }
 }
 
 /// Why a run produced no report.
@@ -175,37 +177,21 @@ pub fn run(
             description: strategy.strategy.describe(),
         });
         let states = Mutex::new(BTreeMap::new());
+        let watch = (&states, interrupt, &progress);
         let report = match options.engine {
             Engine::Sim => {
                 let runtime = SimRuntime::new()?;
-                let run = run_strategy(
-                    scenario,
-                    strategy,
-                    options.seed,
-                    Transport::sim(),
-                    &mut *events,
-                    &states,
-                    interrupt,
-                    progress.clone(),
-                );
+                let run =
+                    run_strategy(scenario, strategy, options.seed, Transport::sim(), &mut *events, watch);
                 runtime.run(run).unwrap_or_else(|Stalled { after }| {
                     let clients =
                         states.lock().unwrap_or_else(|p| p.into_inner()).clone().into_iter().collect();
                     Err(RunError::Stalled { strategy: strategy.strategy.name.clone(), at: after, clients })
                 })?
             }
-            Engine::Live => {
-                tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run_strategy(
-                    scenario,
-                    strategy,
-                    options.seed,
-                    Transport::Live,
-                    &mut *events,
-                    &states,
-                    interrupt,
-                    progress.clone(),
-                ))?
-            }
+            Engine::Live => tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(
+                run_strategy(scenario, strategy, options.seed, Transport::Live, &mut *events, watch),
+            )?,
         };
         progress(Update::Done { name: report.name.clone(), verdict: report.verdict });
         strategies.push(report);
@@ -215,7 +201,7 @@ pub fn run(
     let verdict = if interrupted {
         Verdict::Interrupted
     } else {
-        strategies.iter().map(|s| s.verdict).max_by_key(|v| severity(*v)).unwrap_or(Verdict::Pass)
+        strategies.iter().map(|s| s.verdict).max().unwrap_or(Verdict::Pass)
     };
     Ok(RunReport {
         schema_version: SCHEMA_VERSION,
@@ -223,11 +209,7 @@ pub fn run(
         scenario: scenario.name.clone(),
         file: options.file.clone(),
         description: scenario.description.clone(),
-        engine: match options.engine {
-            Engine::Sim => "sim",
-            Engine::Live => "live",
-        }
-        .to_string(),
+        engine: options.engine.name().to_string(),
         seed: options.seed,
         swarm_draw: BTreeMap::new(),
         duration: scenario.duration.as_secs_f64(),
@@ -236,177 +218,5 @@ pub fn run(
         interrupted,
         verdict,
         strategies,
-    })
-}
-
-/// Failure outranks inconclusive outranks pass.
-fn severity(verdict: Verdict) -> u8 {
-    match verdict {
-        Verdict::Pass => 0,
-        Verdict::Inconclusive => 1,
-        Verdict::Fail => 2,
-        Verdict::Interrupted => 3,
-    }
-}
-
-/// One strategy of the matrix, start to finish. `states` keeps every client's last state, for
-/// the diagnosis of a stalled simulation.
-#[allow(clippy::too_many_arguments)]
-async fn run_strategy(
-    scenario: &Scenario,
-    strategy: &ClientStrategy,
-    seed: u64,
-    transport: Transport,
-    events_out: &mut dyn EventLog,
-    states: &Mutex<BTreeMap<u32, State>>,
-    interrupt: &Interrupt,
-    progress: Progress,
-) -> Result<StrategyReport, RunError> {
-    let scenario = Scenario { seed, ..scenario.clone() };
-    let origin = Instant::now();
-    let end_at = scenario.duration + scenario.quiet_period;
-    let span = Span { origin, heal_at: scenario.duration, end_at };
-    let workload = scenario.clients.workload.is_some();
-    let mut recorder = Recorder::new(span, scenario.clients.count, workload);
-
-    let listener = transport.bind(any_loopback()).await?;
-    let server_addr = listener.local_addr()?;
-    let (stop_server, server_stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = Server::new(scenario.server.clone(), seeds::derive(seed, &[seeds::SERVER]));
-    let server_task = tokio::spawn(server.serve(listener, async {
-        let _ = server_stopped.await;
-    }));
-
-    let (proxy_sink, mut proxy_events) = EventSink::channel();
-    let control = Control::new(seed, scenario.clients.count, proxy_sink);
-    let proxy = Proxy::bind(&transport, any_loopback(), server_addr, control.clone()).await?;
-    let proxy_addr = proxy.local_addr()?;
-    let (stop_proxy, proxy_stopped) = tokio::sync::oneshot::channel::<()>();
-    let proxy_task = tokio::spawn(proxy.run(async {
-        let _ = proxy_stopped.await;
-    }));
-
-    let (client_sink, mut client_events) = ClientSink::channel();
-    let (stop_clients, clients_stopped) = client::stop_signal();
-    let mut clients = Vec::new();
-    for index in 0..scenario.clients.count {
-        let config = ClientConfig::from_scenario(&scenario, strategy, index, proxy_addr);
-        let task =
-            client::run(config, transport.clone(), client_sink.clone(), clients_stopped.clone(), origin);
-        clients.push(tokio::spawn(task));
-    }
-    drop(client_sink);
-
-    let steps = timeline::schedule(&scenario.faults, scenario.duration, seed);
-    let player = {
-        let (control, faults, duration) = (control.clone(), scenario.faults.clone(), scenario.duration);
-        tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await })
-    };
-
-    let mut lines = TaggedLines::new(&strategy.strategy.name);
-    let incidents = std::cell::Cell::new(0u64);
-    let mut write = |event: Recorded, out: &mut dyn EventLog| -> io::Result<()> {
-        match &event {
-            Recorded::Client(client::ClientEvent { kind: client::ClientEventKind::Detected(_), .. }) => {
-                incidents.set(incidents.get() + 1);
-            }
-            Recorded::Client(client::ClientEvent {
-                kind: client::ClientEventKind::State(state),
-                client,
-                ..
-            }) => {
-                states.lock().unwrap_or_else(|p| p.into_inner()).insert(*client, *state);
-            }
-            _ => {}
-        }
-        lines.write(&event, origin, out)?;
-        recorder.record(event);
-        Ok(())
-    };
-
-    // Record until the end of the quiet period, or an interrupt.
-    let deadline = origin + end_at;
-    let mut next_tick = origin;
-    loop {
-        if interrupt.triggered() {
-            break;
-        }
-        let tick = deadline.min(next_tick);
-        // `biased`: a fixed polling order, so the sim engine interleaves the two sources the
-        // same way every run (tokio otherwise picks a branch at random).
-        tokio::select! {
-            biased;
-            Some(event) = proxy_events.recv() => write(Recorded::Proxy(event), events_out)?,
-            Some(event) = client_events.recv() => write(Recorded::Client(event), events_out)?,
-            () = tokio::time::sleep_until(tick) => {
-                events_out.flush()?;
-                if Instant::now() >= deadline {
-                    break;
-                }
-                next_tick += TICK;
-                let update = Tick {
-                    elapsed: Instant::now() - origin,
-                    total: end_at,
-                    links: control.open_links(),
-                    active_faults: control.active().len(),
-                    incidents: incidents.get(),
-                };
-                progress(Update::Tick(update));
-            }
-        }
-    }
-
-    // Heal, stop the clients (they close), then the proxy and the server.
-    player.abort();
-    control.heal();
-    let _ = stop_clients.send(true);
-    let _ = tokio::time::timeout(DRAIN, async {
-        for task in clients {
-            let _ = task.await;
-        }
-    })
-    .await;
-    let _ = stop_proxy.send(());
-    let _ = stop_server.send(());
-    let _ = proxy_task.await;
-    let _ = tokio::time::timeout(DRAIN, server_task).await;
-    // What the teardown itself reports (links closing as clients stop) is not part of the run:
-    // it happens after the quiet period, and its order depends on how tasks are torn down.
-    events_out.flush()?;
-
-    let output = recorder.finish();
-    if output.late_events > 0 {
-        tracing::warn!(
-            late = output.late_events,
-            "events arrived too far out of time order for the recorder's window and were taken as they came"
-        );
-    }
-    let slo = verdict::evaluate(&scenario.slo, &output);
-    let verdict = verdict::verdict(&slo, &output);
-    let recovery_time_us = output
-        .samples
-        .get("recovery_time")
-        .map(|values| values.iter().map(|seconds| (seconds * 1e6).round().max(0.0) as u64).collect())
-        .unwrap_or_default();
-    Ok(StrategyReport {
-        name: strategy.strategy.name.clone(),
-        description: strategy.strategy.describe(),
-        verdict,
-        metrics: verdict::summaries(&output),
-        detect_time_by_reason: output
-            .detect_by_reason
-            .iter()
-            .map(|(k, v)| (k.clone(), verdict::stats(v)))
-            .collect(),
-        messages: output.messages,
-        attempts_total: output.attempts_total,
-        peak_attempts_per_second: output.attempts_per_second.iter().copied().max().unwrap_or(0),
-        attempts_per_second: output.attempts_per_second,
-        gave_up: output.gave_up,
-        unconverged: output.unconverged,
-        faults: output.faults,
-        slo,
-        incidents: output.incidents,
-        recovery_time_us,
     })
 }

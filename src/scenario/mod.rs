@@ -9,18 +9,17 @@
 //!    [`swarm`] checks the `swarm:` ranges against the fields they vary, reporting every
 //!    problem they find.
 
+pub mod defaults;
 pub mod error;
-pub mod locate;
+pub(crate) mod locate;
 pub mod model;
 pub mod preset_table;
 pub mod presets;
 pub mod slo;
-pub mod spec;
+pub(crate) mod spec;
 pub mod strategy;
-pub mod suggest;
 pub mod swarm;
-pub mod validate;
-pub mod values;
+pub(crate) mod validate;
 
 use std::path::Path;
 
@@ -193,7 +192,7 @@ fn suggestion(message: &str) -> Option<String> {
         .map(|c| c.trim().trim_matches('`'))
         .filter(|c| !c.is_empty() && *c != "or")
         .collect();
-    suggest::did_you_mean(word, candidates.iter().copied())
+    crate::suggest::did_you_mean(word, candidates.iter().copied())
 }
 
 /// The JSON Schema of the scenario format, generated from the raw structs.

@@ -9,7 +9,8 @@ use std::time::Duration;
 use super::slo::SloRule;
 use super::strategy::Strategy;
 use super::swarm::Swarm;
-use super::values::{Jittered, Rate};
+use crate::units::{Jittered, Rate};
+pub use crate::ws::{Direction, FrameKind};
 
 /// A validated scenario.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +48,16 @@ pub enum Engine {
     Live,
     /// In-memory network, paused virtual time, one seed.
     Sim,
+}
+
+impl Engine {
+    /// The engine's name as scenarios, flags and reports write it: `live` or `sim`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Live => "live",
+            Engine::Sim => "sim",
+        }
+    }
 }
 
 /// The echo server's settings.
@@ -255,46 +266,7 @@ pub enum Links {
     All,
 }
 
-/// Which way bytes flow through the proxy.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// Client to server.
-    Upstream,
-    /// Server to client.
-    Downstream,
-    /// Both.
-    Both,
-}
-
-/// A WebSocket frame type, for frame faults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum FrameKind {
-    /// Ping.
-    Ping,
-    /// Pong.
-    Pong,
-    /// Text data.
-    Text,
-    /// Binary data.
-    Binary,
-    /// Close.
-    Close,
-}
-
-impl FrameKind {
-    /// The kind's name as the scenario writes it.
-    pub fn name(self) -> &'static str {
-        match self {
-            FrameKind::Ping => "ping",
-            FrameKind::Pong => "pong",
-            FrameKind::Text => "text",
-            FrameKind::Binary => "binary",
-            FrameKind::Close => "close",
-        }
-    }
-}
-
-/// A fault kind with its parameters (DESIGN.md §4).
+/// A fault kind with its parameters (DESIGN.md §4; docs/faults.md).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Abort links (RST).
@@ -302,33 +274,85 @@ pub enum Fault {
     /// Graceful close (FIN) both ways.
     Close,
     /// Hold bytes; release in order when the fault ends.
-    Stall { direction: Direction },
+    Stall {
+        /// Which ways are held.
+        direction: Direction,
+    },
     /// Drop bytes forever.
-    Blackhole { direction: Direction },
+    Blackhole {
+        /// Which ways lose their bytes.
+        direction: Direction,
+    },
     /// Delay every chunk.
-    Latency { delay: Duration, jitter: Duration, direction: Direction },
+    Latency {
+        /// The delay of each chunk, counted from its arrival.
+        delay: Duration,
+        /// Each chunk's delay is drawn from `delay ± jitter`.
+        jitter: Duration,
+        /// Which ways are delayed.
+        direction: Direction,
+    },
     /// Throttle to a byte rate.
-    Bandwidth { bytes_per_second: f64, direction: Direction },
+    Bandwidth {
+        /// The rate bytes may cross at.
+        bytes_per_second: f64,
+        /// Which ways are throttled.
+        direction: Direction,
+    },
     /// Split writes into pieces.
-    Slice { size_bytes: u64, delay: Duration, direction: Direction },
+    Slice {
+        /// Bytes per piece.
+        size_bytes: u64,
+        /// Time between pieces.
+        delay: Duration,
+        /// Which ways are sliced.
+        direction: Direction,
+    },
     /// Close after N bytes.
-    Limit { bytes: u64, direction: Direction },
+    Limit {
+        /// Bytes delivered before the link closes, over the ways it covers together.
+        bytes: u64,
+        /// Which ways count.
+        direction: Direction,
+    },
     /// Refuse new connections.
     Refuse,
     /// Accept new connections and never answer.
     AcceptHang,
     /// Delay the handshake response.
-    HandshakeDelay { delay: Jittered },
+    HandshakeDelay {
+        /// How long the first downstream bytes wait, drawn per link.
+        delay: Jittered,
+    },
     /// Drop whole frames.
-    DropFrames { kinds: Vec<FrameKind>, direction: Direction, probability: f64 },
+    DropFrames {
+        /// The frame kinds that vanish.
+        kinds: Vec<FrameKind>,
+        /// Which ways lose them.
+        direction: Direction,
+        /// The chance each frame (each data message) is dropped.
+        probability: f64,
+    },
     /// Send a Close frame to the client and close upstream.
-    CloseFrame { code: u16, reason: String },
+    CloseFrame {
+        /// The Close frame's status code.
+        code: u16,
+        /// Its reason text.
+        reason: String,
+    },
     /// Answer upgrades with an HTTP error.
-    RejectHandshake { status: u16, retry_after: Option<Duration> },
+    RejectHandshake {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The `Retry-After` it carries, if any.
+        retry_after: Option<Duration>,
+    },
 }
 
 /// A fault kind without its parameters: what the timeline and targeting rules depend on.
+/// Each variant is the [`Fault`] of the same name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[allow(missing_docs, reason = "each variant names the Fault variant that documents it")]
 pub enum FaultKind {
     Reset,
     Close,

@@ -4,7 +4,7 @@
 use super::model::{BackoffReset, ClientSettings};
 use super::presets::all_presets;
 use super::strategy::{Strategy, format_bounds};
-use super::values::format_duration;
+use crate::units::format_duration;
 
 /// How many attempts the table shows.
 pub const ATTEMPTS_SHOWN: u32 = 8;

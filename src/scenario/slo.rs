@@ -4,8 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::suggest::did_you_mean;
-use super::values::{format_duration, parse_duration, trim_float};
+use crate::suggest::did_you_mean;
+use crate::units::{format_duration, parse_duration, trim_float};
 
 /// What one value of a metric is, which decides the aggregates and units it accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,7 +132,7 @@ impl fmt::Display for Aggregate {
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Comparison {
+pub enum Operator {
     /// `<`
     Less,
     /// `<=`
@@ -147,45 +147,45 @@ pub enum Comparison {
     NotEqual,
 }
 
-impl Comparison {
+impl Operator {
     /// Whether `measured <op> limit` holds.
     pub fn holds(self, measured: f64, limit: f64) -> bool {
         match self {
-            Comparison::Less => measured < limit,
-            Comparison::LessOrEqual => measured <= limit,
-            Comparison::Greater => measured > limit,
-            Comparison::GreaterOrEqual => measured >= limit,
-            Comparison::Equal => measured == limit,
-            Comparison::NotEqual => measured != limit,
+            Operator::Less => measured < limit,
+            Operator::LessOrEqual => measured <= limit,
+            Operator::Greater => measured > limit,
+            Operator::GreaterOrEqual => measured >= limit,
+            Operator::Equal => measured == limit,
+            Operator::NotEqual => measured != limit,
         }
     }
 
     fn symbol(self) -> &'static str {
         match self {
-            Comparison::Less => "<",
-            Comparison::LessOrEqual => "<=",
-            Comparison::Greater => ">",
-            Comparison::GreaterOrEqual => ">=",
-            Comparison::Equal => "==",
-            Comparison::NotEqual => "!=",
+            Operator::Less => "<",
+            Operator::LessOrEqual => "<=",
+            Operator::Greater => ">",
+            Operator::GreaterOrEqual => ">=",
+            Operator::Equal => "==",
+            Operator::NotEqual => "!=",
         }
     }
 }
 
 /// The right-hand side of a threshold.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Limit {
+pub enum Bound {
     /// A duration, for time metrics.
     Duration(Duration),
     /// A plain number (counts, attempts, fractions, rates).
     Number(f64),
 }
 
-impl fmt::Display for Limit {
+impl fmt::Display for Bound {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Limit::Duration(d) => write!(f, "{}", format_duration(*d)),
-            Limit::Number(n) => write!(f, "{}", trim_float(*n)),
+            Bound::Duration(d) => write!(f, "{}", format_duration(*d)),
+            Bound::Number(n) => write!(f, "{}", trim_float(*n)),
         }
     }
 }
@@ -195,15 +195,15 @@ impl fmt::Display for Limit {
 pub struct Threshold {
     /// How values are reduced.
     pub aggregate: Aggregate,
-    /// The comparison.
-    pub comparison: Comparison,
-    /// The limit.
-    pub limit: Limit,
+    /// The comparison operator.
+    pub operator: Operator,
+    /// The value it compares against.
+    pub bound: Bound,
 }
 
 impl fmt::Display for Threshold {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {}", self.aggregate, self.comparison.symbol(), self.limit)
+        write!(f, "{} {} {}", self.aggregate, self.operator.symbol(), self.bound)
     }
 }
 
@@ -258,13 +258,13 @@ fn parse_aggregate(text: &str) -> Result<Aggregate, (String, Option<String>)> {
 
 /// Parses one threshold expression for `metric`. Errors carry a message and maybe a hint.
 pub fn parse_threshold(metric: &Metric, text: &str) -> Result<Threshold, (String, Option<String>)> {
-    const OPERATORS: &[(&str, Comparison)] = &[
-        ("<=", Comparison::LessOrEqual),
-        (">=", Comparison::GreaterOrEqual),
-        ("==", Comparison::Equal),
-        ("!=", Comparison::NotEqual),
-        ("<", Comparison::Less),
-        (">", Comparison::Greater),
+    const OPERATORS: &[(&str, Operator)] = &[
+        ("<=", Operator::LessOrEqual),
+        (">=", Operator::GreaterOrEqual),
+        ("==", Operator::Equal),
+        ("!=", Operator::NotEqual),
+        ("<", Operator::Less),
+        (">", Operator::Greater),
     ];
     for (wrong, right) in [("=>", ">="), ("=<", "<="), ("<>", "!=")] {
         if text.contains(wrong) {
@@ -309,17 +309,17 @@ pub fn parse_threshold(metric: &Metric, text: &str) -> Result<Threshold, (String
             None,
         ));
     }
-    let limit = parse_limit(metric, aggregate, right)?;
-    Ok(Threshold { aggregate, comparison, limit })
+    let limit = parse_bound(metric, aggregate, right)?;
+    Ok(Threshold { aggregate, operator: comparison, bound: limit })
 }
 
-fn parse_limit(metric: &Metric, aggregate: Aggregate, text: &str) -> Result<Limit, (String, Option<String>)> {
+fn parse_bound(metric: &Metric, aggregate: Aggregate, text: &str) -> Result<Bound, (String, Option<String>)> {
     if text.is_empty() {
         return Err(("the threshold has no value after the comparison".to_string(), None));
     }
     if aggregate.yields_duration(metric.shape) {
         return parse_duration(text)
-            .map(Limit::Duration)
+            .map(Bound::Duration)
             .map_err(|message| (format!("{} {aggregate} is a duration: {message}", metric.name), None));
     }
     let (number, percent) = match text.strip_suffix('%') {
@@ -339,7 +339,7 @@ fn parse_limit(metric: &Metric, aggregate: Aggregate, text: &str) -> Result<Limi
     if !value.is_finite() || value < 0.0 {
         return Err((format!("`{text}`: the limit must be a finite number, 0 or more"), None));
     }
-    Ok(Limit::Number(value))
+    Ok(Bound::Number(value))
 }
 
 #[cfg(test)]
@@ -354,14 +354,14 @@ mod tests {
     fn thresholds_parse_into_their_parts() {
         let t = parse("recovery_time", "p(99) < 8s").unwrap();
         assert_eq!(t.aggregate, Aggregate::Percentile(99.0));
-        assert_eq!(t.comparison, Comparison::Less);
-        assert_eq!(t.limit, Limit::Duration(Duration::from_secs(8)));
+        assert_eq!(t.operator, Operator::Less);
+        assert_eq!(t.bound, Bound::Duration(Duration::from_secs(8)));
         assert_eq!(t.to_string(), "p(99) < 8s");
-        assert_eq!(parse("messages_lost", "count == 0").unwrap().limit, Limit::Number(0.0));
-        assert_eq!(parse("availability", "mean >= 99.5%").unwrap().limit, Limit::Number(0.995));
+        assert_eq!(parse("messages_lost", "count == 0").unwrap().bound, Bound::Number(0.0));
+        assert_eq!(parse("availability", "mean >= 99.5%").unwrap().bound, Bound::Number(0.995));
         assert_eq!(
-            parse("peak_attempts_per_second", "value <= 200").unwrap().comparison,
-            Comparison::LessOrEqual
+            parse("peak_attempts_per_second", "value <= 200").unwrap().operator,
+            Operator::LessOrEqual
         );
         assert_eq!(parse("recovery_time", "count>=1").unwrap().aggregate, Aggregate::Count);
     }
@@ -388,11 +388,11 @@ mod tests {
 
     #[test]
     fn comparisons_hold_as_written() {
-        assert!(Comparison::Less.holds(1.0, 2.0));
-        assert!(!Comparison::Less.holds(2.0, 2.0));
-        assert!(Comparison::LessOrEqual.holds(2.0, 2.0));
-        assert!(Comparison::NotEqual.holds(1.0, 2.0));
-        assert!(Comparison::GreaterOrEqual.holds(2.0, 2.0));
-        assert!(!Comparison::Equal.holds(1.0, 2.0));
+        assert!(Operator::Less.holds(1.0, 2.0));
+        assert!(!Operator::Less.holds(2.0, 2.0));
+        assert!(Operator::LessOrEqual.holds(2.0, 2.0));
+        assert!(Operator::NotEqual.holds(1.0, 2.0));
+        assert!(Operator::GreaterOrEqual.holds(2.0, 2.0));
+        assert!(!Operator::Equal.holds(1.0, 2.0));
     }
 }

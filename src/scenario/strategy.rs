@@ -11,7 +11,7 @@ use std::fmt;
 use std::time::Duration;
 
 use super::model::{BackoffReset, ClientSettings};
-use super::values::{format_duration, trim_decimals, trim_float};
+use crate::units::{format_duration, trim_decimals, trim_float};
 
 /// The backoff formulas of DESIGN.md §5. `n` is the attempt number, starting at 1 after a break.
 #[derive(Clone, Debug, PartialEq)]

@@ -1,4 +1,4 @@
-//! Everything about answering an upgrade: the WebSocket buffer sizes, the bearer-token check,
+//! Everything about answering an upgrade: the bearer-token check,
 //! the seeded handshake latency, and the stream wrapper that holds the answer back for it.
 
 use std::io;
@@ -13,40 +13,8 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Sleep, sleep};
 use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{self, HeaderMap, StatusCode, header};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use crate::scenario::values::Jittered;
-
-/// Bytes tungstenite allocates up front to read frames into. Workload messages are 64 B by
-/// default and rarely above a few KiB; a bigger frame makes the buffer grow for as long as it is
-/// needed. tungstenite's default is 128 KiB, which alone would be twice DESIGN.md §8's budget of
-/// 64 KiB for a whole client + proxy + server chain. 4 KiB leaves the server's share of that
-/// budget at about 8 KiB with the task, the socket and the small write buffer.
-const READ_BUFFER_BYTES: usize = 4 * 1024;
-
-/// The largest message (and frame) the server accepts: 16 MiB, the largest workload message a
-/// scenario may ask for (`MAX_MESSAGE_SIZE` in scenario/validate, tungstenite's frame limit).
-/// It is a cap, not an allocation; it keeps one runaway peer below tungstenite's default 64 MiB.
-const MAX_MESSAGE_BYTES: usize = 16 << 20;
-
-/// The cap on queued outgoing bytes: one largest message plus room for its frame header and a
-/// control frame (a pong or a ping). Every send is awaited before the next frame is read, so
-/// nothing else can queue; the cap only turns a bug into an error instead of a leak.
-const MAX_WRITE_BUFFER_BYTES: usize = MAX_MESSAGE_BYTES + 1024;
-
-/// The WebSocket settings of every server connection. Exposed so that tests and the runner can
-/// give their own ends the same small buffers.
-///
-/// `write_buffer_size` is 0: each frame is written through at once. An echo server answers one
-/// frame at a time and flushes each answer, so batching would only add latency and memory.
-pub fn websocket_config() -> WebSocketConfig {
-    WebSocketConfig::default()
-        .read_buffer_size(READ_BUFFER_BYTES)
-        .write_buffer_size(0)
-        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
-        .max_message_size(Some(MAX_MESSAGE_BYTES))
-        .max_frame_size(Some(MAX_MESSAGE_BYTES))
-}
+use crate::units::Jittered;
 
 /// Draws one handshake latency, uniformly in `[base − jitter, base + jitter]`. A fixed latency
 /// (jitter 0) draws nothing, so adding jitter to one run never shifts another's draws.

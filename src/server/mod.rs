@@ -13,7 +13,6 @@ mod handshake;
 mod heartbeat;
 mod pacing;
 mod session;
-pub mod standalone;
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -24,8 +23,7 @@ use tokio::task::JoinSet;
 use tokio::time::{Instant, sleep_until};
 use tracing::{debug, warn};
 
-pub use accounting::{ClientStats, Seen, SeenSet, ServerStats};
-pub use handshake::websocket_config;
+pub use accounting::{ClientStats, ServerStats};
 pub use pacing::AcceptPacing;
 
 use crate::net::Listener;

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::scenario::values::Rate;
+use crate::units::Rate;
 
 /// Nanoseconds in a second, for turning a count at a rate into a duration.
 const NANOS_PER_SECOND: f64 = 1e9;

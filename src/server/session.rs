@@ -21,10 +21,11 @@ use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 use tracing::debug;
 
 use super::accounting::Ledger;
-use super::handshake::{Authorize, DelayedAnswer, websocket_config};
+use super::handshake::{Authorize, DelayedAnswer};
 use super::heartbeat::{Beat, Heartbeat};
 use crate::net::Stream;
 use crate::scenario::ServerHeartbeat;
+use crate::wire::websocket_config;
 
 /// How long a server that is shutting down tries to deliver its Close frame (1001, going away)
 /// to each peer. A peer that is reading gets it within a round trip; one that is not must not

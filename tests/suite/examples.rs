@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use wschaos::Scenario;
 use wschaos::scenario::strategy::Backoff;
-use wschaos::scenario::values::Rate;
 use wschaos::scenario::*;
+use wschaos::units::Rate;
 
 fn load(name: &str) -> Scenario {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);

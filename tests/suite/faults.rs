@@ -7,8 +7,8 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::{Instant, timeout};
 use wschaos::net::Stream;
-use wschaos::scenario::values::Jittered;
 use wschaos::scenario::{Direction, Fault};
+use wschaos::units::Jittered;
 
 use crate::support::{Harness, everyone, id, settle};
 

@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
-use wschaos::fault::Way;
+use wschaos::fault::FaultId;
 use wschaos::net::{Stream, Transport};
 use wschaos::proxy::timeline::{self, Action};
-use wschaos::proxy::{CloseCause, EventKind, FaultId, LinkId};
+use wschaos::proxy::{CloseCause, EventKind, LinkId};
 use wschaos::scenario::{ClientSelector, Direction, Fault, FrameKind, Links, Scenario, Target};
+use wschaos::ws::Way;
 
 use crate::support::{Harness, everyone, id, settle};
 

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use assert_cmd::Command;
 use predicates::prelude::*;
-use wschaos::report::{RunReport, example, json};
+use wschaos::outcome::RunReport;
+use wschaos::report::{example, json};
 
 fn wschaos() -> Command {
     Command::cargo_bin("wschaos").unwrap()

@@ -24,9 +24,10 @@ use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 use wschaos::net::{Stream, Transport, any_loopback};
 use wschaos::scenario::ServerConfig;
 use wschaos::scenario::ServerHeartbeat;
-use wschaos::scenario::values::{Jittered, Rate};
-use wschaos::server::{ClientStats, Server, ServerStats, StatsHandle, websocket_config};
+use wschaos::server::{ClientStats, Server, ServerStats, StatsHandle};
+use wschaos::units::{Jittered, Rate};
 use wschaos::wire::Header;
+use wschaos::wire::websocket_config;
 
 /// A server serving in a task, with what a test needs to reach and stop it.
 struct Running {

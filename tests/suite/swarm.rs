@@ -13,7 +13,7 @@ use wschaos::report::swarm::figure;
 use wschaos::runner::{Interrupt, SwarmOptions, run_swarm};
 use wschaos::scenario::Scenario;
 use wschaos::scenario::slo::find_metric;
-use wschaos::scenario::values::parse_duration;
+use wschaos::units::parse_duration;
 
 use crate::run::{out_dir, scenario_file, wschaos};
 

@@ -21,7 +21,7 @@
 
 use std::ops::Range;
 
-use wschaos::fault::Way;
+use wschaos::ws::Way;
 
 /// A valid WebSocket upgrade request, naming client 3.
 pub const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

@@ -5,13 +5,14 @@
 use bytes::Bytes;
 use tokio::time::Instant;
 
-use crate::fault::{LinkAction, Way, build};
-use crate::proxy::FaultId;
+use crate::fault::FaultId;
+use crate::fault::{LinkAction, build};
 use crate::proxy::flow::Flow;
-use crate::proxy::observer::Stop;
-use crate::proxy::observer::tests::{REQUEST, RESPONSE, frame};
 use crate::scenario::{Direction, Fault, FrameKind};
 use crate::seeds;
+use crate::ws::Way;
+use crate::ws::observer::Stop;
+use crate::ws::observer::tests::{REQUEST, RESPONSE, frame};
 
 const FAULT: FaultId = FaultId { plan: 0, occurrence: 0 };
 const KEY: [u8; 4] = [9, 8, 7, 6];

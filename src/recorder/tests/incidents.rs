@@ -2,7 +2,7 @@
 
 use super::{Script, assert_close, fault};
 use crate::client::Reason;
-use crate::report::model::Incident;
+use crate::outcome::Incident;
 
 /// Times rounded to the microsecond, so literals compare equal.
 fn rounded(incident: &Incident) -> Incident {

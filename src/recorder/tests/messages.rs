@@ -2,7 +2,7 @@
 
 use super::{Script, assert_close};
 use crate::client::ClientEventKind;
-use crate::report::model::MessageCounts;
+use crate::outcome::MessageCounts;
 
 /// `count` messages offered and sent by `client` at 1.0, 1.1, ….
 fn offer(mut script: Script, client: u32, count: u64) -> Script {

@@ -14,7 +14,8 @@ use tokio::time::Instant;
 
 use super::{Recorded, Recorder, RecorderOutput, Span};
 use crate::client::{ClientEvent, ClientEventKind, GiveUp, Reason};
-use crate::proxy::{CloseCause, EventKind, FaultId, LinkId, ProxyEvent};
+use crate::fault::FaultId;
+use crate::proxy::{CloseCause, EventKind, LinkId, ProxyEvent};
 
 /// Fault occurrence `occurrence` of plan entry `plan`.
 fn fault(plan: u64, occurrence: u64) -> FaultId {

@@ -1,8 +1,8 @@
 //! Recovery seen at the proxy, from proxy events alone (no client event in these scripts).
 
 use super::{Script, assert_close, fault};
-use crate::fault::Way;
 use crate::proxy::{EventKind, LinkId};
+use crate::ws::Way;
 
 impl Script {
     fn upgraded(self, t: f64, link: u64, status: u16) -> Script {

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use super::{Script, assert_close, fault};
 use crate::client::Reason;
-use crate::proxy::observer::Stop;
+use crate::outcome::FaultOutcome;
 use crate::proxy::{EventKind, LinkId};
-use crate::report::model::FaultOutcome;
+use crate::ws::observer::Stop;
 
 fn not_applied(plan: u64, link: u64, why: Stop) -> EventKind {
     EventKind::FaultNotApplied { fault: fault(plan, 0), link: LinkId(link), why }

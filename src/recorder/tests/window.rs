@@ -3,8 +3,8 @@
 
 use super::{Script, assert_close};
 use crate::client::Reason;
+use crate::outcome::MessageCounts;
 use crate::recorder::window::WINDOW_EVENTS;
-use crate::report::model::MessageCounts;
 
 /// Messages client 0 sends, three events each: the window fills and lets events go long
 /// before the end.

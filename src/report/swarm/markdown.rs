@@ -98,7 +98,7 @@ fn not_passed(out: &mut String, report: &SwarmReport) {
         if seed.verdict == SeedVerdict::InvalidDraw {
             rows.push((seed.invalid.join("; "), None));
         }
-        for strategy in seed.strategies.iter().filter(|s| s.verdict != crate::report::Verdict::Pass) {
+        for strategy in seed.strategies.iter().filter(|s| s.verdict != crate::outcome::Verdict::Pass) {
             let why = if strategy.failed_slos.is_empty() {
                 format!("{}: {}", strategy.name, verdict_word(strategy.verdict).to_lowercase())
             } else {

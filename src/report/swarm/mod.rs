@@ -14,8 +14,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::model::{RunReport, SloResult, Stats, Verdict};
-use crate::runner::verdict::stats;
+use crate::outcome::stats::stats;
+use crate::outcome::{RunReport, SloResult, Stats, Verdict};
 use crate::scenario::slo::{METRICS, Metric, MetricShape};
 use crate::scenario::swarm::{Drawn, InvalidDraw};
 

@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 use super::range::Kind;
-use crate::scenario::suggest::did_you_mean;
+use crate::suggest::did_you_mean;
 
 /// Fields the schema types as free text that are durations when set to one.
 const DURATION_WORDS: &[&str] = &["clients.read_timeout"];

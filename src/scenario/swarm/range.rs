@@ -13,9 +13,7 @@ use std::fmt;
 
 use rand::RngExt;
 
-use crate::scenario::values::{
-    parse_byte_rate, parse_duration, parse_rate, parse_share, parse_size, trim_decimals,
-};
+use crate::units::{parse_byte_rate, parse_duration, parse_rate, parse_share, parse_size, trim_decimals};
 
 /// The fewest grid points a decimal range has between its ends (when it is wide enough).
 pub const DECIMAL_POINTS: f64 = 1000.0;

@@ -7,7 +7,7 @@ use super::timeline::{target, timeline};
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;
-use crate::scenario::values::{self, format_duration};
+use crate::units::{self, format_duration};
 
 /// A close reason fits a control frame: 125 bytes of payload less the 2-byte code (RFC 6455 §5.5).
 const MAX_CLOSE_REASON: usize = 123;
@@ -116,12 +116,12 @@ fn parameters(check: &mut Checker, path: &str, spec: &FaultSpec, kind: FaultKind
         }
         FaultKind::Bandwidth => {
             let s = spec.bandwidth.as_ref()?;
-            let bytes_per_second = check.parse(&p("rate"), &s.rate.0, values::parse_byte_rate)?;
+            let bytes_per_second = check.parse(&p("rate"), &s.rate.0, units::parse_byte_rate)?;
             Fault::Bandwidth { bytes_per_second, direction: direction(s.direction) }
         }
         FaultKind::Slice => {
             let s = spec.slice.as_ref()?;
-            let size_bytes = check.parse(&p("size"), &s.size.0, values::parse_size)?;
+            let size_bytes = check.parse(&p("size"), &s.size.0, units::parse_size)?;
             if size_bytes == 0 {
                 check.error(p("size"), "a slice of 0B moves nothing; use at least 1B");
             }
@@ -133,7 +133,7 @@ fn parameters(check: &mut Checker, path: &str, spec: &FaultSpec, kind: FaultKind
         }
         FaultKind::Limit => {
             let s = spec.limit.as_ref()?;
-            let bytes = check.parse(&p("bytes"), &s.bytes.0, values::parse_size)?;
+            let bytes = check.parse(&p("bytes"), &s.bytes.0, units::parse_size)?;
             if bytes == 0 {
                 check.error(p("bytes"), "a limit of 0B closes links before any byte moves; use `close`");
             }

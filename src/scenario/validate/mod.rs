@@ -13,23 +13,16 @@ mod timeline;
 use faults::fault;
 use strategies::strategies;
 
+use super::defaults;
 use super::error::Diagnostic;
 use super::model::*;
 use super::slo::{SloRule, parse_metric, parse_threshold};
 use super::spec::*;
-use super::suggest::did_you_mean;
-use super::values::{self, Jittered, format_duration};
+use crate::suggest::did_you_mean;
+use crate::units::{self, Jittered, format_duration};
 
 /// The only scenario format version.
 pub const VERSION: u32 = 1;
-/// Quiet period when the file sets none.
-const DEFAULT_QUIET_PERIOD: Duration = Duration::from_secs(15);
-/// Message size when the workload sets none.
-const DEFAULT_MESSAGE_SIZE: u64 = 64;
-/// Outbox capacity when the file sets none.
-const DEFAULT_OUTBOX: u32 = 10_000;
-/// Largest message: tungstenite's default `max_frame_size` is 16 MiB.
-const MAX_MESSAGE_SIZE: u64 = 16 << 20;
 /// Collects diagnostics while reading values.
 #[derive(Default)]
 struct Checker {
@@ -51,7 +44,7 @@ impl Checker {
     }
 
     fn duration(&mut self, path: &str, text: &DurationText) -> Option<Duration> {
-        self.parse(path, &text.0, values::parse_duration)
+        self.parse(path, &text.0, units::parse_duration)
     }
 
     /// A duration that must be above zero.
@@ -65,7 +58,7 @@ impl Checker {
     }
 
     fn jittered(&mut self, path: &str, text: &JitteredText) -> Option<Jittered> {
-        self.parse(path, &text.0, values::parse_jittered)
+        self.parse(path, &text.0, units::parse_jittered)
     }
 
     fn fraction(&mut self, path: &str, value: f64) -> Option<f64> {
@@ -106,8 +99,8 @@ pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
     check_name(&mut check, &spec.name);
     let duration = check.positive("duration", &spec.duration).unwrap_or(Duration::from_secs(1));
     let quiet_period = match &spec.quiet_period {
-        Some(text) => check.positive("quiet_period", text).unwrap_or(DEFAULT_QUIET_PERIOD),
-        None => DEFAULT_QUIET_PERIOD,
+        Some(text) => check.positive("quiet_period", text).unwrap_or(defaults::QUIET_PERIOD),
+        None => defaults::QUIET_PERIOD,
     };
     let engine = match spec.engine {
         Some(EngineSpec::Sim) => Engine::Sim,
@@ -130,7 +123,7 @@ pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
         Ok(Scenario {
             name: spec.name.clone(),
             description: spec.description.clone(),
-            seed: spec.seed.unwrap_or(1),
+            seed: spec.seed.unwrap_or(defaults::SEED),
             duration,
             quiet_period,
             engine,
@@ -180,7 +173,7 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         .and_then(|t| check.jittered("server.handshake_latency", t))
         .unwrap_or(Jittered { base: Duration::ZERO, jitter: Duration::ZERO });
     let accept_rate =
-        spec.accept_rate.as_ref().and_then(|t| check.parse("server.accept_rate", &t.0, values::parse_rate));
+        spec.accept_rate.as_ref().and_then(|t| check.parse("server.accept_rate", &t.0, units::parse_rate));
     let auth_token = spec.auth.as_ref().map(|auth| {
         if auth.token.is_empty() {
             check.error("server.auth.token", "the token is empty; remove `auth` to turn auth off");
@@ -216,12 +209,12 @@ fn clients(
     }
     let workload = spec.workload.as_ref().and_then(|w| {
         // Both are parsed before either can end the check, so both get reported.
-        let rate = check.parse("clients.workload.rate", &w.rate.0, values::parse_rate);
+        let rate = check.parse("clients.workload.rate", &w.rate.0, units::parse_rate);
         let size = match &w.size {
-            Some(text) => check.parse("clients.workload.size", &text.0, values::parse_size),
-            None => Some(DEFAULT_MESSAGE_SIZE),
+            Some(text) => check.parse("clients.workload.size", &text.0, units::parse_size),
+            None => Some(defaults::MESSAGE_SIZE_BYTES),
         };
-        if size.is_some_and(|size| size < crate::wire::HEADER_LEN as u64 || size > MAX_MESSAGE_SIZE) {
+        if size.is_some_and(|size| size < crate::wire::HEADER_LEN as u64 || size > defaults::MAX_MESSAGE_SIZE_BYTES) {
             check.error(
                 "clients.workload.size",
                 format!(
@@ -247,7 +240,7 @@ fn clients(
     let outbox = match spec.outbox {
         Some(0) => {
             check.error("clients.outbox", "the outbox must hold at least one message");
-            DEFAULT_OUTBOX
+            defaults::OUTBOX
         }
         Some(size) => {
             if delivery == Delivery::AtMostOnce {
@@ -258,7 +251,7 @@ fn clients(
             }
             size
         }
-        None => DEFAULT_OUTBOX,
+        None => defaults::OUTBOX,
     };
     let (permanent_close_codes, normal_close) = close_codes(check, spec.close_codes.as_ref());
     let auth_token = match &spec.auth {
@@ -282,7 +275,7 @@ fn clients(
 }
 
 fn close_codes(check: &mut Checker, spec: Option<&CloseCodesSpec>) -> (Vec<CodeRange>, NormalClose) {
-    let default_permanent = vec![CodeRange { first: 1008, last: 1008 }];
+    let default_permanent = defaults::PERMANENT_CLOSE_CODES.to_vec();
     let Some(spec) = spec else {
         return (default_permanent, NormalClose::Reconnect);
     };

@@ -4,17 +4,17 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::Checker;
+use crate::scenario::defaults;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::presets::{PRESET_NAMES, preset};
 use crate::scenario::spec::*;
 use crate::scenario::strategy::{Backoff, KINDS, Quirks, Strategy, TableEnd, WSCHAOS_DEFAULTS};
-use crate::scenario::suggest::did_you_mean;
-use crate::scenario::values::{self, format_duration};
+use crate::suggest::did_you_mean;
+use crate::units::{self, format_duration};
 
-/// The strategy when the file names none.
-const DEFAULT_STRATEGY: &str = "aws-full-jitter";
-
+/// The strategy matrix: the file's `strategies` list, or its one `clients.strategy`, or the
+/// default, each with its client settings resolved.
 pub(super) fn strategies(
     check: &mut Checker,
     spec: &ScenarioSpec,
@@ -57,7 +57,7 @@ pub(super) fn strategies(
             resolved.into_iter().map(|(_, s)| s).collect()
         }
         (None, Some(s)) => strategy(check, "clients.strategy", s).into_iter().collect(),
-        (None, None) => preset(DEFAULT_STRATEGY).into_iter().collect(),
+        (None, None) => preset(defaults::STRATEGY).into_iter().collect(),
     };
     // The `clients:` values are read once, whether or not any strategy loaded.
     let overrides = overrides(check, &spec.clients);
@@ -253,7 +253,7 @@ fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<B
         None => TableEnd::Repeat(*delays.last()?),
         Some("give_up") => TableEnd::GiveUp,
         Some(text) => TableEnd::Repeat(check.parse(&format!("{path}.then"), text, |t| {
-            values::parse_duration(t).map_err(|e| {
+            units::parse_duration(t).map_err(|e| {
                 let hint = did_you_mean(t, ["give_up"]).map(|h| format!(" ({h})")).unwrap_or_default();
                 format!("expected a delay to repeat or `give_up`{hint}: {e}")
             })
@@ -290,8 +290,7 @@ fn overrides(check: &mut Checker, spec: &ClientsSpec) -> Overrides {
         "off" => Some(None),
         text => check
             .parse("clients.read_timeout", text, |t| {
-                let d =
-                    values::parse_duration(t).map_err(|e| format!("expected a duration or `off`: {e}"))?;
+                let d = units::parse_duration(t).map_err(|e| format!("expected a duration or `off`: {e}"))?;
                 if d.is_zero() { Err("must be longer than 0s (or `off`)".to_string()) } else { Ok(d) }
             })
             .map(Some),
@@ -393,7 +392,7 @@ fn parse_backoff_reset(text: &str) -> Result<BackoffReset, String> {
         _ => {}
     }
     if let Some(rest) = text.strip_prefix("after_uptime") {
-        let uptime = values::parse_duration(rest)
+        let uptime = units::parse_duration(rest)
             .map_err(|e| format!("after_uptime needs a duration, like `after_uptime 5s`: {e}"))?;
         if uptime.is_zero() {
             return Err("after_uptime 0s is on_open; write `on_open`".to_string());

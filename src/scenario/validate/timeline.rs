@@ -6,7 +6,7 @@ use super::Checker;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;
-use crate::scenario::values::{self, format_duration};
+use crate::units::{self, format_duration};
 
 pub(super) fn timeline(
     check: &mut Checker,
@@ -194,7 +194,7 @@ pub(super) fn target(
         return None;
     }
     let clients = if let Some(share) = &map.share {
-        let share = check.parse(&format!("{tpath}.share"), &share.0, values::parse_share)?;
+        let share = check.parse(&format!("{tpath}.share"), &share.0, units::parse_share)?;
         if share == 0.0 {
             check.error(
                 format!("{tpath}.share"),

@@ -24,8 +24,8 @@ pub use http::{HEAD_LIMIT_BYTES, Head};
 
 use self::frame::{Found, FrameReader};
 use self::http::{HeadReader, Progress, Side};
-use crate::fault::Way;
-use crate::scenario::FrameKind;
+use crate::ws::FrameKind;
+use crate::ws::Way;
 
 /// What a range of bytes is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

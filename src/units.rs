@@ -8,7 +8,7 @@
 use std::fmt;
 use std::time::Duration;
 
-use super::suggest::closest;
+use crate::suggest::closest;
 
 /// Units a duration may carry, longest first so that `ms` wins over `m`.
 const DURATION_UNITS: &[(&str, f64)] =
@@ -290,9 +290,42 @@ pub fn trim_decimals(value: f64, places: usize) -> String {
     text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// Seconds for people: `0s`, `850µs`, `450ms`, `12.5ms`, `1.23s`, `95.1s`.
+pub fn format_seconds(seconds: f64) -> String {
+    if !seconds.is_finite() {
+        return "n/a".to_string();
+    }
+    let magnitude = seconds.abs();
+    if magnitude == 0.0 {
+        "0s".to_string()
+    } else if magnitude < 1e-3 {
+        format!("{}µs", trim_float(seconds * 1e6))
+    } else if magnitude < 1.0 {
+        format!("{}ms", trim_float(seconds * 1e3))
+    } else {
+        format!("{}s", trim_float(seconds))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seconds_read_like_a_person_writes_them() {
+        let cases = [
+            (0.0, "0s"),
+            (0.00085, "850µs"),
+            (0.45, "450ms"),
+            (0.0125, "12.5ms"),
+            (1.234, "1.23s"),
+            (95.1, "95.1s"),
+            (f64::NAN, "n/a"),
+        ];
+        for (seconds, text) in cases {
+            assert_eq!(format_seconds(seconds), text, "{seconds}");
+        }
+    }
 
     #[test]
     fn durations_parse_with_every_unit() {

@@ -3,11 +3,11 @@
 use std::io::Write;
 use std::net::SocketAddr;
 
+use super::cannot_listen;
 use crate::net::Transport;
 use crate::scenario::ServerConfig;
 use crate::seeds;
-
-use super::Server;
+use crate::server::Server;
 
 /// Serves on `listen` until `shutdown`; writes `listening on ws://ADDR` as the first line of
 /// `out` and the counters as the last.
@@ -25,9 +25,4 @@ pub async fn serve(
     let stats = server.serve(listener, shutdown).await?;
     writeln!(out, "{}", stats.summary())?;
     out.flush()
-}
-
-/// A bind failure that names the flag and address, for the command line.
-pub fn cannot_listen(listen: SocketAddr, error: std::io::Error) -> std::io::Error {
-    std::io::Error::new(error.kind(), format!("--listen {listen}: cannot listen there: {error}"))
 }

@@ -7,14 +7,15 @@ use std::net::SocketAddr;
 
 use tokio::time::Instant;
 
-use super::timeline::{self, Step};
-use super::{Control, EventKind, EventSink, Proxy, ProxyEvent};
+use super::{cannot_listen, write_event};
 use crate::net::Transport;
-use crate::scenario::values::format_duration;
-use crate::scenario::{ClientSelector, Scenario};
+use crate::proxy::{EventKind, ProxyEvent};
+use crate::scenario::{ClientSelector, Scenario, defaults};
+use crate::stack::Stack;
+use crate::units::format_duration;
 
 /// What the standalone proxy plays.
-pub struct Options {
+pub struct ProxyOptions {
     /// Where clients connect.
     pub listen: SocketAddr,
     /// The server to forward to.
@@ -28,18 +29,21 @@ pub struct Options {
 /// Runs the proxy until `shutdown`; writes the bound address as the first line of `out`, then
 /// one line per event.
 pub async fn serve(
-    options: Options,
+    options: ProxyOptions,
     mut out: impl Write + Send + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let seed = options.seed.or(options.scenario.as_ref().map(|s| s.seed)).unwrap_or(1);
+    let seed = options.seed.or(options.scenario.as_ref().map(|s| s.seed)).unwrap_or(defaults::SEED);
     let client_count = options.scenario.as_ref().map_or(0, |s| s.clients.count);
-    let (events, mut receiver) = EventSink::channel();
-    let control = Control::new(seed, client_count, events);
-    let proxy = Proxy::bind(&Transport::Live, options.listen, options.upstream, control.clone())
+    let mut stack = Stack::upstream(&Transport::Live, options.upstream)
+        .listen(options.listen)
+        .seed(seed)
+        .clients(client_count)
+        .record_events()
+        .start()
         .await
-        .map_err(|error| crate::server::standalone::cannot_listen(options.listen, error))?;
-    writeln!(out, "listening on {}, forwarding to {}", proxy.local_addr()?, options.upstream)?;
+        .map_err(|error| cannot_listen(options.listen, error))?;
+    writeln!(out, "listening on {}, forwarding to {}", stack.proxy_addr(), options.upstream)?;
     let start = Instant::now();
     if let Some(scenario) = &options.scenario {
         let count = scenario.faults.len();
@@ -58,35 +62,26 @@ pub async fn serve(
                 )?;
             }
         }
+        stack.play(&scenario.faults, scenario.duration, start);
     }
     out.flush()?;
+    let mut events = stack.take_events();
     let printer = tokio::spawn(async move {
-        while let Some(event) = receiver.recv().await {
-            if writeln!(out, "{}", describe(&event, start)).and_then(|()| out.flush()).is_err() {
+        while let Some(event) = events.recv().await {
+            if write_event(&mut out, event.at.saturating_duration_since(start), describe(&event)).is_err() {
                 break;
             }
         }
     });
-    let player = options.scenario.map(|scenario| {
-        let control = control.clone();
-        tokio::spawn(async move {
-            let steps: Vec<Step> = timeline::schedule(&scenario.faults, scenario.duration, seed);
-            timeline::play(&scenario.faults, &steps, &control, start, scenario.duration).await;
-        })
-    });
-    proxy.run(shutdown).await;
-    if let Some(player) = player {
-        player.abort();
-    }
-    drop(control);
+    shutdown.await;
+    stack.shutdown().await;
     printer.abort();
     Ok(())
 }
 
-/// One event as a log line: seconds since start, then what happened.
-pub fn describe(event: &ProxyEvent, start: Instant) -> String {
-    let at = event.at.saturating_duration_since(start);
-    let what = match &event.kind {
+/// What one event says, for its log line.
+pub fn describe(event: &ProxyEvent) -> String {
+    match &event.kind {
         EventKind::LinkOpened { link, peer } => format!("{link} opened from {peer}"),
         EventKind::LinkIdentified { link, client } => format!("{link} is client {client}"),
         EventKind::LinkClosed { link, cause } => format!("{link} closed: {cause:?}"),
@@ -106,6 +101,5 @@ pub fn describe(event: &ProxyEvent, start: Instant) -> String {
         EventKind::ObserverStopped { link, way, why } => {
             format!("{link} {} not followed: {why}", way.name())
         }
-    };
-    format!("{:>9.3}s  {what}", at.as_secs_f64())
+    }
 }

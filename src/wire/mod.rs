@@ -11,8 +11,18 @@
 //! | 12..20 | intended send time, microseconds since the run started (`u64`) |
 //!
 //! The rest of the frame is padding up to the workload's message size.
+//!
+//! Also here, because both ends use them: the WebSocket buffer sizes ([`websocket_config`]) and
+//! the per-client set of sequence numbers seen ([`SeenSet`]), with which the server counts
+//! duplicates and an exactly-once client drops them.
+
+mod seen;
 
 use std::time::Duration;
+
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+pub use seen::{Seen, SeenSet};
 
 /// Bytes of the message header; a workload message is never smaller.
 pub const HEADER_LEN: usize = 20;
@@ -20,6 +30,38 @@ pub const HEADER_LEN: usize = 20;
 /// The upgrade-request header that carries the client index, so the proxy can target faults by
 /// client and the server can keep per-client accounting across reconnects.
 pub const CLIENT_HEADER: &str = "x-wschaos-client";
+
+/// Bytes tungstenite allocates up front to read frames into. Workload messages are 64 B by
+/// default and rarely above a few KiB; a bigger frame makes the buffer grow for as long as it is
+/// needed. tungstenite's default is 128 KiB, which alone would be twice DESIGN.md §8's budget of
+/// 64 KiB for a whole client + proxy + server chain. 4 KiB leaves the server's share of that
+/// budget at about 8 KiB with the task, the socket and the small write buffer.
+const READ_BUFFER_BYTES: usize = 4 * 1024;
+
+/// The largest message (and frame) the server accepts: 16 MiB, the largest workload message a
+/// scenario may ask for (`scenario::defaults::MAX_MESSAGE_SIZE_BYTES` is this), tungstenite's
+/// frame limit.
+/// It is a cap, not an allocation; it keeps one runaway peer below tungstenite's default 64 MiB.
+pub const MAX_MESSAGE_BYTES: usize = 16 << 20;
+
+/// The cap on queued outgoing bytes: one largest message plus room for its frame header and a
+/// control frame (a pong or a ping). Every send is awaited before the next frame is read, so
+/// nothing else can queue; the cap only turns a bug into an error instead of a leak.
+const MAX_WRITE_BUFFER_BYTES: usize = MAX_MESSAGE_BYTES + 1024;
+
+/// The WebSocket settings of both ends the harness runs: every echo-server connection and every
+/// reference client, and tests that stand in for either.
+///
+/// `write_buffer_size` is 0: each frame is written through at once. An echo server answers one
+/// frame at a time and flushes each answer, so batching would only add latency and memory.
+pub fn websocket_config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(READ_BUFFER_BYTES)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER_BYTES)
+        .max_message_size(Some(MAX_MESSAGE_BYTES))
+        .max_frame_size(Some(MAX_MESSAGE_BYTES))
+}
 
 /// The header at the start of every workload message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

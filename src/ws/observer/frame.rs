@@ -6,7 +6,7 @@
 //! one, the mask bit for the side, and the top bit of a 64-bit length. RSV bits belong to
 //! extensions (permessage-deflate sets RSV1) and pass unexamined.
 
-use crate::scenario::FrameKind;
+use crate::ws::FrameKind;
 
 use super::Stop;
 

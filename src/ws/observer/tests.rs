@@ -4,7 +4,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::scenario::FrameKind;
+use crate::ws::FrameKind;
 
 pub(crate) const REQUEST: &[u8] =
     b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\

@@ -1,4 +1,5 @@
-//! The one serializable result every report format renders: `report.json` is this, verbatim.
+//! The one serializable result of a run: `report.json` is [`RunReport`], verbatim, and every
+//! report format renders it.
 //!
 //! Times are seconds (`f64`) from the start of the run; durations are seconds. Every map is a
 //! `BTreeMap`, so the JSON is byte-identical for the same run.
@@ -10,16 +11,17 @@ use serde::{Deserialize, Serialize};
 /// Version of this format; bump it when a field changes meaning or disappears.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// The outcome of a run or of one strategy.
+/// The outcome of a run or of one strategy, declared from the least to the most severe, so the
+/// derived order is the severity order: the verdict of several is their `max()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Every SLO holds.
     Pass,
-    /// An SLO failed.
-    Fail,
     /// A fault hit nothing, so the run proves nothing about it.
     Inconclusive,
+    /// An SLO failed.
+    Fail,
     /// The run was stopped before its end (Ctrl-C).
     Interrupted,
 }

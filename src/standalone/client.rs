@@ -7,13 +7,14 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{ClientConfig, ClientEventKind, ClientSink, run, stop_signal};
+use super::write_event;
+use crate::client::{ClientConfig, ClientEventKind, ClientSink, run, stop_signal};
 use crate::net::Transport;
 use crate::scenario::strategy::Strategy;
-use crate::scenario::{ClientHeartbeat, ClientStrategy, CodeRange, Delivery, NormalClose, Workload};
+use crate::scenario::{ClientHeartbeat, ClientStrategy, Delivery, NormalClose, Workload, defaults};
 
 /// What the standalone client does.
-pub struct Options {
+pub struct ClientOptions {
     /// `ws://host:port/path`.
     pub url: String,
     /// The strategy, with its preset settings.
@@ -50,7 +51,7 @@ pub fn resolve(url: &str) -> Result<SocketAddr, String> {
 /// Runs the client until `shutdown`; prints one line per event (time since start, event) and a
 /// summary line at the end.
 pub async fn serve(
-    options: Options,
+    options: ClientOptions,
     mut out: impl Write + Send + 'static,
     shutdown: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
@@ -67,8 +68,8 @@ pub async fn serve(
         strategy: ClientStrategy { strategy: options.strategy, settings },
         workload: options.workload,
         delivery: options.delivery,
-        outbox: 10_000,
-        permanent_close_codes: vec![CodeRange { first: 1008, last: 1008 }],
+        outbox: defaults::OUTBOX as usize,
+        permanent_close_codes: defaults::PERMANENT_CLOSE_CODES.to_vec(),
         normal_close: NormalClose::Reconnect,
         token: options.token,
         start_spread: Duration::ZERO,
@@ -91,8 +92,7 @@ pub async fn serve(
                 ClientEventKind::Attempt { .. } => attempts += 1,
                 _ => {}
             }
-            let at = event.at.saturating_duration_since(origin).as_secs_f64();
-            if writeln!(out, "{at:>9.3}s  {}", event.kind).and_then(|()| out.flush()).is_err() {
+            if write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind).is_err() {
                 break;
             }
         }

@@ -1,0 +1,134 @@
+//! The long-running commands: `wschaos echo`, `wschaos proxy` and `wschaos client`, each a part
+//! of the harness on its own ([`crate::standalone`]) on a multi-thread runtime until Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::Poll;
+
+use super::args::{ClientArgs, DeliveryArg, EchoArgs, HeartbeatArg};
+use crate::Exit;
+use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
+use crate::scenario::{Delivery, Scenario, ServerConfig, Workload, presets};
+use crate::standalone;
+use crate::suggest::did_you_mean;
+
+/// `wschaos echo`: serve on live TCP until Ctrl-C, then print the counters.
+pub(super) fn echo(args: EchoArgs) -> Exit {
+    let config = ServerConfig {
+        heartbeat: args.heartbeat,
+        handshake_latency: args.handshake_latency.unwrap_or_default(),
+        accept_rate: args.accept_rate,
+        auth_token: args.token,
+    };
+    let listen = args.listen;
+    serve_until_ctrl_c(|shutdown| {
+        standalone::echo::serve(listen, config, args.seed, std::io::stdout(), shutdown)
+    })
+}
+
+/// `wschaos client`: one reference client until Ctrl-C.
+pub(super) fn client(args: ClientArgs) -> Exit {
+    let strategy = match strategy_named(&args.strategy) {
+        Ok(strategy) => strategy,
+        Err(message) => {
+            eprintln!("error: --strategy {}: {message}", args.strategy);
+            return Exit::BadInput;
+        }
+    };
+    if let Err(message) = standalone::client::resolve(&args.url) {
+        eprintln!("error: --url {}: {message}", args.url);
+        return Exit::BadInput;
+    }
+    let delivery = match args.delivery {
+        DeliveryArg::AtMostOnce => Delivery::AtMostOnce,
+        DeliveryArg::Buffered => Delivery::Buffered,
+        DeliveryArg::AtLeastOnce => Delivery::AtLeastOnce,
+        DeliveryArg::ExactlyOnce => Delivery::ExactlyOnce,
+    };
+    let options = standalone::client::ClientOptions {
+        url: args.url,
+        strategy,
+        heartbeat: args.heartbeat.map(|HeartbeatArg(heartbeat)| heartbeat),
+        workload: args.rate.map(|rate| Workload { rate, size_bytes: args.size }),
+        delivery,
+        index: args.index,
+        token: args.token,
+        seed: args.seed,
+    };
+    serve_until_ctrl_c(|shutdown| standalone::client::serve(options, std::io::stdout(), shutdown))
+}
+
+/// A preset by name, or the parameterless kind `immediate`.
+fn strategy_named(name: &str) -> Result<Strategy, String> {
+    if name == "immediate" {
+        return Ok(Strategy {
+            name: name.to_string(),
+            backoff: Backoff::Immediate,
+            quirks: Default::default(),
+            defaults: WSCHAOS_DEFAULTS,
+            source: None,
+        });
+    }
+    presets::preset(name).ok_or_else(|| {
+        let hint = did_you_mean(name, presets::PRESET_NAMES.iter().copied())
+            .unwrap_or_else(|| format!("the presets are {}", presets::PRESET_NAMES.join(", ")));
+        format!("no such preset; {hint}")
+    })
+}
+
+/// `wschaos proxy`: forward and play the scenario's faults until Ctrl-C.
+pub(super) fn proxy(
+    listen: SocketAddr,
+    upstream: SocketAddr,
+    scenario: Option<&Path>,
+    seed: Option<u64>,
+) -> Exit {
+    let scenario = match scenario.map(Scenario::load).transpose() {
+        Ok(scenario) => scenario,
+        Err(error) => {
+            eprintln!("{error}");
+            return Exit::BadInput;
+        }
+    };
+    let options = standalone::proxy::ProxyOptions { listen, upstream, scenario, seed };
+    serve_until_ctrl_c(|shutdown| standalone::proxy::serve(options, std::io::stdout(), shutdown))
+}
+
+/// Runs a long-lived command on a multi-thread runtime until Ctrl-C. The handler is installed
+/// before `serve` starts (and prints its address), so an early Ctrl-C still stops it cleanly.
+/// A failure to bind or serve is reported and exits 2.
+fn serve_until_ctrl_c<F, Fut>(serve: F) -> Exit
+where
+    F: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
+    Fut: Future<Output = std::io::Result<()>>,
+{
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return Exit::Internal;
+        }
+    };
+    runtime.block_on(async move {
+        let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
+        // The first poll installs the handler.
+        let early = std::future::poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await;
+        let shutdown = Box::pin(async move {
+            let signal = match early {
+                Poll::Ready(result) => result,
+                Poll::Pending => ctrl_c.await,
+            };
+            if let Err(error) = signal {
+                eprintln!("error: cannot wait for Ctrl-C ({error}); stopping");
+            }
+        });
+        match serve(shutdown).await {
+            Ok(()) => Exit::Ok,
+            Err(error) => {
+                eprintln!("error: {error}");
+                Exit::BadInput
+            }
+        }
+    })
+}

@@ -1,0 +1,24 @@
+//! Every default of the scenario format in one place: the validator fills them in, and the
+//! standalone commands and their flags (`wschaos client`, `wschaos proxy`, `wschaos echo`) use
+//! the same values, so a file and a command line that leave a setting out mean the same thing.
+
+use std::time::Duration;
+
+use super::model::CodeRange;
+use crate::wire;
+
+/// Seed when neither the file nor the command line sets one.
+pub const SEED: u64 = 1;
+/// Quiet period after the heal when the file sets none.
+pub const QUIET_PERIOD: Duration = Duration::from_secs(15);
+/// Strategy when the file names none: the AWS article's recommendation.
+pub const STRATEGY: &str = "aws-full-jitter";
+/// Bytes per workload message when the workload sets none.
+pub const MESSAGE_SIZE_BYTES: u64 = 64;
+/// The largest workload message: what the WebSocket ends accept ([`wire::MAX_MESSAGE_BYTES`]).
+pub const MAX_MESSAGE_SIZE_BYTES: u64 = wire::MAX_MESSAGE_BYTES as u64;
+/// Outbox capacity, in messages, when the file sets none.
+pub const OUTBOX: u32 = 10_000;
+/// Close codes after which a client gives up when the file lists none: 1008 (policy
+/// violation), the code servers send to clients that must not come back (RFC 6455 §7.4.1).
+pub const PERMANENT_CLOSE_CODES: [CodeRange; 1] = [CodeRange { first: 1008, last: 1008 }];

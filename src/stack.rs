@@ -1,0 +1,260 @@
+//! The one way to start the harness in front of a server: the upstream (wschaos's echo server,
+//! or an address where a server already listens), the fault proxy in front of it, the
+//! [`Control`] that starts and stops faults, and the scenario's fault timeline. The runner, the
+//! standalone proxy, the tests and the benches all start it here.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use wschaos::net::Transport;
+//! use wschaos::stack::Stack;
+//!
+//! // A proxy in front of your own server on 127.0.0.1:8080; point your client at `stack.url()`.
+//! let stack = Stack::upstream(&Transport::Live, "127.0.0.1:8080".parse().unwrap()).start().await?;
+//! println!("connect to {}", stack.url());
+//! stack.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::net::{Transport, any_loopback};
+use crate::proxy::{Control, EventSink, Proxy, ProxyEvent, timeline};
+use crate::scenario::{FaultPlan, Scenario, ServerConfig, defaults};
+use crate::seeds;
+use crate::server::{Server, ServerStats};
+
+/// How long the server gets to finish its sessions at shutdown.
+const SERVER_DRAIN: Duration = Duration::from_secs(2);
+
+/// What the proxy forwards to.
+#[derive(Clone, Debug)]
+pub enum Upstream {
+    /// wschaos's echo server, started by the stack with these settings.
+    Echo(ServerConfig),
+    /// A server that already listens at this address.
+    Address(SocketAddr),
+}
+
+/// A stack not started yet: what it forwards to, where it listens, what it draws from.
+#[derive(Clone, Debug)]
+pub struct StackBuilder {
+    transport: Transport,
+    upstream: Upstream,
+    listen: SocketAddr,
+    seed: u64,
+    clients: u32,
+    record: bool,
+}
+
+impl StackBuilder {
+    /// Where the proxy listens (default `127.0.0.1:0`: a free port on loopback).
+    pub fn listen(mut self, addr: SocketAddr) -> StackBuilder {
+        self.listen = addr;
+        self
+    }
+
+    /// The seed of the proxy's and the server's draws (default [`defaults::SEED`]).
+    pub fn seed(mut self, seed: u64) -> StackBuilder {
+        self.seed = seed;
+        self
+    }
+
+    /// How many clients the run has, which `share` targets pick from (default 0).
+    pub fn clients(mut self, count: u32) -> StackBuilder {
+        self.clients = count;
+        self
+    }
+
+    /// Keep the proxy's events for [`Stack::events`]; without it they are dropped as they come.
+    pub fn record_events(mut self) -> StackBuilder {
+        self.record = true;
+        self
+    }
+
+    /// Binds the server (for [`Upstream::Echo`]) and the proxy, and starts both.
+    pub async fn start(self) -> io::Result<Stack> {
+        let mut tasks = Tasks::default();
+        let server_addr = match self.upstream {
+            Upstream::Address(addr) => addr,
+            Upstream::Echo(config) => {
+                let listener = self.transport.bind(any_loopback()).await?;
+                let addr = listener.local_addr()?;
+                let server = Server::new(config, seeds::derive(self.seed, &[seeds::SERVER]));
+                let (stop, stopped) = oneshot::channel::<()>();
+                let task = tokio::spawn(server.serve(listener, async {
+                    let _ = stopped.await;
+                }));
+                tasks.server = Some((stop, task));
+                addr
+            }
+        };
+        let (sink, events) = if self.record {
+            EventSink::channel()
+        } else {
+            let (_, closed) = mpsc::unbounded_channel();
+            (EventSink::discard(), closed)
+        };
+        let control = Control::new(self.seed, self.clients, sink);
+        let proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;
+        let proxy_addr = proxy.local_addr()?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(proxy.run(async {
+            let _ = stopped.await;
+        }));
+        tasks.proxy = Some((stop, task));
+        Ok(Stack {
+            transport: self.transport,
+            proxy_addr,
+            server_addr,
+            seed: self.seed,
+            control,
+            events,
+            tasks,
+        })
+    }
+}
+
+/// A running server (or upstream address) with the fault proxy in front of it.
+#[derive(Debug)]
+pub struct Stack {
+    transport: Transport,
+    proxy_addr: SocketAddr,
+    server_addr: SocketAddr,
+    seed: u64,
+    control: Control,
+    /// The proxy's events, when the stack was built with [`StackBuilder::record_events`];
+    /// otherwise a channel that is already closed.
+    events: mpsc::UnboundedReceiver<ProxyEvent>,
+    tasks: Tasks,
+}
+
+/// The stack's own tasks; dropping them (with the stack) aborts what is still running.
+#[derive(Debug, Default)]
+struct Tasks {
+    server: Option<(oneshot::Sender<()>, JoinHandle<io::Result<ServerStats>>)>,
+    proxy: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    timeline: Option<JoinHandle<()>>,
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        if let Some(task) = &self.timeline {
+            task.abort();
+        }
+        if let Some((_, task)) = &self.proxy {
+            task.abort();
+        }
+        if let Some((_, task)) = &self.server {
+            task.abort();
+        }
+    }
+}
+
+impl Stack {
+    /// A stack whose proxy forwards to wschaos's echo server, started with `server`.
+    pub fn echo(transport: &Transport, server: ServerConfig) -> StackBuilder {
+        Stack::builder(transport, Upstream::Echo(server))
+    }
+
+    /// A stack whose proxy forwards to a server that already listens at `addr`.
+    pub fn upstream(transport: &Transport, addr: SocketAddr) -> StackBuilder {
+        Stack::builder(transport, Upstream::Address(addr))
+    }
+
+    /// The stack a scenario runs on: its echo server, its client count, `seed`.
+    pub fn for_scenario(transport: &Transport, scenario: &Scenario, seed: u64) -> StackBuilder {
+        Stack::echo(transport, scenario.server.clone()).seed(seed).clients(scenario.clients.count)
+    }
+
+    /// A stack forwarding to `upstream`, with the defaults.
+    pub fn builder(transport: &Transport, upstream: Upstream) -> StackBuilder {
+        StackBuilder {
+            transport: transport.clone(),
+            upstream,
+            listen: any_loopback(),
+            seed: defaults::SEED,
+            clients: 0,
+            record: false,
+        }
+    }
+
+    /// The network the stack runs on.
+    pub fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
+    /// Where clients connect: the proxy.
+    pub fn proxy_addr(&self) -> SocketAddr {
+        self.proxy_addr
+    }
+
+    /// Where the proxy forwards to: the echo server, or the upstream address.
+    pub fn server_addr(&self) -> SocketAddr {
+        self.server_addr
+    }
+
+    /// `ws://PROXY/`: the URL a client uses.
+    pub fn url(&self) -> String {
+        format!("ws://{}/", self.proxy_addr)
+    }
+
+    /// The proxy's events from now on (built with [`StackBuilder::record_events`]; otherwise the
+    /// receiver is closed and yields nothing). Later calls get a closed receiver.
+    pub fn take_events(&mut self) -> mpsc::UnboundedReceiver<ProxyEvent> {
+        std::mem::replace(&mut self.events, mpsc::unbounded_channel().1)
+    }
+
+    /// Starts and stops faults at runtime.
+    pub fn control(&self) -> &Control {
+        &self.control
+    }
+
+    /// Plays the fault timeline `faults` in the background, with times counted from `origin`,
+    /// healing everything at `duration`. Repeating faults draw from the stack's seed. A timeline
+    /// already playing is stopped first.
+    pub fn play(&mut self, faults: &[FaultPlan], duration: Duration, origin: Instant) {
+        if let Some(previous) = self.tasks.timeline.take() {
+            previous.abort();
+        }
+        let steps = timeline::schedule(faults, duration, self.seed);
+        let (control, faults) = (self.control.clone(), faults.to_vec());
+        self.tasks.timeline = Some(tokio::spawn(async move {
+            timeline::play(&faults, &steps, &control, origin, duration).await;
+        }));
+    }
+
+    /// Stops the timeline and ends every active fault.
+    pub fn heal(&mut self) {
+        if let Some(timeline) = self.tasks.timeline.take() {
+            timeline.abort();
+        }
+        self.control.heal();
+    }
+
+    /// Heals, stops the proxy (every link drops), then the echo server, and returns the
+    /// server's counters (`None` for an upstream address, or a server that failed).
+    pub async fn shutdown(mut self) -> Option<ServerStats> {
+        self.heal();
+        if let Some((stop, task)) = self.tasks.proxy.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+        let (stop, mut task) = self.tasks.server.take()?;
+        let _ = stop.send(());
+        match tokio::time::timeout(SERVER_DRAIN, &mut task).await {
+            Ok(Ok(Ok(stats))) => Some(stats),
+            Ok(_) => None,
+            Err(_) => {
+                task.abort();
+                None
+            }
+        }
+    }
+}
