@@ -6,8 +6,11 @@
 //!   helpful error written in its first line.
 //! - `mutations`: thousands of seeded random mutations of the examples never panic the loader.
 //! - `cli`: the binary's commands, messages and exit codes, run as a process.
+//! - `layers`: every `crate::` import in src/ is an edge of the layer table, which has no cycle.
 //! - `run`: `wschaos run` end to end: every example on sim, verdicts and exit codes, determinism,
-//!   a short flaky run on real TCP, Ctrl-C mid-run.
+//!   Ctrl-C mid-run.
+//! - `slow`: whole live runs in real time (a short flaky run, pong loss as shipped, sim against
+//!   live); CI runs them as a step of their own.
 //! - `schema`: the committed JSON Schema is current and the examples validate against it.
 //! - `swarm`: `wschaos run --seeds`: the failing seeds listed are the ones that fail alone,
 //!   their repro lines repeat them, the distribution spans the seeds, the same bytes on 1 or 2
@@ -23,7 +26,9 @@
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
 //!   through them meeting the scheduled fault.
 //! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
-//! - `support`: the shared harness (a proxy in front of a bare upstream listener).
+//! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
+//!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.
+//! - `process`: a `wschaos` process a test starts, killed on drop.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
 //!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
 
@@ -39,8 +44,12 @@ mod faults;
 mod fixtures;
 #[path = "suite/frames.rs"]
 mod frames;
+#[path = "suite/layers.rs"]
+mod layers;
 #[path = "suite/mutations.rs"]
 mod mutations;
+#[path = "suite/process.rs"]
+mod process;
 #[path = "suite/proxy.rs"]
 mod proxy;
 #[path = "suite/proxy_live.rs"]
@@ -53,6 +62,8 @@ mod run;
 mod schema;
 #[path = "suite/server.rs"]
 mod server;
+#[path = "suite/slow.rs"]
+mod slow;
 #[path = "suite/standalone.rs"]
 mod standalone;
 #[path = "suite/support.rs"]

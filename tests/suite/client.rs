@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use wschaos::client::{ClientEvent, ClientEventKind, GiveUp, Reason, State};
 use wschaos::net::{Transport, any_loopback};
 
-use crate::support::{S, Stack, detections, scenario};
+use crate::support::{Rig, S, detections, scenario};
 
 #[tokio::test(start_paused = true)]
 async fn a_stall_is_detected_at_the_ping_after_it_plus_pong_timeout() {
@@ -19,16 +19,16 @@ async fn a_stall_is_detected_at_the_ping_after_it_plus_pong_timeout() {
         "  strategy: immediate\n  heartbeat: { ping_every: 5s, pong_timeout: 3s }",
         "  - at: 7s\n    for: 10s\n    stall: { direction: both }",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(12)).await;
+    let events = rig.run(vec![rig.config(0)], S(12)).await;
     // Pings at 5 s and 10 s; the 10 s one is held, so its pong is missing at 13 s… but the run
     // stops at 12 s: nothing may be detected yet.
     assert!(detections(&events, origin).is_empty(), "{:?}", detections(&events, origin));
 
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(14)).await;
+    let events = rig.run(vec![rig.config(0)], S(14)).await;
     assert_eq!(detections(&events, origin), vec![(S(13), Reason::HeartbeatTimeout)]);
 }
 
@@ -38,9 +38,9 @@ async fn a_blackhole_without_heartbeats_is_found_by_the_read_timeout() {
         "  strategy: immediate\n  heartbeat: off\n  read_timeout: 10s\n  workload: { rate: 1/s }",
         "  - at: 4500ms\n    for: 15s\n    blackhole: { direction: both }",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(15)).await;
+    let events = rig.run(vec![rig.config(0)], S(15)).await;
     // The last echo came back at 4 s (message 4); nothing after it for 10 s.
     assert_eq!(detections(&events, origin), vec![(S(14), Reason::ReadTimeout)]);
 }
@@ -48,9 +48,9 @@ async fn a_blackhole_without_heartbeats_is_found_by_the_read_timeout() {
 #[tokio::test(start_paused = true)]
 async fn a_reset_is_detected_at_once_and_the_client_reconnects() {
     let text = scenario("  strategy: { kind: fixed, delay: 2s }", "  - at: 3s\n    reset: {}");
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(10)).await;
+    let events = rig.run(vec![rig.config(0)], S(10)).await;
     assert_eq!(detections(&events, origin), vec![(S(3), Reason::Reset)]);
     let opened: Vec<Duration> = events
         .iter()
@@ -63,10 +63,10 @@ async fn a_reset_is_detected_at_once_and_the_client_reconnects() {
 #[tokio::test(start_paused = true)]
 async fn a_401_stops_the_client_after_one_attempt() {
     let text = "version: 1\nname: t\nduration: 20s\nserver: { auth: { token: right } }\nclients: { count: 1, strategy: immediate }\n";
-    let stack = Stack::start(text).await;
-    let mut config = stack.config(0);
+    let mut rig = Rig::start(text).await;
+    let mut config = rig.config(0);
     config.token = Some("wrong".into());
-    let events = stack.run(vec![config], S(10)).await;
+    let events = rig.run(vec![config], S(10)).await;
     let attempts = events.iter().filter(|e| matches!(e.kind, ClientEventKind::Attempt { .. })).count();
     assert_eq!(attempts, 1);
     let reason = Reason::HandshakeRejected(401);
@@ -97,11 +97,11 @@ async fn refusing_server(
 #[tokio::test(start_paused = true)]
 async fn retry_after_5s_delays_the_next_attempt_by_at_least_5s() {
     let text = "version: 1\nname: t\nduration: 20s\nclients: { count: 1, strategy: immediate }\n";
-    let stack = Stack::start(text).await;
-    let (addr, mut attempts) = refusing_server(&stack.net, "503 Service Unavailable").await;
-    let mut config = stack.config(0);
+    let mut rig = Rig::start(text).await;
+    let (addr, mut attempts) = refusing_server(&rig.net, "503 Service Unavailable").await;
+    let mut config = rig.config(0);
     config.addr = addr;
-    let events = stack.run(vec![config], S(11)).await;
+    let events = rig.run(vec![config], S(11)).await;
     let mut times = Vec::new();
     while let Ok(at) = attempts.try_recv() {
         times.push(at);
@@ -116,9 +116,9 @@ async fn under_resets(delivery: &str, seed: u64) -> Vec<ClientEvent> {
     let text = format!(
         "version: 1\nname: t\nseed: {seed}\nduration: 10s\nclients:\n  count: 2\n  strategy: {{ kind: full_jitter, base: 50ms, cap: 400ms }}\n  workload: {{ rate: 20/s }}\n  delivery: {delivery}\nfaults:\n  - every: 1500ms ± 700ms\n    from: 500ms\n    reset: {{}}\n    target: {{ probability: 0.7 }}\n"
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     // 10 s of faults, then 5 s for everything to come home.
-    stack.run(vec![stack.config(0), stack.config(1)], S(15)).await
+    rig.run(vec![rig.config(0), rig.config(1)], S(15)).await
 }
 
 /// Per client: offered, echoed (first), duplicates seen by the application.
@@ -237,11 +237,11 @@ async fn accept_then_close(net: &Transport) -> (SocketAddr, mpsc::UnboundedRecei
 
 async fn connections_in(strategy: &str, window: Duration) -> usize {
     let text = format!("version: 1\nname: t\nduration: 20s\nclients: {{ count: 1, strategy: {strategy} }}\n");
-    let stack = Stack::start(&text).await;
-    let (addr, mut opened) = accept_then_close(&stack.net).await;
-    let mut config = stack.config(0);
+    let mut rig = Rig::start(&text).await;
+    let (addr, mut opened) = accept_then_close(&rig.net).await;
+    let mut config = rig.config(0);
     config.addr = addr;
-    stack.run(vec![config], window).await;
+    rig.run(vec![config], window).await;
     let mut count = 0;
     while opened.try_recv().is_ok() {
         count += 1;
@@ -278,9 +278,9 @@ async fn connect_timeout_covers_an_unanswered_handshake() {
         "  strategy: { kind: fixed, delay: 1s }\n  connect_timeout: 2s",
         "  - at: 0s\n    for: 5s\n    accept_hang: {}",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(10)).await;
+    let events = rig.run(vec![rig.config(0)], S(10)).await;
     let attempts: Vec<(Duration, ClientEventKind)> = timeline_of(&events, origin, |k| {
         matches!(k, ClientEventKind::AttemptFailed { .. } | ClientEventKind::Opened { .. })
     })
@@ -304,9 +304,9 @@ async fn connect_timeout_covers_an_unanswered_handshake() {
 #[tokio::test(start_paused = true)]
 async fn the_client_answers_server_pings() {
     let text = "version: 1\nname: t\nduration: 20s\nserver: { heartbeat: { ping_every: 1s, timeout: 500ms } }\nclients: { count: 1, strategy: immediate, heartbeat: off }\n";
-    let stack = Stack::start(text).await;
+    let mut rig = Rig::start(text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(15)).await;
+    let events = rig.run(vec![rig.config(0)], S(15)).await;
     assert!(
         detections(&events, origin).is_empty(),
         "the server never closed a client that answers its pings"
@@ -319,9 +319,9 @@ async fn max_attempts_ends_in_gave_up() {
         "  strategy: { kind: fixed, delay: 1s }\n  max_attempts: 3",
         "  - at: 1s\n    for: 15s\n    refuse: {}\n  - at: 1s\n    reset: {}",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(10)).await;
+    let events = rig.run(vec![rig.config(0)], S(10)).await;
     let refused = Reason::ConnectFailed(std::io::ErrorKind::ConnectionRefused);
     let story = timeline_of(&events, origin, |k| {
         matches!(k, ClientEventKind::AttemptFailed { .. } | ClientEventKind::GaveUp(_))
@@ -345,9 +345,9 @@ async fn signalr_makes_four_reconnect_attempts_then_gives_up() {
         "  - at: 1s\n    for: 60s\n    refuse: {}\n  - at: 1s\n    reset: {}",
     );
     let text = text.replace("duration: 20s", "duration: 70s");
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(60)).await;
+    let events = rig.run(vec![rig.config(0)], S(60)).await;
     let waits: Vec<(Duration, ClientEventKind)> = timeline_of(&events, origin, |k| {
         matches!(k, ClientEventKind::Waiting { .. } | ClientEventKind::GaveUp(_))
     });

@@ -1,5 +1,9 @@
 //! Each fault through the real proxy on the sim network with paused time: exact timings, bytes
 //! in order, and what the client end observes (RST, EOF, silence, a delayed answer).
+//!
+//! A fault started right before a write needs no wait: the link takes its control commands
+//! before the I/O that write wakes it for. Faults that act at their start (stall, blackhole)
+//! are awaited on their hit event before a test measures from them.
 
 use std::io::ErrorKind;
 use std::time::Duration;
@@ -10,7 +14,7 @@ use wschaos::net::Stream;
 use wschaos::scenario::{Direction, Fault};
 use wschaos::units::Jittered;
 
-use crate::support::{Harness, everyone, id, settle};
+use crate::support::{Harness, everyone, id};
 
 const MS: Duration = Duration::from_millis(1);
 
@@ -53,7 +57,7 @@ async fn stall_is_silence_then_the_held_bytes_on_the_same_connection() {
     let mut harness = Harness::sim().await;
     let (mut client, mut server) = harness.connect().await;
     harness.control.start(id(0), &Fault::Stall { direction: Direction::Both }, &everyone());
-    settle().await;
+    harness.wait_for_hit(id(0)).await;
     let t0 = Instant::now();
     client.write_all(b"held ").await.unwrap();
     client.write_all(b"in order").await.unwrap();
@@ -71,7 +75,7 @@ async fn blackhole_swallows_bytes_and_the_link_stays_dead() {
     let mut harness = Harness::sim().await;
     let (mut client, mut server) = harness.connect().await;
     harness.control.start(id(0), &Fault::Blackhole { direction: Direction::Upstream }, &everyone());
-    settle().await;
+    harness.wait_for_hit(id(0)).await;
     client.write_all(b"lost").await.unwrap();
     assert!(silent_for(&mut server, Duration::from_secs(60)).await);
     harness.control.stop(id(0));
@@ -95,7 +99,6 @@ async fn latency_delays_by_exactly_the_delay_and_does_not_accumulate() {
     let (mut client, mut server) = harness.connect().await;
     let fault = Fault::Latency { delay: 250 * MS, jitter: Duration::ZERO, direction: Direction::Upstream };
     harness.control.start(id(0), &fault, &everyone());
-    settle().await;
     let t0 = Instant::now();
     let writer = tokio::spawn(async move {
         for k in 0..20u8 {
@@ -111,7 +114,6 @@ async fn latency_delays_by_exactly_the_delay_and_does_not_accumulate() {
     }
     let mut client = writer.await.unwrap();
     harness.control.stop(id(0));
-    settle().await;
     let t1 = Instant::now();
     client.write_all(b"fast").await.unwrap();
     assert_eq!(read_exact_at(&mut server, 4).await.1, t1, "no delay once healed");
@@ -123,7 +125,6 @@ async fn bandwidth_moves_100_kib_in_10_s_at_10_kib_per_s() {
     let (mut client, mut server) = harness.connect().await;
     let fault = Fault::Bandwidth { bytes_per_second: 10_240.0, direction: Direction::Downstream };
     harness.control.start(id(0), &fault, &everyone());
-    settle().await;
     let t0 = Instant::now();
     let payload: Vec<u8> = (0..100 * 1024).map(|i| (i % 251) as u8).collect();
     let sent = payload.clone();
@@ -153,7 +154,6 @@ async fn slice_cuts_writes_into_pieces_spaced_by_the_delay() {
     let (mut client, mut server) = harness.connect().await;
     let fault = Fault::Slice { size_bytes: 100, delay: 10 * MS, direction: Direction::Downstream };
     harness.control.start(id(0), &fault, &everyone());
-    settle().await;
     let t0 = Instant::now();
     let payload: Vec<u8> = (0..1000u32).map(|i| i as u8).collect();
     server.write_all(&payload).await.unwrap();
@@ -175,7 +175,6 @@ async fn limit_delivers_the_first_bytes_then_closes() {
     let mut harness = Harness::sim().await;
     let (mut client, mut server) = harness.connect().await;
     harness.control.start(id(0), &Fault::Limit { bytes: 1000, direction: Direction::Upstream }, &everyone());
-    settle().await;
     client.write_all(&[7u8; 1500]).await.unwrap();
     let mut received = Vec::new();
     server.read_to_end(&mut received).await.unwrap();
@@ -248,7 +247,6 @@ async fn jittered_latency_and_slicing_together_keep_a_megabyte_in_order() {
         &Fault::Slice { size_bytes: 700, delay: MS, direction: Direction::Both },
         &everyone(),
     );
-    settle().await;
     let payload: Vec<u8> = (0..1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
     let sent = payload.clone();
     let writer = tokio::spawn(async move {

@@ -11,7 +11,7 @@ use wschaos::client::{ClientEvent, ClientEventKind, GiveUp, Reason, State};
 use wschaos::net::Stream;
 use wschaos::scenario::{Direction, Fault, FrameKind};
 
-use crate::support::{Harness, S, Stack, detections, everyone, id, scenario, settle};
+use crate::support::{Harness, Rig, S, detections, everyone, id, scenario};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
 
@@ -26,9 +26,9 @@ async fn pong_loss_is_found_by_the_heartbeat_at_the_exact_time_while_data_flows(
         "  strategy: { kind: fixed, delay: 1s }\n  heartbeat: { ping_every: 5s, pong_timeout: 2s }\n  workload: { rate: 10/s }",
         "  - at: 7s\n    for: 13s\n    drop_frames: { kinds: [pong], direction: downstream }",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(21)).await;
+    let events = rig.run(vec![rig.config(0)], S(21)).await;
     // The 10 s ping's pong vanishes: found at 12 s. The client is back at 13 s, under the same
     // fault, so its 18 s ping is lost too: found at 20 s.
     assert_eq!(
@@ -47,9 +47,9 @@ async fn close_1012_is_a_restart_the_backoff_handles() {
         "  strategy: { kind: fixed, delay: 2s }",
         "  - at: 3s\n    close_frame: { code: 1012, reason: restart }",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(8)).await;
+    let events = rig.run(vec![rig.config(0)], S(8)).await;
     assert_eq!(detections(&events, origin), vec![(S(3), Reason::CloseFrame(1012))]);
     assert!(events.iter().any(|e| e.kind == ClientEventKind::Waiting { delay: S(2), floor: None }));
     let opened = times(&events, origin, |k| matches!(k, ClientEventKind::Opened { .. }));
@@ -62,9 +62,9 @@ async fn close_1013_puts_the_reasons_hint_under_the_next_delay() {
         "  strategy: { kind: fixed, delay: 1s }",
         "  - at: 3s\n    close_frame: { code: 1013, reason: retry in 7s }",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(12)).await;
+    let events = rig.run(vec![rig.config(0)], S(12)).await;
     assert_eq!(detections(&events, origin), vec![(S(3), Reason::CloseFrame(1013))]);
     assert!(events.iter().any(|e| e.kind == ClientEventKind::Waiting { delay: S(7), floor: Some(S(7)) }));
     let opened = times(&events, origin, |k| matches!(k, ClientEventKind::Opened { .. }));
@@ -74,8 +74,8 @@ async fn close_1013_puts_the_reasons_hint_under_the_next_delay() {
 #[tokio::test(start_paused = true)]
 async fn close_1008_is_permanent_and_the_client_gives_up() {
     let text = scenario("  strategy: immediate", "  - at: 3s\n    close_frame: { code: 1008 }");
-    let stack = Stack::start(&text).await;
-    let events = stack.run(vec![stack.config(0)], S(8)).await;
+    let mut rig = Rig::start(&text).await;
+    let events = rig.run(vec![rig.config(0)], S(8)).await;
     let why = GiveUp::Permanent(Reason::CloseFrame(1008));
     assert!(events.iter().any(|e| e.kind == ClientEventKind::GaveUp(why.clone())), "{events:?}");
     assert_eq!(events.last().unwrap().kind, ClientEventKind::State(State::GaveUp));
@@ -87,9 +87,9 @@ async fn a_503_with_retry_after_holds_off_the_next_attempt() {
         "  strategy: { kind: fixed, delay: 1s }",
         "  - at: 3s\n    reset: {}\n  - at: 2500ms\n    for: 10s\n    reject_handshake: { status: 503, retry_after: 5s }",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(16)).await;
+    let events = rig.run(vec![rig.config(0)], S(16)).await;
     let attempts = times(&events, origin, |k| matches!(k, ClientEventKind::Attempt { .. }));
     // Reset at 3 s; at 4 s and 9 s the proxy answers 503 with Retry-After: 5; the fault is
     // over at 12.5 s, so the attempt at 14 s gets through.
@@ -106,8 +106,8 @@ async fn a_503_with_retry_after_holds_off_the_next_attempt() {
 async fn a_401_from_the_proxy_stops_the_client() {
     let text =
         scenario("  strategy: immediate", "  - at: 0s\n    for: 10s\n    reject_handshake: { status: 401 }");
-    let stack = Stack::start(&text).await;
-    let events = stack.run(vec![stack.config(0)], S(5)).await;
+    let mut rig = Rig::start(&text).await;
+    let events = rig.run(vec![rig.config(0)], S(5)).await;
     let attempts = events.iter().filter(|e| matches!(e.kind, ClientEventKind::Attempt { .. })).count();
     assert_eq!(attempts, 1);
     let why = GiveUp::Permanent(Reason::HandshakeRejected(401));
@@ -168,8 +168,9 @@ async fn cross(from: &mut Stream, to: &mut Stream, bytes: &[u8]) -> Vec<u8> {
             at = end;
             step = step * 7 % 5003 + 1;
         }
-        settle().await;
-        while let Ok(Ok(n)) = tokio::time::timeout(Duration::ZERO, to.read(&mut buf)).await {
+        // The paused clock lets a 1 ms wait elapse only once every task is idle: whatever can
+        // cross the proxy has crossed by then.
+        while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(1), to.read(&mut buf)).await {
             read.extend_from_slice(&buf[..n]);
             if n == 0 {
                 break;
@@ -209,9 +210,9 @@ async fn handshake_delay_delays_exactly_the_101() {
         "  strategy: { kind: fixed, delay: 1s }\n  workload: { rate: 10/s }",
         "  - at: 0s\n    for: 10s\n    handshake_delay: { delay: 3s }\n  - at: 5s\n    reset: {}",
     );
-    let stack = Stack::start(&text).await;
+    let mut rig = Rig::start(&text).await;
     let origin = Instant::now();
-    let events = stack.run(vec![stack.config(0)], S(12)).await;
+    let events = rig.run(vec![rig.config(0)], S(12)).await;
     // The first upgrade is answered at 0 and reaches the client 3 s later; after the reset at
     // 5 s the client retries at 6 s, still under the fault: open at 9 s. Data flows at once.
     assert_eq!(times(&events, origin, |k| matches!(k, ClientEventKind::Opened { .. })), vec![S(3), S(9)]);

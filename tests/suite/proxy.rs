@@ -14,7 +14,7 @@ use wschaos::proxy::{CloseCause, EventKind, LinkId};
 use wschaos::scenario::{ClientSelector, Direction, Fault, FrameKind, Links, Scenario, Target};
 use wschaos::ws::Way;
 
-use crate::support::{Harness, everyone, id, settle};
+use crate::support::{Harness, everyone, id};
 
 fn with_probability(p: f64) -> Target {
     Target { clients: ClientSelector::Probability(p), links: Links::All }
@@ -43,7 +43,9 @@ async fn reset_with_probability(seed: u64, p: f64) -> BTreeSet<usize> {
     harness.control.start(id(1), &Fault::Stall { direction: Direction::Upstream }, &with_probability(0.5));
     harness.control.stop(id(1));
     harness.control.start(id(0), &Fault::Reset, &with_probability(p));
-    settle().await;
+    // A reset link reports its hit before it resets the client, so once the links have been
+    // read every hit is out.
+    let reset = reset_ones(&mut links).await;
     let hit: BTreeSet<LinkId> = harness
         .drain_events()
         .into_iter()
@@ -52,7 +54,6 @@ async fn reset_with_probability(seed: u64, p: f64) -> BTreeSet<usize> {
             _ => None,
         })
         .collect();
-    let reset = reset_ones(&mut links).await;
     assert_eq!(
         hit.iter().map(|link| link.0 as usize).collect::<BTreeSet<_>>(),
         reset,
@@ -85,7 +86,6 @@ async fn share_and_indices_pick_identified_clients() {
     }
     let share = Target { clients: ClientSelector::Share(0.5), links: Links::Existing };
     harness.control.start(id(0), &Fault::Reset, &share);
-    settle().await;
     let first = reset_ones(&mut links).await;
     assert_eq!(first.len(), 5, "50% of 10 clients, exactly");
 
@@ -99,10 +99,11 @@ async fn share_and_indices_pick_identified_clients() {
             .unwrap();
         links.push((client_end, server_end));
     }
-    settle().await;
+    for _ in 0..3 {
+        harness.wait_for(|kind| matches!(kind, EventKind::LinkIdentified { .. })).await;
+    }
     let chosen = Target { clients: ClientSelector::Indices(vec![2, 4]), links: Links::All };
     harness.control.start(id(0), &Fault::Reset, &chosen);
-    settle().await;
     assert_eq!(reset_ones(&mut links).await, BTreeSet::from([0, 1]), "clients 4 and 2, not 7");
 }
 
@@ -130,7 +131,7 @@ async fn control_does_not_hang_while_a_link_is_blocked_writing() {
     }
     let t0 = Instant::now();
     harness.control.start(id(100), &Fault::Reset, &everyone());
-    settle().await;
+    harness.wait_for_hit(id(100)).await;
     let mut buf = [0u8; 16];
     assert_eq!(client.read(&mut buf).await.unwrap_err().kind(), ErrorKind::ConnectionReset);
     assert_eq!(t0.elapsed(), Duration::ZERO);
@@ -154,8 +155,7 @@ async fn events_tell_the_story_of_a_link() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     harness.control.stop(id(0));
     harness.control.start(FaultId { plan: 1, occurrence: 2 }, &Fault::Reset, &everyone());
-    settle().await;
-    let t0 = harness.drain_events();
+    let t0 = harness.events_until(|kind| matches!(kind, EventKind::LinkClosed { .. })).await;
     let start = t0[0].at;
     let story: Vec<(Duration, EventKind)> = t0.into_iter().map(|e| (e.at - start, e.kind)).collect();
     let link = LinkId(0);

@@ -2,7 +2,7 @@
 //! seed giving the same bytes, a shortened flaky run over real TCP, and Ctrl-C mid-run.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command as StdCommand, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +11,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 use wschaos::runner::{self, CompareLog, EventLog, FileLog, Interrupt, RunOptions};
 use wschaos::scenario::{Engine, Scenario};
+
+use crate::process::Process;
 
 pub fn wschaos() -> Command {
     let mut command = Command::cargo_bin("wschaos").unwrap();
@@ -173,64 +175,30 @@ fn a_fault_that_hits_nothing_exits_3() {
     assert_eq!(report(&dir)["verdict"], "inconclusive");
 }
 
-#[test]
-fn a_shortened_flaky_run_over_real_tcp_gives_a_consistent_report() {
-    let text = "version: 1\nname: flaky-live\nseed: 42\nduration: 8s\nquiet_period: 4s\nengine: live\nclients:\n  count: 10\n  workload: { rate: 20/s }\n  strategy: aws-full-jitter\n  heartbeat: { ping_every: 1s, pong_timeout: 500ms }\n  delivery: at_least_once\nfaults:\n  - at: 1s\n    reset: {}\n    target: { share: 50% }\n  - at: 3s\n    for: 2s\n    stall: { direction: both }\n  - at: 6s\n    reset: {}\nslo:\n  messages_lost: [\"count == 0\"]\n";
-    let path = scenario_file("flaky-live", text);
-    let dir = out_dir("flaky-live");
-    let output = wschaos().arg("run").arg(&path).arg("--out").arg(&dir).output().unwrap();
-    assert!(output.status.code() == Some(0), "{}", String::from_utf8_lossy(&output.stderr));
-    let report = report(&dir);
-    assert_eq!(report["engine"], "live");
-    let strategy = &report["strategies"][0];
-    let messages = &strategy["messages"];
-    let (offered, echoed, lost) = (
-        messages["offered"].as_u64().unwrap(),
-        messages["echoed"].as_u64().unwrap(),
-        messages["lost"].as_u64().unwrap(),
-    );
-    assert_eq!(lost, 0);
-    assert_eq!(offered, echoed + lost, "every offered message is echoed or lost");
-    let incidents = strategy["incidents"].as_array().unwrap();
-    assert!(incidents.len() >= 5 + 10, "the resets broke links: {}", incidents.len());
-    for incident in incidents {
-        let (t_break, t_detect) =
-            (incident["t_break"].as_f64().unwrap(), incident["t_detect"].as_f64().unwrap());
-        assert!(t_break <= t_detect, "breaks come before their detection: {incident}");
-        if incident["reason"] == "reset" {
-            assert!(t_detect - t_break < 1.0, "a reset is noticed at once: {incident}");
-        }
-        if let Some(t_recovered) = incident["t_recovered"].as_f64() {
-            assert!(incident["t_open"].as_f64().unwrap() <= t_recovered);
-        }
-    }
-    assert!(strategy["faults"].as_array().unwrap().iter().all(|f| f["hits"].as_u64().unwrap() > 0));
-}
-
 #[tokio::test]
 async fn ctrl_c_mid_run_writes_an_interrupted_report() {
     let text = "version: 1\nname: long\nduration: 60s\nquiet_period: 10s\nengine: live\nclients:\n  count: 3\n  workload: { rate: 10/s }\nfaults:\n  - at: 1s\n    reset: {}\n";
     let path = scenario_file("long", text);
     let dir = out_dir("interrupted");
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wschaos"))
-        .arg("run")
-        .arg(&path)
-        .arg("--out")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait until events are being recorded (after the reset at 1 s), then press Ctrl-C.
+    let mut child = Process::start_in(
+        &["run", path.to_str().unwrap(), "--out", dir.to_str().unwrap()],
+        Stdio::null(),
+        None,
+    );
+    // Wait until the reset at 1 s has been recorded (events.jsonl is flushed every 250 ms of
+    // run time), then press Ctrl-C.
     let events = dir.join("events.jsonl");
+    let mut recorded = false;
     for _ in 0..300 {
-        if std::fs::read_to_string(&events).is_ok_and(|text| text.contains("fault_hit")) {
+        recorded = std::fs::read_to_string(&events).is_ok_and(|text| text.contains("fault_hit"));
+        if recorded {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert!(StdCommand::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
-    let status = child.wait().unwrap();
+    assert!(recorded, "the reset was recorded within 15 s");
+    child.signal("INT");
+    let status = child.wait();
     assert_eq!(status.code(), Some(130), "exit 130 after Ctrl-C");
     let report = report(&dir);
     assert_eq!(report["interrupted"], true);
@@ -263,7 +231,7 @@ fn the_committed_example_reports_are_current() {
 }
 
 /// pong-loss.yaml as shipped, on `engine`: a pass, every break found by the heartbeat.
-fn pong_loss_on(engine: &str) -> Value {
+pub fn pong_loss_on(engine: &str) -> Value {
     let dir = out_dir(&format!("pong-loss-{engine}"));
     wschaos()
         .args(["run", "scenarios/pong-loss.yaml", "--engine", engine, "--out"])
@@ -293,14 +261,6 @@ fn pong_loss_runs_end_to_end_on_sim() {
     // The pong of a ping sent during the fault vanishes as it crosses the proxy: the client
     // finds out exactly pong_timeout (2 s) later.
     assert_eq!((detect["min"].as_f64(), detect["max"].as_f64()), (Some(2.0), Some(2.0)));
-}
-
-#[test]
-fn pong_loss_runs_end_to_end_live() {
-    // 60 s of real time: the scenario as shipped, over loopback TCP.
-    let report = pong_loss_on("live");
-    let detect = report["strategies"][0]["metrics"]["detect_time"]["max"].as_f64().unwrap();
-    assert!((2.0..3.0).contains(&detect), "pong timeout plus loopback noise: {detect}");
 }
 
 #[test]
@@ -344,34 +304,4 @@ fn a_run_that_differs_is_caught_at_its_first_differing_event() {
     assert_eq!(difference.line, first_difference as u64 + 1);
     assert_eq!(difference.first.as_deref(), one_text.lines().nth(first_difference));
     assert_eq!(difference.second.as_deref(), two_text.lines().nth(first_difference));
-}
-
-/// A scenario whose figures depend only on its timers, not on the machine: a reset and a
-/// blackhole found by the heartbeat, a fixed backoff, new links spared.
-const TIMERS_ONLY: &str = "version: 1\nname: sim-vs-live\nseed: 3\nduration: 10s\nquiet_period: 4s\nclients:\n  count: 5\n  strategy: { kind: fixed, delay: 500ms }\n  heartbeat: { ping_every: 1s, pong_timeout: 500ms }\n  workload: { rate: 20/s }\nfaults:\n  - at: 2s\n    reset: {}\n  - at: 5s\n    for: 3s\n    blackhole: { direction: both }\n    target: { links: existing }\n";
-
-#[test]
-fn sim_and_live_agree_on_recovery_within_the_stated_tolerance() {
-    // ARCHITECTURE.md states the tolerance: every percentile within 50 ms or 5 %, whichever is
-    // larger. Live adds loopback hops, timer granularity and scheduling; the sim has none.
-    let path = scenario_file("sim-vs-live", TIMERS_ONLY);
-    let figures = |engine: &str| {
-        let dir = out_dir(&format!("sim-vs-live-{engine}"));
-        wschaos().arg("run").arg(&path).args(["--engine", engine, "--out"]).arg(&dir).assert().code(0);
-        report(&dir)["strategies"][0]["metrics"].clone()
-    };
-    let (sim, live) = (figures("sim"), figures("live"));
-    for metric in ["recovery_time", "detect_time", "observed_recovery_time"] {
-        assert_eq!(sim[metric]["count"], live[metric]["count"], "{metric}: the same incidents");
-        for figure in ["p50", "p90", "max"] {
-            let (s, l) = (sim[metric][figure].as_f64().unwrap(), live[metric][figure].as_f64().unwrap());
-            let tolerance = (0.05 * s).max(0.050);
-            assert!((s - l).abs() <= tolerance, "{metric} {figure}: sim {s} s, live {l} s");
-        }
-    }
-    assert_eq!(
-        sim["recovery_time"]["max"].as_f64(),
-        Some(1.5),
-        "detect 1 s after the blackhole, back 500 ms later"
-    );
 }

@@ -1,9 +1,6 @@
 //! `wschaos echo` and `wschaos proxy --scenario` started as processes, with a WebSocket client
 //! through them that meets the scheduled fault at the scheduled time.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -12,51 +9,7 @@ use tokio_tungstenite::tungstenite::{Error, Message};
 use tokio_tungstenite::{WebSocketStream, client_async};
 use wschaos::net::{Stream, Transport};
 
-/// A running `wschaos` process and its stdout, line by line.
-struct Process {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Process {
-    fn start(args: &[&str]) -> Process {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_wschaos"))
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (sender, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if sender.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Process { child, lines }
-    }
-
-    /// The next line that satisfies `wanted`, waiting up to 30 s.
-    fn line(&self, wanted: impl Fn(&str) -> bool) -> String {
-        loop {
-            let line =
-                self.lines.recv_timeout(Duration::from_secs(30)).expect("the process printed the line");
-            if wanted(&line) {
-                return line;
-            }
-        }
-    }
-
-    /// Sends Ctrl-C (SIGINT) and checks a clean exit.
-    fn interrupt(mut self) {
-        let sent = Command::new("kill").args(["-INT", &self.child.id().to_string()]).status().unwrap();
-        assert!(sent.success());
-        let status = self.child.wait().unwrap();
-        assert!(status.success(), "exits cleanly on Ctrl-C: {status}");
-    }
-}
+use crate::process::Process;
 
 /// `wschaos echo` and, in front of it, `wschaos proxy` playing one `fault` at 2 s; a WebSocket
 /// client through them that has had one echo; and when the proxy started.
@@ -128,8 +81,7 @@ async fn the_standalone_client_runs_against_echo_directly_and_through_the_proxy(
         let mut client =
             Process::start(&["client", "--url", &url, "--strategy", "socketio", "--rate", "50/s"]);
         client.line(|line| line.contains("message 10 echoed"));
-        let pid = client.child.id().to_string();
-        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
+        client.signal("INT");
         let summary = client.line(|line| line.starts_with("attempts "));
         let numbers = summary_numbers(&summary);
         let (attempts, offered, echoed, _, duplicates) =
@@ -137,7 +89,7 @@ async fn the_standalone_client_runs_against_echo_directly_and_through_the_proxy(
         assert_eq!(attempts, 1, "{url}: one connection, no fault: {summary}");
         assert!(echoed >= 11 && offered >= echoed, "{url}: {summary}");
         assert_eq!(duplicates, 0, "{summary}");
-        assert!(client.child.wait().unwrap().success(), "the client exits cleanly on Ctrl-C");
+        assert!(client.wait().success(), "the client exits cleanly on Ctrl-C");
     }
     proxy.interrupt();
     echo.interrupt();

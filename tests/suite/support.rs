@@ -1,6 +1,11 @@
-//! Shared test scaffolding: a proxy in front of a bare upstream listener whose accepted streams
-//! the test gets to hold, on either engine ([`Harness`]); and an echo server behind the proxy
-//! with reference clients in front, on the sim network ([`Stack`]).
+//! Shared test scaffolding, on [`wschaos::stack::Stack`]: a proxy in front of a bare upstream
+//! listener whose accepted streams the test gets to hold, on either engine ([`Harness`]); and an
+//! echo server behind the proxy with reference clients in front, on the sim network ([`Rig`]).
+//!
+//! Tests wait on signals, never on luck: on an event ([`Harness::wait_for`]), on I/O, or on the
+//! paused clock, which only moves when every task is idle. A link takes its control commands
+//! before any I/O it does next (ARCHITECTURE.md, invariant 8), so a fault started just before a
+//! write acts on that write without any wait.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -10,13 +15,15 @@ use tokio::time::Instant;
 use wschaos::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, Reason};
 use wschaos::fault::FaultId;
 use wschaos::net::{Stream, Transport, any_loopback};
-use wschaos::proxy::{Control, EventKind, EventSink, Proxy, ProxyEvent, timeline};
+use wschaos::proxy::{Control, EventKind, ProxyEvent};
 use wschaos::scenario::{ClientSelector, Links, Scenario, Target};
-use wschaos::seeds;
-use wschaos::server::Server;
+use wschaos::stack::Stack;
 
 /// Whole seconds.
 pub const S: fn(u64) -> Duration = Duration::from_secs;
+
+/// How long a wait on an event may take, in (virtual) time, before the test fails.
+const PATIENCE: Duration = Duration::from_secs(60);
 
 /// A running proxy and the far end of every connection it dials.
 pub struct Harness {
@@ -30,6 +37,8 @@ pub struct Harness {
     pub upstream: mpsc::UnboundedReceiver<Stream>,
     /// Everything the proxy reported.
     pub events: mpsc::UnboundedReceiver<ProxyEvent>,
+    /// Keeps the proxy running.
+    _stack: Stack,
 }
 
 impl Harness {
@@ -45,12 +54,22 @@ impl Harness {
                 }
             }
         });
-        let (sink, events) = EventSink::channel();
-        let control = Control::new(seed, client_count, sink);
-        let proxy = Proxy::bind(&net, any_loopback(), server_addr, control.clone()).await.unwrap();
-        let addr = proxy.local_addr().unwrap();
-        tokio::spawn(proxy.run(std::future::pending()));
-        Harness { net, proxy: addr, control, upstream, events }
+        let mut stack = Stack::upstream(&net, server_addr)
+            .seed(seed)
+            .clients(client_count)
+            .record_events()
+            .start()
+            .await
+            .unwrap();
+        let events = stack.take_events();
+        Harness {
+            net,
+            proxy: stack.proxy_addr(),
+            control: stack.control().clone(),
+            upstream,
+            events,
+            _stack: stack,
+        }
     }
 
     /// A proxy on a fresh sim network.
@@ -61,23 +80,38 @@ impl Harness {
     /// A client connection through the proxy and the server end it reached.
     pub async fn connect(&mut self) -> (Stream, Stream) {
         let client = self.net.connect(self.proxy).await.unwrap();
-        let server = tokio::time::timeout(Duration::from_secs(60), self.upstream.recv())
+        let server = tokio::time::timeout(PATIENCE, self.upstream.recv())
             .await
             .expect("the proxy dials the upstream")
             .unwrap();
         (client, server)
     }
 
-    /// Waits until `fault` has acted on some link: the signal that a command has landed.
-    pub async fn wait_for_hit(&mut self, fault: FaultId) {
+    /// Every event up to and including the first that satisfies `wanted`, waiting for it.
+    pub async fn events_until(&mut self, wanted: impl Fn(&EventKind) -> bool) -> Vec<ProxyEvent> {
+        let mut seen = Vec::new();
         let wait = async {
             while let Some(event) = self.events.recv().await {
-                if matches!(event.kind, EventKind::FaultHit { fault: hit, .. } if hit == fault) {
+                let done = wanted(&event.kind);
+                seen.push(event);
+                if done {
                     return;
                 }
             }
+            panic!("the proxy stopped before the awaited event");
         };
-        tokio::time::timeout(Duration::from_secs(60), wait).await.expect("the fault acts");
+        tokio::time::timeout(PATIENCE, wait).await.expect("the awaited event comes");
+        seen
+    }
+
+    /// Waits for the first event that satisfies `wanted`, dropping those before it.
+    pub async fn wait_for(&mut self, wanted: impl Fn(&EventKind) -> bool) {
+        self.events_until(wanted).await;
+    }
+
+    /// Waits until `fault` has acted on some link: the signal that a command has landed.
+    pub async fn wait_for_hit(&mut self, fault: FaultId) {
+        self.wait_for(|kind| matches!(kind, EventKind::FaultHit { fault: hit, .. } if *hit == fault)).await;
     }
 
     /// Every event reported so far.
@@ -100,49 +134,37 @@ pub fn id(plan: u64) -> FaultId {
     FaultId { plan, occurrence: 0 }
 }
 
-/// Lets every ready task run without moving the paused clock.
-pub async fn settle() {
-    for _ in 0..16 {
-        tokio::task::yield_now().await;
-    }
-}
-
-/// An echo server and a proxy in front of it on a fresh sim network.
-pub struct Stack {
+/// An echo server and a proxy in front of it on a fresh sim network, for reference clients.
+pub struct Rig {
     /// The sim network.
     pub net: Transport,
-    /// Where clients connect.
-    pub proxy: SocketAddr,
-    /// The proxy's faults.
-    pub control: Control,
-    /// The scenario the stack was built from.
+    /// The scenario the rig was built from.
     pub scenario: Scenario,
+    stack: Stack,
 }
 
-impl Stack {
-    /// The stack for a scenario's text.
-    pub async fn start(scenario_text: &str) -> Stack {
+impl Rig {
+    /// The rig for a scenario's text.
+    pub async fn start(scenario_text: &str) -> Rig {
         let scenario = Scenario::parse(scenario_text, "test.yaml").unwrap();
         let net = Transport::sim();
-        let listener = net.bind(any_loopback()).await.unwrap();
-        let server_addr = listener.local_addr().unwrap();
-        let server = Server::new(scenario.server.clone(), seeds::derive(scenario.seed, &[seeds::SERVER]));
-        tokio::spawn(server.serve(listener, std::future::pending()));
-        let control = Control::new(scenario.seed, scenario.clients.count, EventSink::discard());
-        let proxy = Proxy::bind(&net, any_loopback(), server_addr, control.clone()).await.unwrap();
-        let addr = proxy.local_addr().unwrap();
-        tokio::spawn(proxy.run(std::future::pending()));
-        Stack { net, proxy: addr, control, scenario }
+        let stack = Stack::for_scenario(&net, &scenario, scenario.seed).start().await.unwrap();
+        Rig { net, scenario, stack }
+    }
+
+    /// Where clients connect.
+    pub fn proxy(&self) -> SocketAddr {
+        self.stack.proxy_addr()
     }
 
     /// Client `index` of the scenario's first strategy.
     pub fn config(&self, index: u32) -> ClientConfig {
-        ClientConfig::from_scenario(&self.scenario, &self.scenario.strategies[0], index, self.proxy)
+        ClientConfig::from_scenario(&self.scenario, &self.scenario.strategies[0], index, self.proxy())
     }
 
     /// Runs `clients` until `until` after the origin, plays the scenario's timeline, stops them
     /// and returns every event.
-    pub async fn run(&self, configs: Vec<ClientConfig>, until: Duration) -> Vec<ClientEvent> {
+    pub async fn run(&mut self, configs: Vec<ClientConfig>, until: Duration) -> Vec<ClientEvent> {
         let origin = Instant::now();
         let (sink, mut events) = ClientSink::channel();
         let (stop, stopped) = client::stop_signal();
@@ -156,10 +178,7 @@ impl Stack {
                 origin,
             )));
         }
-        let steps = timeline::schedule(&self.scenario.faults, self.scenario.duration, self.scenario.seed);
-        let (control, faults, duration) =
-            (self.control.clone(), self.scenario.faults.clone(), self.scenario.duration);
-        tokio::spawn(async move { timeline::play(&faults, &steps, &control, origin, duration).await });
+        self.stack.play(&self.scenario.faults, self.scenario.duration, origin);
         tokio::time::sleep_until(origin + until).await;
         stop.send(true).unwrap();
         for task in tasks {
