@@ -51,7 +51,8 @@
 //! - vocabulary: [`units`], [`suggest`], [`seeds`], [`wire`], [`ws`], [`exit`];
 //! - the language: [`scenario`] (YAML in, a validated [`Scenario`] out);
 //! - the outcome: [`outcome`] (the report model, its statistics, SLO judging);
-//! - components: [`net`] (the engines' seam), [`fault`], [`proxy`], [`server`], [`client`];
+//! - components: [`net`] (the engines' seam), [`fault`], [`proxy`], [`server`], [`client`],
+//!   [`program`] (the user's own clients and servers as child processes);
 //! - measurement and rendering: [`recorder`], [`report`];
 //! - wiring: [`stack`], then [`runner`] (a whole run), then [`standalone`] (each part alone);
 //! - the command line: [`cli`].
@@ -64,6 +65,7 @@ pub mod exit;
 pub mod fault;
 pub mod net;
 pub mod outcome;
+pub mod program;
 pub mod proxy;
 pub mod recorder;
 pub mod report;

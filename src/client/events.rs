@@ -44,6 +44,14 @@ pub enum Reason {
     HandshakeRejected(u16),
     /// The TCP connect failed (refused, unreachable, …).
     ConnectFailed(io::ErrorKind),
+    /// A program under test reported that its connection closed (its `closed` event), with
+    /// the close code it saw (1006 for an abnormal close) and its own words.
+    Reported {
+        /// The close code, when the program gave one.
+        code: Option<u16>,
+        /// The reason in the program's words, when it gave one.
+        text: Option<String>,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -57,6 +65,9 @@ impl fmt::Display for Reason {
             Reason::HandshakeTimeout => write!(f, "handshake_timeout"),
             Reason::HandshakeRejected(status) => write!(f, "handshake_rejected({status})"),
             Reason::ConnectFailed(kind) => write!(f, "connect_failed({kind:?})"),
+            // The words stay out of the name: detect times are grouped by it.
+            Reason::Reported { code: Some(code), .. } => write!(f, "closed({code})"),
+            Reason::Reported { code: None, .. } => write!(f, "closed"),
         }
     }
 }
@@ -74,6 +85,8 @@ pub enum GiveUp {
     FirstConnectFailed(Reason),
     /// A normal close (1000/1001) and `normal: give_up`.
     NormalClose(u16),
+    /// A program under test said it gave up (its `gave_up` event).
+    Reported,
 }
 
 /// Why a message due to be sent was not.
@@ -227,6 +240,7 @@ impl fmt::Display for GiveUp {
             GiveUp::StrategyExhausted => write!(f, "the strategy has no further delay"),
             GiveUp::FirstConnectFailed(reason) => write!(f, "the first connect failed ({reason})"),
             GiveUp::NormalClose(code) => write!(f, "normal close {code}"),
+            GiveUp::Reported => write!(f, "the program said it gave up"),
         }
     }
 }

@@ -9,6 +9,7 @@
 //!    [`swarm`] checks the `swarm:` ranges against the fields they vary, reporting every
 //!    problem they find.
 
+pub mod command;
 pub mod defaults;
 pub mod error;
 pub(crate) mod locate;

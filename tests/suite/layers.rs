@@ -24,6 +24,7 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     ("server", 4, &["net", "scenario", "seeds", "units", "wire"]),
     ("client", 4, &["net", "scenario", "seeds", "units", "wire"]),
     ("proxy", 5, &["fault", "net", "scenario", "seeds", "units", "wire", "ws"]),
+    ("program", 5, &["client", "net", "scenario", "suggest", "units"]),
     // Measurement and rendering.
     ("recorder", 6, &["client", "fault", "outcome", "proxy", "scenario", "units", "ws"]),
     ("report", 6, &["outcome", "scenario", "units"]),
