@@ -50,6 +50,7 @@ pub struct StackBuilder {
     listen: SocketAddr,
     seed: u64,
     clients: u32,
+    client_listeners: bool,
     record: bool,
 }
 
@@ -69,6 +70,13 @@ impl StackBuilder {
     /// How many clients the run has, which `share` targets pick from (default 0).
     pub fn clients(mut self, count: u32) -> StackBuilder {
         self.clients = count;
+        self
+    }
+
+    /// Give each of the [`clients`](StackBuilder::clients) a proxy listener of its own, so a
+    /// link is known to be client `i`'s from the port it came in on ([`Stack::client_urls`]).
+    pub fn client_listeners(mut self) -> StackBuilder {
+        self.client_listeners = true;
         self
     }
 
@@ -102,8 +110,12 @@ impl StackBuilder {
             (EventSink::discard(), closed)
         };
         let control = Control::new(self.seed, self.clients, sink);
-        let proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;
+        let mut proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;
+        if self.client_listeners {
+            proxy = proxy.with_client_listeners(self.clients).await?;
+        }
         let proxy_addr = proxy.local_addr()?;
+        let client_addrs = proxy.client_addrs()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(proxy.run(async {
             let _ = stopped.await;
@@ -112,6 +124,7 @@ impl StackBuilder {
         Ok(Stack {
             transport: self.transport,
             proxy_addr,
+            client_addrs,
             server_addr,
             seed: self.seed,
             control,
@@ -126,6 +139,8 @@ impl StackBuilder {
 pub struct Stack {
     transport: Transport,
     proxy_addr: SocketAddr,
+    /// The per-client listeners' addresses, by client index (empty without them).
+    client_addrs: Vec<SocketAddr>,
     server_addr: SocketAddr,
     seed: u64,
     control: Control,
@@ -181,6 +196,7 @@ impl Stack {
             listen: any_loopback(),
             seed: defaults::SEED,
             clients: 0,
+            client_listeners: false,
             record: false,
         }
     }
@@ -203,6 +219,12 @@ impl Stack {
     /// `ws://PROXY/`: the URL a client uses.
     pub fn url(&self) -> String {
         format!("ws://{}/", self.proxy_addr)
+    }
+
+    /// With [`StackBuilder::client_listeners`], client `i`'s own URL at index `i`; empty
+    /// otherwise.
+    pub fn client_urls(&self) -> Vec<String> {
+        self.client_addrs.iter().map(|addr| format!("ws://{addr}/")).collect()
     }
 
     /// The proxy's events from now on (built with [`StackBuilder::record_events`]; otherwise the

@@ -65,9 +65,15 @@ impl fmt::Display for Reason {
             Reason::HandshakeTimeout => write!(f, "handshake_timeout"),
             Reason::HandshakeRejected(status) => write!(f, "handshake_rejected({status})"),
             Reason::ConnectFailed(kind) => write!(f, "connect_failed({kind:?})"),
-            // The words stay out of the name: detect times are grouped by it.
-            Reason::Reported { code: Some(code), .. } => write!(f, "closed({code})"),
-            Reason::Reported { code: None, .. } => write!(f, "closed"),
+            Reason::Reported { code, text } => {
+                f.write_str("closed")?;
+                match (code, text) {
+                    (Some(code), Some(text)) => write!(f, "({code}, {text:?})"),
+                    (Some(code), None) => write!(f, "({code})"),
+                    (None, Some(text)) => write!(f, "({text:?})"),
+                    (None, None) => Ok(()),
+                }
+            }
         }
     }
 }
@@ -189,6 +195,22 @@ pub enum ClientEventKind {
         /// Why.
         why: DropReason,
     },
+    /// A program under test said it is ready (its `ready` event).
+    Ready,
+    /// A program under test ended.
+    Exited {
+        /// Its exit code, when it exited.
+        code: Option<i32>,
+        /// The signal that ended it, when one did.
+        signal: Option<i32>,
+    },
+    /// A program under test wrote a line wschaos could not take as an event.
+    ProtocolError {
+        /// The line's number on its stdout, from 1.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
 }
 
 /// Where clients send their events.
@@ -272,6 +294,11 @@ impl fmt::Display for ClientEventKind {
                 write!(f, "message {seq} echoed again (suppressed)")
             }
             ClientEventKind::Dropped { seq, why } => write!(f, "message {seq} dropped: {why:?}"),
+            ClientEventKind::Ready => write!(f, "ready"),
+            ClientEventKind::Exited { code: Some(code), .. } => write!(f, "exited with code {code}"),
+            ClientEventKind::Exited { signal: Some(signal), .. } => write!(f, "killed by signal {signal}"),
+            ClientEventKind::Exited { .. } => write!(f, "exited"),
+            ClientEventKind::ProtocolError { line, message } => write!(f, "stdout line {line}: {message}"),
         }
     }
 }

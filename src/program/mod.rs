@@ -3,8 +3,10 @@
 //! ([`protocol`], docs/client-protocol.md) and turns them into the reference client's event
 //! kinds ([`translate`]), so the recorder judges both kinds of client alike.
 
+pub mod fleet;
 pub mod process;
 pub mod protocol;
+pub mod server;
 pub mod translate;
 
 pub use process::{Child, Exit, Launch, LaunchError, Stopped};

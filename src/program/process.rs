@@ -68,6 +68,21 @@ pub enum LaunchError {
     },
 }
 
+impl From<crate::scenario::program::StopSignal> for Signal {
+    fn from(signal: crate::scenario::program::StopSignal) -> Signal {
+        use crate::scenario::program::StopSignal;
+        match signal {
+            StopSignal::Term => Signal::SIGTERM,
+            StopSignal::Int => Signal::SIGINT,
+            StopSignal::Hup => Signal::SIGHUP,
+            StopSignal::Quit => Signal::SIGQUIT,
+            StopSignal::Usr1 => Signal::SIGUSR1,
+            StopSignal::Usr2 => Signal::SIGUSR2,
+            StopSignal::Kill => Signal::SIGKILL,
+        }
+    }
+}
+
 /// How a program ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Exit {
@@ -177,6 +192,11 @@ impl Child {
     /// Its output: the log file and the last lines.
     pub fn output(&self) -> &Output {
         &self.output
+    }
+
+    /// A receiver that holds how it ended, once it has.
+    pub fn exit_watch(&self) -> watch::Receiver<Option<Exit>> {
+        self.exit.clone()
     }
 
     /// How it ended, if it has.

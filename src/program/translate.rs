@@ -166,7 +166,7 @@ mod tests {
             "attempt 1",
             "opened on attempt 1",
             "state open",
-            "detected: closed(1006)",
+            "detected: closed(1006, \"ping timeout\")",
             "state broken",
             "state connecting",
             "attempt 2",

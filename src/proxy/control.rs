@@ -189,23 +189,29 @@ impl Control {
     }
 
     /// Registers a new link: its id, its command channel and the faults it opens under.
-    pub fn open_link(&self, peer: SocketAddr) -> OpenedLink {
+    /// `client` is the client it belongs to when the listener that accepted it says so (one
+    /// listener per client); otherwise its upgrade request may name it later.
+    pub fn open_link(&self, peer: SocketAddr, client: Option<u32>) -> OpenedLink {
         let (commands, receiver) = mpsc::unbounded_channel();
         let mut state = self.lock();
         let link = LinkId(state.next_link);
         state.next_link += 1;
-        let mut entry = LinkEntry { commands, client: None, applied: BTreeSet::new() };
+        let mut entry = LinkEntry { commands, client, applied: BTreeSet::new() };
         let initial = state.faults_for(link, &mut entry);
         // A handshake fault that picks clients can only decide once the request names its
         // client, so the request must wait for that.
-        let hold_request = state.active.values().any(|active| {
-            active.fault.kind() == FaultKind::RejectHandshake
-                && active.chosen.is_some()
-                && active.target.links != Links::Existing
-        });
+        let hold_request = client.is_none()
+            && state.active.values().any(|active| {
+                active.fault.kind() == FaultKind::RejectHandshake
+                    && active.chosen.is_some()
+                    && active.target.links != Links::Existing
+            });
         state.links.insert(link, entry);
         drop(state);
         self.events.emit(EventKind::LinkOpened { link, peer });
+        if let Some(client) = client {
+            self.events.emit(EventKind::LinkIdentified { link, client });
+        }
         OpenedLink { link, commands: receiver, initial, hold_request }
     }
 
@@ -214,6 +220,11 @@ impl Control {
     pub fn identify(&self, link: LinkId, client: u32) -> Vec<LinkCommand> {
         let mut state = self.lock();
         let Some(mut entry) = state.links.remove(&link) else { return Vec::new() };
+        if entry.client.is_some() {
+            // Its listener already said whose it is; a header cannot change that.
+            state.links.insert(link, entry);
+            return Vec::new();
+        }
         entry.client = Some(client);
         let started = state.faults_for(link, &mut entry);
         state.links.insert(link, entry);

@@ -45,6 +45,9 @@ impl fmt::Display for LinkId {
 /// A bound proxy, ready to run.
 pub struct Proxy {
     listener: Listener,
+    /// One listener per client (`identity: port`): a link is its listener's client's from the
+    /// moment it is accepted. Empty for the usual single listener.
+    per_client: Vec<Listener>,
     upstream: SocketAddr,
     transport: Transport,
     control: Control,
@@ -58,15 +61,36 @@ impl Proxy {
         upstream: SocketAddr,
         control: Control,
     ) -> io::Result<Proxy> {
+        let listener = Proxy::listener(transport, listen, &control).await?;
+        Ok(Proxy { listener, per_client: Vec::new(), upstream, transport: transport.clone(), control })
+    }
+
+    async fn listener(transport: &Transport, listen: SocketAddr, control: &Control) -> io::Result<Listener> {
         let mut listener = transport.bind(listen).await?;
         let admission = control.clone();
         listener.set_admission(std::sync::Arc::new(move || admission.admit()));
-        Ok(Proxy { listener, upstream, transport: transport.clone(), control })
+        Ok(listener)
+    }
+
+    /// Adds `count` listeners on free ports of `listen`'s address, one per client in index
+    /// order, so clients are told apart by the port they connect to (nothing is asked of them).
+    pub async fn with_client_listeners(mut self, count: u32) -> io::Result<Proxy> {
+        let ip = self.listener.local_addr()?.ip();
+        for _ in 0..count {
+            let listener = Proxy::listener(&self.transport, SocketAddr::new(ip, 0), &self.control).await?;
+            self.per_client.push(listener);
+        }
+        Ok(self)
     }
 
     /// The address clients connect to.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// The addresses of the per-client listeners, by client index (empty without them).
+    pub fn client_addrs(&self) -> io::Result<Vec<SocketAddr>> {
+        self.per_client.iter().map(Listener::local_addr).collect()
     }
 
     /// The handle that starts and stops faults.
@@ -75,25 +99,63 @@ impl Proxy {
     }
 
     /// Accepts and proxies connections until `shutdown` completes; then every link is dropped.
-    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
-        let mut links = JoinSet::new();
-        tokio::pin!(shutdown);
-        loop {
-            tokio::select! {
-                biased;
-                () = &mut shutdown => break,
-                Some(_) = links.join_next(), if !links.is_empty() => {}
-                accepted = self.listener.accept() => match accepted {
-                    Ok((stream, peer)) => {
-                        links.spawn(connect(stream, peer, self.transport.clone(), self.upstream, self.control.clone()));
-                    }
-                    Err(error) => {
-                        // Out of file descriptors and the like: the next accept may work.
-                        tracing::warn!(%error, "proxy accept failed");
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                    }
-                },
-            }
+    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+        let Proxy { listener, per_client, upstream, transport, control } = self;
+        if per_client.is_empty() {
+            return accept_loop(listener, None, upstream, transport, control, shutdown).await;
+        }
+        // Each listener accepts in its own task; all stop together.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let mut loops = JoinSet::new();
+        let listeners = std::iter::once((listener, None))
+            .chain(per_client.into_iter().enumerate().map(|(index, l)| (l, Some(index as u32))));
+        for (listener, client) in listeners {
+            let mut stopped = stopped.clone();
+            let shutdown = async move {
+                let _ = stopped.wait_for(|stop| *stop).await;
+            };
+            loops.spawn(accept_loop(
+                listener,
+                client,
+                upstream,
+                transport.clone(),
+                control.clone(),
+                shutdown,
+            ));
+        }
+        shutdown.await;
+        let _ = stop.send(true);
+        while loops.join_next().await.is_some() {}
+    }
+}
+
+/// Accepts on one listener and proxies what it accepts until `shutdown` completes; then every
+/// link it started is dropped. `client` is the client every link of this listener belongs to.
+async fn accept_loop(
+    mut listener: Listener,
+    client: Option<u32>,
+    upstream: SocketAddr,
+    transport: Transport,
+    control: Control,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut links = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            Some(_) = links.join_next(), if !links.is_empty() => {}
+            accepted = listener.accept() => match accepted {
+                Ok((stream, peer)) => {
+                    links.spawn(connect(stream, peer, client, transport.clone(), upstream, control.clone()));
+                }
+                Err(error) => {
+                    // Out of file descriptors and the like: the next accept may work.
+                    tracing::warn!(%error, "proxy accept failed");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
         }
     }
 }
@@ -103,6 +165,7 @@ impl Proxy {
 async fn connect(
     client: Stream,
     peer: SocketAddr,
+    owner: Option<u32>,
     transport: Transport,
     upstream: SocketAddr,
     control: Control,
@@ -112,7 +175,7 @@ async fn connect(
         tracing::debug!(%peer, %fault, "hung connection closed by the client");
         return;
     }
-    let opened = control.open_link(peer);
+    let opened = control.open_link(peer, owner);
     let server = match tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, transport.connect(upstream)).await {
         Ok(Ok(server)) => server,
         Ok(Err(error)) => return unreachable(opened.link, client, &control, error.kind()),

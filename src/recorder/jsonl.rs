@@ -54,6 +54,9 @@ enum Fields {
     Duplicate { seq: u64 },
     DuplicateSuppressed { seq: u64 },
     Dropped { seq: u64, why: &'static str },
+    Ready,
+    Exited { code: Option<i32>, signal: Option<i32> },
+    ProtocolError { line: u64, message: String },
 }
 
 /// One event as a line of events.jsonl (no trailing newline), its time in seconds since
@@ -132,6 +135,11 @@ fn client_fields(kind: &ClientEventKind) -> Fields {
         ClientEventKind::Duplicate { seq } => Fields::Duplicate { seq: *seq },
         ClientEventKind::DuplicateSuppressed { seq } => Fields::DuplicateSuppressed { seq: *seq },
         ClientEventKind::Dropped { seq, why } => Fields::Dropped { seq: *seq, why: drop_text(*why) },
+        ClientEventKind::Ready => Fields::Ready,
+        ClientEventKind::Exited { code, signal } => Fields::Exited { code: *code, signal: *signal },
+        ClientEventKind::ProtocolError { line, message } => {
+            Fields::ProtocolError { line: *line, message: message.clone() }
+        }
     }
 }
 

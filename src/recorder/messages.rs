@@ -65,6 +65,8 @@ struct Ledger {
 #[derive(Debug)]
 pub(super) struct Accounting {
     workload: bool,
+    /// The messages are a program's, reported as it sent them: none falls due on a schedule.
+    reported: bool,
     /// When the workload stops (the heal), in seconds.
     workload_until: f64,
     out: Messages,
@@ -74,7 +76,19 @@ pub(super) struct Accounting {
 impl Accounting {
     /// Accounting for a run with or without a workload that stops at `workload_until`.
     pub fn new(workload: bool, workload_until: f64) -> Accounting {
-        Accounting { workload, workload_until, out: Messages::default(), ledgers: BTreeMap::new() }
+        Accounting {
+            workload,
+            reported: false,
+            workload_until,
+            out: Messages::default(),
+            ledgers: BTreeMap::new(),
+        }
+    }
+
+    /// Accounting for programs under test, which report the messages they send rather than
+    /// follow wschaos's workload.
+    pub fn reported(workload_until: f64) -> Accounting {
+        Accounting { reported: true, ..Accounting::new(true, workload_until) }
     }
 
     /// Takes `client`'s event at `t` seconds (events come in time order) and says whether the
@@ -117,10 +131,16 @@ impl Accounting {
                 }
                 let ledger = self.ledgers.entry(client).or_default();
                 ledger.echo_awaited = true;
-                let awaits_echo = t < self.workload_until || !ledger.outstanding.is_empty();
+                // A program's messages are not due on a schedule wschaos knows: it recovers at
+                // an echo only when it has messages outstanding.
+                let still_due = !self.reported && t < self.workload_until;
+                let awaits_echo = still_due || !ledger.outstanding.is_empty();
                 return Keep::Yes { awaits_echo };
             }
-            ClientEventKind::Attempt { .. } | ClientEventKind::Detected(_) | ClientEventKind::GaveUp(_) => {
+            ClientEventKind::Attempt { .. }
+            | ClientEventKind::Detected(_)
+            | ClientEventKind::GaveUp(_)
+            | ClientEventKind::Exited { .. } => {
                 return Keep::Yes { awaits_echo: false };
             }
             ClientEventKind::Sent { resend: true, .. }
@@ -129,7 +149,9 @@ impl Accounting {
             | ClientEventKind::State(_)
             | ClientEventKind::AttemptFailed { .. }
             | ClientEventKind::Waiting { .. }
-            | ClientEventKind::BackoffReset => {}
+            | ClientEventKind::BackoffReset
+            | ClientEventKind::Ready
+            | ClientEventKind::ProtocolError { .. } => {}
         }
         Keep::No
     }

@@ -168,6 +168,18 @@ impl Recorder {
         }
     }
 
+    /// A recorder for a run of `clients` programs under test, which report their own
+    /// messages (if any): a client recovers at its open, or at its next echo when it has
+    /// messages outstanding.
+    pub fn for_programs(span: Span, clients: u32) -> Recorder {
+        // Not `workload`: at the proxy a program's link counts as back at its 101, since wschaos
+        // cannot know whether the program has anything to send.
+        Recorder {
+            accounting: Accounting::reported(span.heal_at.as_secs_f64()),
+            ..Recorder::new(span, clients, false)
+        }
+    }
+
     /// Takes one event. Arrival order does not matter within the reorder window (the last
     /// 64 Ki events); both engines deliver events far closer to time order than that, and the
     /// sim engine in time order exactly. An event later than that is taken where it arrives and

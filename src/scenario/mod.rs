@@ -16,6 +16,7 @@ pub(crate) mod locate;
 pub mod model;
 pub mod preset_table;
 pub mod presets;
+pub mod program;
 pub mod slo;
 pub(crate) mod spec;
 pub mod strategy;

@@ -31,6 +31,10 @@ pub const HEADER_LEN: usize = 20;
 /// client and the server can keep per-client accounting across reconnects.
 pub const CLIENT_HEADER: &str = "x-wschaos-client";
 
+/// The query parameter that names a client when it cannot send [`CLIENT_HEADER`]
+/// (`identity: query`: `ws://127.0.0.1:PORT/?wschaos_client=3`).
+pub const CLIENT_QUERY: &str = "wschaos_client";
+
 /// Bytes tungstenite allocates up front to read frames into. Workload messages are 64 B by
 /// default and rarely above a few KiB; a bigger frame makes the buffer grow for as long as it is
 /// needed. tungstenite's default is 128 KiB, which alone would be twice DESIGN.md §8's budget of

@@ -4,7 +4,7 @@
 //! A head is copied here only while it is incomplete and only up to [`HEAD_LIMIT_BYTES`]; the
 //! bytes themselves flow on (or are held by the frame stage) independently of this copy.
 
-use crate::wire::CLIENT_HEADER;
+use crate::wire::{CLIENT_HEADER, CLIENT_QUERY};
 
 use super::Stop;
 
@@ -118,7 +118,9 @@ impl HeadReader {
                 let upgrade = request.method == Some("GET")
                     && header(request.headers, "upgrade")
                         .is_some_and(|value| value.eq_ignore_ascii_case("websocket"));
-                let client = header(request.headers, CLIENT_HEADER).and_then(|value| value.parse().ok());
+                let client = header(request.headers, CLIENT_HEADER)
+                    .and_then(|value| value.parse().ok())
+                    .or_else(|| request.path.and_then(client_in_query));
                 Ok(Head::Request { client, upgrade })
             }
             Side::Response => {
@@ -131,6 +133,13 @@ impl HeadReader {
             }
         }
     }
+}
+
+/// The client index in a request target's query (`/path?wschaos_client=3`), for clients
+/// that cannot send a header but keep their URL across reconnects.
+fn client_in_query(target: &str) -> Option<u32> {
+    let (_, query) = target.split_once('?')?;
+    query.split('&').find_map(|pair| pair.strip_prefix(CLIENT_QUERY)?.strip_prefix('=')?.parse().ok())
 }
 
 /// The trimmed text value of header `name`, if present and text.
@@ -191,6 +200,28 @@ mod tests {
                 head: Head::Response { status: 101, retry_after: None }
             }
         );
+    }
+
+    #[test]
+    fn the_client_is_named_by_header_or_by_query() {
+        let cases: [(&[u8], Option<u32>); 5] = [
+            (b"GET /?wschaos_client=7 HTTP/1.1\r\n\r\n", Some(7)),
+            (b"GET /feed?a=1&wschaos_client=12&b HTTP/1.1\r\n\r\n", Some(12)),
+            (b"GET /?wschaos_client=x HTTP/1.1\r\n\r\n", None),
+            (b"GET /?my_wschaos_client=3 HTTP/1.1\r\n\r\n", None),
+            (b"GET /?wschaos_client=7 HTTP/1.1\r\nx-wschaos-client: 2\r\n\r\n", Some(2)),
+        ];
+        for (request, client) in cases {
+            let Progress::Done { head, .. } = HeadReader::new(Side::Request).feed(request) else {
+                panic!("{request:?} is a whole head")
+            };
+            assert_eq!(
+                head,
+                Head::Request { client, upgrade: false },
+                "{}",
+                String::from_utf8_lossy(request)
+            );
+        }
     }
 
     #[test]

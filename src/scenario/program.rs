@@ -1,0 +1,177 @@
+//! The validated model of programs under test: the user's own client program (launched
+//! `clients.count` times instead of the reference client) and server (launched, or already
+//! running at an upstream address). Only the live engine runs them.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long a client program gets to become ready when the file sets nothing.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long a program gets to exit after its stop signal when the file sets nothing.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// The user's client program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClientProgram {
+    /// argv with placeholders (`{url}`, `{index}`, `{count}`, `{seed}`); a matrix entry may
+    /// give its own.
+    pub command: Vec<String>,
+    /// How the proxy tells the clients apart.
+    pub identity: Identity,
+    /// Whether the program reports events on its stdout.
+    pub events: EventSource,
+    /// How long each client gets to be ready: its `ready` event, or else its first connection.
+    pub ready_timeout: Duration,
+    /// How it is stopped at the end of the run.
+    pub stop: StopPolicy,
+    /// Extra environment variables, by name.
+    pub env: Vec<(String, String)>,
+    /// Whether a client may exit before the end without failing its strategy.
+    pub allow_exit: bool,
+    /// The folder the programs run in: the scenario file's.
+    pub dir: PathBuf,
+}
+
+/// How the proxy tells the clients apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Identity {
+    /// Each client gets its own proxy listener, so nothing is asked of the client.
+    Port,
+    /// The URL carries `?wschaos_client=N`, which the client must keep across reconnects.
+    Query,
+    /// The client sends `x-wschaos-client: N` in its upgrade request.
+    Header,
+}
+
+impl Identity {
+    /// The names a scenario uses.
+    pub const NAMES: [&'static str; 3] = ["port", "query", "header"];
+}
+
+/// Where a client program's events come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EventSource {
+    /// Nowhere: wschaos measures from the proxy alone.
+    None,
+    /// One JSON object per line on its stdout (docs/client-protocol.md).
+    Stdout,
+}
+
+impl EventSource {
+    /// The names a scenario uses.
+    pub const NAMES: [&'static str; 2] = ["none", "stdout"];
+
+    /// The value of `WSCHAOS_EVENTS` that tells the program.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventSource::None => "none",
+            EventSource::Stdout => "stdout",
+        }
+    }
+}
+
+/// How a program is stopped: a signal, a grace period, then SIGKILL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StopPolicy {
+    /// The signal sent first.
+    pub signal: StopSignal,
+    /// How long it gets to exit before SIGKILL.
+    pub grace: Duration,
+}
+
+impl Default for StopPolicy {
+    fn default() -> Self {
+        StopPolicy { signal: StopSignal::Term, grace: STOP_GRACE }
+    }
+}
+
+/// The signals a program may be stopped with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopSignal {
+    /// SIGTERM.
+    Term,
+    /// SIGINT.
+    Int,
+    /// SIGHUP.
+    Hup,
+    /// SIGQUIT.
+    Quit,
+    /// SIGUSR1.
+    Usr1,
+    /// SIGUSR2.
+    Usr2,
+    /// SIGKILL: no grace.
+    Kill,
+}
+
+impl StopSignal {
+    /// Every signal with its name.
+    pub const ALL: [(StopSignal, &'static str); 7] = [
+        (StopSignal::Term, "SIGTERM"),
+        (StopSignal::Int, "SIGINT"),
+        (StopSignal::Hup, "SIGHUP"),
+        (StopSignal::Quit, "SIGQUIT"),
+        (StopSignal::Usr1, "SIGUSR1"),
+        (StopSignal::Usr2, "SIGUSR2"),
+        (StopSignal::Kill, "SIGKILL"),
+    ];
+
+    /// Its name, `SIGTERM` and so on.
+    pub fn name(self) -> &'static str {
+        StopSignal::ALL.iter().find(|(signal, _)| *signal == self).map_or("SIGTERM", |(_, name)| name)
+    }
+
+    /// The signal named `name` (`SIGTERM` or `TERM`, any case).
+    pub fn named(name: &str) -> Option<StopSignal> {
+        let upper = name.to_ascii_uppercase();
+        let full = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+        StopSignal::ALL.iter().find(|(_, n)| *n == full).map(|(signal, _)| *signal)
+    }
+}
+
+/// The server the proxy forwards to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ServerUnderTest {
+    /// wschaos's echo server, with the scenario's `server:` settings.
+    Echo,
+    /// The user's server program, launched for each strategy.
+    Program(ServerProgram),
+    /// A server that already runs at this address (loopback or a private test address).
+    Upstream(SocketAddr),
+}
+
+/// The user's server program.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServerProgram {
+    /// argv with the `{port}` placeholder.
+    pub command: Vec<String>,
+    /// The port it listens on; 0 lets wschaos pick a free one and pass it as `{port}`.
+    pub port: u16,
+    /// How long it gets to accept connections on that port.
+    pub ready_timeout: Duration,
+    /// How it is stopped at the end of each strategy.
+    pub stop: StopPolicy,
+    /// Extra environment variables, by name.
+    pub env: Vec<(String, String)>,
+    /// The folder it runs in: the scenario file's.
+    pub dir: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_are_named_with_or_without_sig() {
+        assert_eq!(StopSignal::named("SIGTERM"), Some(StopSignal::Term));
+        assert_eq!(StopSignal::named("int"), Some(StopSignal::Int));
+        assert_eq!(StopSignal::named("SigHup"), Some(StopSignal::Hup));
+        assert_eq!(StopSignal::named("SIGSTOP"), None);
+        for (signal, name) in StopSignal::ALL {
+            assert_eq!(StopSignal::named(name), Some(signal));
+            assert_eq!(signal.name(), name);
+        }
+    }
+}
