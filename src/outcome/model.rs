@@ -96,6 +96,46 @@ pub struct StrategyReport {
     pub incidents: Vec<Incident>,
     /// Recovery times in microseconds, for the HdrHistogram file.
     pub recovery_time_us: Vec<u64>,
+    /// For the user's own client program: how the programs fared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramReport>,
+}
+
+/// How the user's client programs fared in one strategy.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProgramReport {
+    /// The command, placeholders unfilled.
+    pub command: Vec<String>,
+    /// Whether clients reported events on stdout.
+    pub events: bool,
+    /// Seconds from launch until each client was ready (its `ready` event, or else its first
+    /// connection at the proxy), for the clients that were, in index order.
+    pub ready_after: Vec<f64>,
+    /// Clients that ended before the run did.
+    pub exits: Vec<ProgramExit>,
+    /// Whether exits before the end are allowed (`allow_exit`); without it any fails the strategy.
+    pub allow_exit: bool,
+    /// Stdout lines that were not valid events, in all.
+    pub protocol_errors: u64,
+    /// The first of them, `client N line L: what is wrong`.
+    pub protocol_error_samples: Vec<String>,
+    /// Problems with the clients' logs (too much output, a failed write), `client N: …`.
+    pub log_problems: Vec<String>,
+    /// Where the clients' logs are, if they were kept.
+    pub logs: Option<String>,
+}
+
+/// A client program that ended before the run did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProgramExit {
+    /// The client.
+    pub client: u32,
+    /// When, seconds from the start.
+    pub t: f64,
+    /// How: `exited with code 1`, `killed by SIGSEGV`.
+    pub status: String,
+    /// Its last lines of output.
+    pub last_lines: Vec<String>,
 }
 
 /// A metric's values reduced.
