@@ -1,6 +1,6 @@
 //! Where each field of a scenario file sits: a map from field path to line and column.
 //!
-//! The typed structs in spec.rs carry no positions (so they stay plain for serde and schemars).
+//! The typed structs in spec/ carry no positions (so they stay plain for serde and schemars).
 //! Instead the file is read once more as a bare tree of maps, lists and scalars, each with its
 //! position, and flattened into paths like `faults[2].stall.direction`. Validation then reports an
 //! error by path and this index supplies the position. Scalars also keep their byte range, so

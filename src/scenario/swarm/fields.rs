@@ -1,7 +1,7 @@
 //! What a field path (`faults[1].for`) names in the scenario format, and which [`Kind`] of
 //! range can vary it.
 //!
-//! The answer is read from the JSON Schema that spec.rs generates, walked along the path, so
+//! The answer is read from the JSON Schema that spec/ generates, walked along the path, so
 //! every field the format has is known here without a second list to keep in step: a new
 //! field of a text type (`DurationText`, `RateText`, …) or a number can be varied the day it
 //! is added. The schema is built once per process.
