@@ -52,7 +52,15 @@ function connect() {
   // query (?wschaos_client=N) is already in the URL wschaos gives.
   const headers = index === undefined ? {} : { 'x-wschaos-client': index };
   // handshakeTimeout: a handshake into a dead link must fail, not hang.
-  const sock = new WebSocket(url, { headers, handshakeTimeout: 5000 });
+  let sock;
+  try {
+    sock = new WebSocket(url, { headers, handshakeTimeout: 5000 });
+  } catch (err) {
+    // A malformed URL will never work: say so and stop, as the Python client does.
+    log('giving up:', err.message);
+    emit('gave_up');
+    process.exit(1);
+  }
   ws = sock;
   let local = null;
   let openedAt = null;
@@ -62,7 +70,8 @@ function connect() {
   // The upgrade response carries the socket: its local address lets wschaos match the
   // proxy's link exactly.
   sock.on('upgrade', (res) => {
-    local = `${res.socket.localAddress}:${res.socket.localPort}`;
+    const host = res.socket.localAddress;
+    local = `${host.includes(':') ? `[${host}]` : host}:${res.socket.localPort}`;
   });
 
   sock.on('open', () => {

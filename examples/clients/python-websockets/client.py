@@ -129,6 +129,8 @@ async def run(url, weak):
             log.info("closed: %s", exc)
             emit("closed", **close_fields(exc))
         except asyncio.CancelledError:  # stopping: close politely, within close_timeout
+            for task in tasks:
+                task.cancel()  # no more sends while closing
             await ws.close(1000, "client stopping")
             emit("closed", code=ws.close_code, reason=ws.close_reason or "")
             raise
@@ -145,9 +147,18 @@ async def main():
         sys.exit("usage: client.py [--weak] URL   (or set WSCHAOS_URL)")
     loop = asyncio.get_running_loop()
     client = asyncio.create_task(run(url, "--weak" in sys.argv[1:]))
-    # wschaos stops clients with SIGTERM; Ctrl-C by hand is the same request.
+    stopping = False
+
+    def stop():
+        nonlocal stopping
+        # wschaos stops clients with SIGTERM; Ctrl-C by hand is the same request. Only the first
+        # counts: a second signal (GNU timeout sends two) must not cut the polite close short.
+        if not stopping:
+            stopping = True
+            client.cancel()
+
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, client.cancel)
+        loop.add_signal_handler(sig, stop)
     try:
         await client
     except asyncio.CancelledError:
