@@ -65,7 +65,7 @@ function connect() {
   let local = null;
   let openedAt = null;
   let why = ''; // our own reason for ending it, when the peer sent none
-  const timers = [];
+  let permanent = false; // retrying cannot help
 
   // The upgrade response carries the socket: its local address lets wschaos match the
   // proxy's link exactly.
@@ -74,18 +74,28 @@ function connect() {
     local = `${host.includes(':') ? `[${host}]` : host}:${res.socket.localPort}`;
   });
 
+  // ws leaves a non-101 answer to us when we listen for it. A 4xx other than 408 and 429 (a bad
+  // token, a wrong path) will not change by retrying, so the client gives up; a 5xx is retried.
+  sock.on('unexpected-response', (req, res) => {
+    const status = res.statusCode;
+    why = `HTTP ${status}`;
+    permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
+    sock.terminate();
+  });
+
   sock.on('open', () => {
     openedAt = Date.now();
     emit('open', local ? { local } : {});
     log(`open, extensions: ${sock.extensions || 'none'}, ${pending.size} to resend`);
     for (const [id, text] of pending) send(sock, id, text); // old ones first, in id order
-    timers.push(setInterval(() => {
+    const sender = setInterval(() => {
       const id = nextId++;
       pending.set(id, JSON.stringify({ id }));
       send(sock, id, pending.get(id));
-    }, SEND_EVERY));
+    }, SEND_EVERY);
+    sock.once('close', () => clearInterval(sender)); // new messages only while connected
     if (PING_EVERY !== null) {
-      heartbeat(sock, timers, () => {
+      heartbeat(sock, () => {
         why = 'pong timeout';
         log('no pong: terminating');
         sock.terminate(); // drops the socket at once: no closing handshake to wait for
@@ -107,11 +117,20 @@ function connect() {
 
   // ws always emits 'close' after 'error', for failed attempts too, so 'close' is the one
   // place that ends a connection or an attempt.
-  sock.on('error', (err) => log('error:', err.message));
+  sock.on('error', (err) => {
+    log('error:', err.message);
+    why = why || err.message; // e.g. connect ECONNREFUSED: the reason a failed attempt ended
+  });
   sock.on('close', (code, reason) => {
-    timers.forEach((t) => clearTimeout(t)); // clears intervals too
-    emit('closed', { code, reason: reason.toString() || why });
+    // A failed attempt never had a WebSocket close code to report.
+    const fields = { reason: reason.toString() || why };
+    emit('closed', openedAt === null ? fields : { code, ...fields });
     if (stopping) return;
+    if (permanent) {
+      log(`giving up: ${why}`);
+      emit('gave_up');
+      process.exit(1);
+    }
     if (openedAt !== null && Date.now() - openedAt >= BACKOFF_RESET_AFTER) failures = 0;
     const delay = Math.random() * Math.min(BACKOFF_CAP, BACKOFF_BASE * 2 ** failures);
     failures += 1;
@@ -128,19 +147,20 @@ function send(sock, id, text) {
 
 // A ping every PING_EVERY; if the oldest unanswered ping has had no pong within PONG_TIMEOUT,
 // the link is dead.
-function heartbeat(sock, timers, dead) {
+function heartbeat(sock, dead) {
   let deadline = null;
   sock.on('pong', () => {
     clearTimeout(deadline);
     deadline = null;
   });
-  timers.push(setInterval(() => {
+  const pinger = setInterval(() => {
     sock.ping();
-    if (deadline === null) {
-      deadline = setTimeout(dead, PONG_TIMEOUT);
-      timers.push(deadline);
-    }
-  }, PING_EVERY));
+    if (deadline === null) deadline = setTimeout(dead, PONG_TIMEOUT);
+  }, PING_EVERY);
+  sock.once('close', () => {
+    clearInterval(pinger);
+    clearTimeout(deadline);
+  });
 }
 
 // wschaos stops clients with SIGTERM; Ctrl-C by hand is the same request. Close politely, but
