@@ -15,21 +15,23 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; }
 trap cleanup EXIT
 
-# Starts a wschaos command in the background and prints the first ADDR it announces.
+# Starts a wschaos command in the background (in this shell, so cleanup knows its pid) and
+# sets addr to the first address it announces.
 start() {
     local log="$1"; shift
     "$wschaos" "$@" >"$log" 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do
-        addr=$(grep -o -m1 -E '(127\.0\.0\.1|\[::1\]):[0-9]+' "$log" | head -1)
-        [ -n "$addr" ] && { echo "$addr"; return; }
+        addr=$(grep -o -m1 -E '127\.0\.0\.1:[0-9]+' "$log" | head -1)
+        [ -n "$addr" ] && return
         sleep 0.1
     done
     echo "smoke.sh: $* did not start: $(cat "$log")" >&2
     exit 1
 }
 
-echo_addr=$(start "$out/echo.log" echo --listen 127.0.0.1:0)
+start "$out/echo.log" echo --listen 127.0.0.1:0
+echo_addr=$addr
 declare -A cmd=(
     [python]="$py $here/python-websockets/client.py"
     [python-weak]="$py $here/python-websockets/client.py --weak"
@@ -38,9 +40,9 @@ declare -A cmd=(
 )
 declare -A client
 for name in "${!cmd[@]}"; do
-    proxy=$(start "$out/$name.proxy" proxy --listen 127.0.0.1:0 --upstream "$echo_addr" \
-        --scenario "$here/scenarios/reset-then-blackhole.yaml")
-    WSCHAOS_URL="ws://$proxy/" WSCHAOS_EVENTS=stdout WSCHAOS_CLIENT_INDEX=0 WSCHAOS_COUNT=1 \
+    start "$out/$name.proxy" proxy --listen 127.0.0.1:0 --upstream "$echo_addr" \
+        --scenario "$here/scenarios/reset-then-blackhole.yaml"
+    WSCHAOS_URL="ws://$addr/" WSCHAOS_EVENTS=stdout WSCHAOS_CLIENT_INDEX=0 WSCHAOS_COUNT=1 \
         WSCHAOS_SEED=1 ${cmd[$name]} >"$out/$name.out" 2>"$out/$name.log" &
     client[$name]=$!
 done
