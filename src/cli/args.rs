@@ -183,6 +183,10 @@ pub struct ClientArgs {
     /// The client index sent in `x-wschaos-client`.
     #[arg(long, default_value_t = 0)]
     pub index: u32,
+    /// Print the client event protocol (docs/client-protocol.md: one JSON object per line)
+    /// instead of event lines, so `wschaos run` can judge this client as a program under test.
+    #[arg(long)]
+    pub events: bool,
     /// Bearer token for the handshake.
     #[arg(long, value_parser = parse_token)]
     pub token: Option<String>,

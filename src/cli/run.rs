@@ -77,13 +77,17 @@ pub(super) fn run(args: RunArgs) -> Exit {
 /// Loads the scenario and checks the flags against it and each other.
 fn plan(args: RunArgs) -> Result<Next, Exit> {
     let RunArgs { file, engine, seed, seeds, jobs, strategy: strategies, out, check_determinism } = args;
-    let scenario = Scenario::load(&file).map_err(|error| {
+    let engine_flag = engine.map(|engine| match engine {
+        EngineArg::Live => Engine::Live,
+        EngineArg::Sim => Engine::Sim,
+    });
+    let scenario = Scenario::load_for(&file, engine_flag).map_err(|error| {
         eprintln!("{error}");
         Exit::BadInput
     })?;
+    let names = scenario.matrix_names();
     for name in &strategies {
-        if !scenario.strategies.iter().any(|s| &s.strategy.name == name) {
-            let names: Vec<&str> = scenario.strategies.iter().map(|s| s.strategy.name.as_str()).collect();
+        if !names.contains(name) {
             return Err(usage(&format!(
                 "--strategy {name}: the scenario has no strategy `{name}`; it has {}",
                 names.join(", ")
@@ -126,7 +130,8 @@ fn plan(args: RunArgs) -> Result<Next, Exit> {
     };
     let seed = seeds.map(|seeds| seeds.first).or(seed).unwrap_or(scenario.seed);
     let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name));
-    let options = RunOptions { file: file.display().to_string(), engine, seed, strategies };
+    let logs = scenario.program.is_some().then(|| out.clone());
+    let options = RunOptions { file: file.display().to_string(), engine, seed, strategies, logs };
     Ok(Next::Run(Box::new(Plan { scenario, drawn, options, out, check_determinism })))
 }
 

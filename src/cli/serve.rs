@@ -55,6 +55,7 @@ pub(super) fn client(args: ClientArgs) -> Exit {
         index: args.index,
         token: args.token,
         seed: args.seed,
+        events: args.events,
     };
     serve_until_ctrl_c(|shutdown| standalone::client::serve(options, std::io::stdout(), shutdown))
 }

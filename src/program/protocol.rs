@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 
 use serde::Deserialize;
 
+use crate::client::{ClientEventKind, Reason};
 use crate::suggest::did_you_mean;
 
 /// The longest line read as one; a longer line is malformed and the rest of it is skipped.
@@ -159,6 +160,32 @@ fn kind(value: &serde_json::Value) -> &'static str {
     }
 }
 
+/// The protocol line that says what a reference client event says, if it says anything the
+/// protocol has words for: how `wschaos client --events` speaks it.
+pub fn line(kind: &ClientEventKind) -> Option<String> {
+    let value = match kind {
+        ClientEventKind::Ready => serde_json::json!({ "event": "ready" }),
+        ClientEventKind::Attempt { .. } => serde_json::json!({ "event": "connecting" }),
+        ClientEventKind::Opened { local, .. } => match local {
+            Some(local) => serde_json::json!({ "event": "open", "local": local.to_string() }),
+            None => serde_json::json!({ "event": "open" }),
+        },
+        ClientEventKind::Detected(reason) | ClientEventKind::AttemptFailed { reason, .. } => match reason {
+            Reason::CloseFrame(code) => {
+                serde_json::json!({ "event": "closed", "code": code, "reason": reason.to_string() })
+            }
+            _ => serde_json::json!({ "event": "closed", "code": 1006, "reason": reason.to_string() }),
+        },
+        ClientEventKind::Sent { seq, .. } => serde_json::json!({ "event": "sent", "id": seq }),
+        ClientEventKind::Echoed { seq, .. } | ClientEventKind::Duplicate { seq } => {
+            serde_json::json!({ "event": "received", "id": seq })
+        }
+        ClientEventKind::GaveUp(_) => serde_json::json!({ "event": "gave_up" }),
+        _ => return None,
+    };
+    Some(value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +253,36 @@ mod tests {
             let message = malformed(line);
             assert!(message.contains(expected), "{line}: {message}");
         }
+    }
+
+    #[test]
+    fn reference_client_events_are_written_as_lines_that_read_back() {
+        let kinds = [
+            (ClientEventKind::Ready, ProgramEvent::Ready),
+            (ClientEventKind::Attempt { n: 3 }, ProgramEvent::Connecting),
+            (
+                ClientEventKind::Opened { n: 3, local: Some("127.0.0.1:4000".parse().unwrap()) },
+                ProgramEvent::Open { local: Some("127.0.0.1:4000".parse().unwrap()) },
+            ),
+            (
+                ClientEventKind::Detected(Reason::HeartbeatTimeout),
+                ProgramEvent::Closed { code: Some(1006), reason: Some("heartbeat_timeout".into()) },
+            ),
+            (
+                ClientEventKind::Detected(Reason::CloseFrame(1012)),
+                ProgramEvent::Closed { code: Some(1012), reason: Some("close_frame(1012)".into()) },
+            ),
+            (ClientEventKind::Sent { seq: 9, resend: true }, ProgramEvent::Sent { id: "9".into() }),
+            (
+                ClientEventKind::Echoed { seq: 9, latency: std::time::Duration::ZERO },
+                ProgramEvent::Received { id: "9".into() },
+            ),
+        ];
+        for (kind, event) in kinds {
+            let line = line(&kind).unwrap();
+            assert_eq!(parse(&line), Line::Event(event), "{line}");
+        }
+        assert_eq!(line(&ClientEventKind::BackoffReset), None);
     }
 
     #[test]

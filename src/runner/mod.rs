@@ -5,6 +5,7 @@
 //! the in-memory network, so the same seed gives the same bytes.
 
 pub mod log;
+mod programs;
 mod strategy;
 pub mod swarm;
 pub mod watchdog;
@@ -24,7 +25,7 @@ use crate::client::State;
 use crate::net::Transport;
 use crate::outcome::{RunReport, SCHEMA_VERSION, Verdict};
 use crate::scenario::{Engine, Scenario};
-use strategy::run_strategy;
+use strategy::{Entry, run_strategy};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -37,6 +38,9 @@ pub struct RunOptions {
     pub seed: u64,
     /// Only these strategies of the matrix; all when empty.
     pub strategies: Vec<String>,
+    /// Where the logs of programs under test go (`clients/<index>.log`, `server.log`), if
+    /// they are kept; the last lines of each are in the report either way.
+    pub logs: Option<std::path::PathBuf>,
 }
 
 impl RunOptions {
@@ -48,6 +52,7 @@ impl RunOptions {
             engine,
             seed: scenario.seed,
             strategies: Vec::new(),
+            logs: None,
         }
     }
 }
@@ -57,6 +62,9 @@ impl RunOptions {
 pub enum RunError {
     /// Events could not be written, or a runtime could not be built.
     Io(io::Error),
+    /// A program under test could not be started, or was not ready in time: what happened,
+    /// naming the program.
+    Program(String),
     /// The simulated system stopped: every task waited and no timer was pending.
     Stalled {
         /// The strategy being run.
@@ -78,6 +86,7 @@ impl fmt::Display for RunError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             RunError::Io(error) => write!(f, "{error}"),
+            RunError::Program(what) => write!(f, "{what}"),
             RunError::Stalled { strategy, at, clients } => {
                 writeln!(
                     f,
@@ -164,33 +173,37 @@ pub fn run(
     progress: Progress,
 ) -> Result<RunReport, RunError> {
     let mut strategies = Vec::new();
-    for strategy in scenario
-        .strategies
-        .iter()
-        .filter(|s| options.strategies.is_empty() || options.strategies.contains(&s.strategy.name))
+    let matrix: Vec<Entry<'_>> = match &scenario.program {
+        Some(program) => program.matrix().into_iter().map(Entry::Program).collect(),
+        None => scenario.strategies.iter().map(Entry::Reference).collect(),
+    };
+    for entry in matrix
+        .into_iter()
+        .filter(|entry| options.strategies.is_empty() || options.strategies.iter().any(|n| n == entry.name()))
     {
         if interrupt.triggered() {
             break;
         }
-        progress(Update::Strategy {
-            name: strategy.strategy.name.clone(),
-            description: strategy.strategy.describe(),
-        });
+        progress(Update::Strategy { name: entry.name().to_string(), description: entry.describe() });
         let states = Mutex::new(BTreeMap::new());
-        let watch = (&states, interrupt, &progress);
+        let logs = match (&options.logs, scenario.program.as_ref().map(|p| p.matrix().len())) {
+            (Some(folder), Some(entries)) if entries > 1 => Some(folder.join(entry.name())),
+            (logs, _) => logs.clone(),
+        };
+        let watch = (&states, interrupt, &progress, logs.as_ref());
+        let name = entry.name().to_string();
         let report = match options.engine {
             Engine::Sim => {
                 let runtime = SimRuntime::new()?;
-                let run =
-                    run_strategy(scenario, strategy, options.seed, Transport::sim(), &mut *events, watch);
+                let run = run_strategy(scenario, entry, options.seed, Transport::sim(), &mut *events, watch);
                 runtime.run(run).unwrap_or_else(|Stalled { after }| {
                     let clients =
                         states.lock().unwrap_or_else(|p| p.into_inner()).clone().into_iter().collect();
-                    Err(RunError::Stalled { strategy: strategy.strategy.name.clone(), at: after, clients })
+                    Err(RunError::Stalled { strategy: name, at: after, clients })
                 })?
             }
             Engine::Live => tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(
-                run_strategy(scenario, strategy, options.seed, Transport::Live, &mut *events, watch),
+                run_strategy(scenario, entry, options.seed, Transport::Live, &mut *events, watch),
             )?,
         };
         progress(Update::Done { name: report.name.clone(), verdict: report.verdict });

@@ -3,7 +3,6 @@
 //! malformed event lines kept for the report, and every program stopped at the end.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -129,11 +128,9 @@ impl Programs {
         if waited < self.program.ready_timeout {
             return Ok(());
         }
-        let late = self
-            .ready
-            .iter()
-            .enumerate()
-            .find(|(index, ready)| ready.is_none() && !self.exits.iter().any(|e| e.client as usize == *index));
+        let late = self.ready.iter().enumerate().find(|(index, ready)| {
+            ready.is_none() && !self.exits.iter().any(|e| e.client as usize == *index)
+        });
         let Some((index, _)) = late else { return Ok(()) };
         let what = match self.program.events {
             EventSource::Stdout => "did not report {\"event\":\"ready\"} on its stdout",
@@ -146,15 +143,22 @@ impl Programs {
         )))
     }
 
-    /// The earliest time a readiness check is due, if one still is.
-    pub(super) fn ready_deadline(&self) -> Option<Instant> {
-        self.ready.iter().any(Option::is_none).then(|| self.origin + self.program.ready_timeout)
-    }
-
     /// Stops every client, then the server program.
-    pub(super) async fn stop(self, server_stop: Option<crate::scenario::program::StopPolicy>) -> ProgramReport {
+    pub(super) async fn stop(
+        self,
+        server_stop: Option<crate::scenario::program::StopPolicy>,
+    ) -> ProgramReport {
         let Programs {
-            program, command, fleet, server, logs, ready, exits, protocol_errors, protocol_samples, ..
+            program,
+            command,
+            fleet,
+            server,
+            logs,
+            ready,
+            exits,
+            protocol_errors,
+            protocol_samples,
+            ..
         } = self;
         let log_problems = (0..fleet.len() as u32)
             .flat_map(|i| {

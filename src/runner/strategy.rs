@@ -5,7 +5,7 @@
 //! figures judged against the SLOs).
 
 use std::collections::BTreeMap;
-use std::io;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -15,13 +15,16 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use super::log::{EventLog, TaggedLines};
+use super::programs::{Programs, launch_server};
 use super::{Interrupt, Progress, RunError, Tick, Update};
 use crate::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, State};
 use crate::net::Transport;
 use crate::outcome::stats::stats;
+use crate::outcome::{ProgramReport, Verdict};
 use crate::outcome::{StrategyReport, judge};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
+use crate::scenario::program::{Identity, ProgramEntry, ServerUnderTest};
 use crate::scenario::{ClientStrategy, Scenario};
 use crate::stack::Stack;
 
@@ -34,55 +37,129 @@ const DRAIN: Duration = Duration::from_secs(2);
 /// Every client's last state, by index, for the diagnosis of a stalled simulation.
 pub(super) type States = Mutex<BTreeMap<u32, State>>;
 
+/// One entry of the matrix: a strategy of the reference client, or a command of the user's
+/// client program.
+#[derive(Clone, Debug)]
+pub(super) enum Entry<'a> {
+    /// The reference client under a strategy.
+    Reference(&'a ClientStrategy),
+    /// The user's client program under this entry's command.
+    Program(ProgramEntry),
+}
+
+impl Entry<'_> {
+    /// Its name in reports and on the command line.
+    pub(super) fn name(&self) -> &str {
+        match self {
+            Entry::Reference(strategy) => &strategy.strategy.name,
+            Entry::Program(entry) => &entry.name,
+        }
+    }
+
+    /// Its one-line description in reports.
+    pub(super) fn describe(&self) -> String {
+        match self {
+            Entry::Reference(strategy) => strategy.strategy.describe(),
+            Entry::Program(entry) => format!("your program: {}", entry.command.join(" ")),
+        }
+    }
+}
+
+/// The clients of a run.
+enum Clients {
+    /// wschaos's reference clients, as tasks, and the signal that stops them.
+    Reference { stop: watch::Sender<bool>, tasks: Vec<JoinHandle<State>> },
+    /// The user's client programs.
+    Programs(Box<Programs>),
+}
+
 /// One strategy's run in progress.
 pub(super) struct StrategyRun<'a> {
     scenario: Scenario,
-    strategy: &'a ClientStrategy,
+    entry: Entry<'a>,
     span: Span,
     stack: Stack,
     proxy_events: mpsc::UnboundedReceiver<ProxyEvent>,
     client_events: mpsc::UnboundedReceiver<ClientEvent>,
-    stop_clients: watch::Sender<bool>,
-    clients: Vec<JoinHandle<State>>,
+    clients: Clients,
     recorder: Recorder,
     /// Breaks the clients detected so far, for the progress line.
     incidents: u64,
 }
 
 impl<'a> StrategyRun<'a> {
-    /// Starts the stack for `scenario` under `seed`, its clients under `strategy`, and the
-    /// fault timeline; the run's clock starts now.
+    /// Starts the stack for `scenario` under `seed`, its clients under `entry`, and the fault
+    /// timeline; the run's clock starts now. Program logs go under `logs`.
     pub(super) async fn start(
         scenario: &Scenario,
-        strategy: &'a ClientStrategy,
+        entry: Entry<'a>,
         seed: u64,
         transport: Transport,
-    ) -> io::Result<StrategyRun<'a>> {
+        logs: Option<&PathBuf>,
+    ) -> Result<StrategyRun<'a>, RunError> {
         let scenario = Scenario { seed, ..scenario.clone() };
+        let (server, builder) = match &scenario.upstream {
+            ServerUnderTest::Echo => (None, Stack::for_scenario(&transport, &scenario, seed)),
+            ServerUnderTest::Upstream(addr) => (None, Stack::upstream(&transport, *addr)),
+            ServerUnderTest::Program(program) => {
+                let (child, addr) = launch_server(program, seed, logs).await?;
+                (Some(child), Stack::upstream(&transport, addr))
+            }
+        };
+        let builder = builder.seed(seed).clients(scenario.clients.count).record_events();
+        let builder = match &scenario.program {
+            Some(program) if program.identity == Identity::Port => builder.client_listeners(),
+            _ => builder,
+        };
+        let mut stack = builder.start().await?;
+        let proxy_events = stack.take_events();
         let origin = Instant::now();
         let span =
             Span { origin, heal_at: scenario.duration, end_at: scenario.duration + scenario.quiet_period };
-        let recorder = Recorder::new(span, scenario.clients.count, scenario.clients.workload.is_some());
-        let mut stack = Stack::for_scenario(&transport, &scenario, seed).record_events().start().await?;
-        let proxy_events = stack.take_events();
-
         let (sink, client_events) = ClientSink::channel();
-        let (stop_clients, stopped) = client::stop_signal();
-        let clients = (0..scenario.clients.count)
-            .map(|index| {
-                let config = ClientConfig::from_scenario(&scenario, strategy, index, stack.proxy_addr());
-                tokio::spawn(client::run(config, transport.clone(), sink.clone(), stopped.clone(), origin))
-            })
-            .collect();
+        let (clients, recorder) = match (&entry, &scenario.program) {
+            (Entry::Program(program_entry), Some(program)) => {
+                let programs = Programs::launch(
+                    program,
+                    &program_entry.command,
+                    &stack.url(),
+                    stack.client_urls(),
+                    scenario.clients.count,
+                    seed,
+                    logs.cloned(),
+                    &sink,
+                    server,
+                )?;
+                (Clients::Programs(Box::new(programs)), Recorder::for_programs(span, scenario.clients.count))
+            }
+            (Entry::Reference(strategy), _) => {
+                let (stop, stopped) = client::stop_signal();
+                let tasks = (0..scenario.clients.count)
+                    .map(|index| {
+                        let config =
+                            ClientConfig::from_scenario(&scenario, strategy, index, stack.proxy_addr());
+                        tokio::spawn(client::run(
+                            config,
+                            transport.clone(),
+                            sink.clone(),
+                            stopped.clone(),
+                            origin,
+                        ))
+                    })
+                    .collect();
+                let workload = scenario.clients.workload.is_some();
+                (Clients::Reference { stop, tasks }, Recorder::new(span, scenario.clients.count, workload))
+            }
+            (Entry::Program(_), None) => unreachable!("program entries come from the scenario's program"),
+        };
         stack.play(&scenario.faults, scenario.duration, origin);
         Ok(StrategyRun {
             scenario,
-            strategy,
+            entry,
             span,
             stack,
             proxy_events,
             client_events,
-            stop_clients,
             clients,
             recorder,
             incidents: 0,
@@ -97,8 +174,8 @@ impl<'a> StrategyRun<'a> {
         states: &States,
         interrupt: &Interrupt,
         progress: &Progress,
-    ) -> io::Result<()> {
-        let mut lines = TaggedLines::new(&self.strategy.strategy.name);
+    ) -> Result<(), RunError> {
+        let mut lines = TaggedLines::new(self.entry.name());
         let origin = self.span.origin;
         let deadline = origin + self.span.end_at;
         let mut next_tick = origin;
@@ -114,11 +191,17 @@ impl<'a> StrategyRun<'a> {
                     if Instant::now() >= deadline {
                         break;
                     }
+                    if let Clients::Programs(programs) = &self.clients {
+                        programs.check_ready(Instant::now())?;
+                    }
                     next_tick += TICK;
                     progress(Update::Tick(self.tick()));
                     continue;
                 }
             };
+            if let Clients::Programs(programs) = &mut self.clients {
+                programs.note(&event);
+            }
             self.note(&event, states);
             lines.write(&event, origin, log)?;
             self.recorder.record(event);
@@ -151,25 +234,38 @@ impl<'a> StrategyRun<'a> {
     /// Heals, stops the clients (they close), then the proxy and the server. What the
     /// teardown reports (links closing as clients stop) is not part of the run: it happens
     /// after the quiet period, and its order depends on how tasks are torn down.
-    pub(super) async fn stop(mut self) -> Recorder {
+    pub(super) async fn stop(mut self) -> (Recorder, Option<ProgramReport>) {
         self.stack.heal();
-        let _ = self.stop_clients.send(true);
-        let clients = std::mem::take(&mut self.clients);
-        let _ = tokio::time::timeout(DRAIN, async {
-            for task in clients {
-                let _ = task.await;
+        let program = match self.clients {
+            Clients::Reference { stop, tasks } => {
+                let _ = stop.send(true);
+                let _ = tokio::time::timeout(DRAIN, async {
+                    for task in tasks {
+                        let _ = task.await;
+                    }
+                })
+                .await;
+                None
             }
-        })
-        .await;
+            Clients::Programs(programs) => {
+                let server_stop = match &self.scenario.upstream {
+                    ServerUnderTest::Program(server) => Some(server.stop),
+                    _ => None,
+                };
+                Some(programs.stop(server_stop).await)
+            }
+        };
         self.stack.shutdown().await;
-        self.recorder
+        (self.recorder, program)
     }
 
-    /// The strategy's figures, judged against the scenario's SLOs.
+    /// The strategy's figures, judged against the scenario's SLOs (and, for a client program,
+    /// against its clients' early exits).
     pub(super) fn report(
         recorder: Recorder,
+        program: Option<ProgramReport>,
         scenario: &Scenario,
-        strategy: &ClientStrategy,
+        entry: &Entry<'_>,
     ) -> StrategyReport {
         let output = recorder.finish();
         if output.late_events > 0 {
@@ -179,15 +275,18 @@ impl<'a> StrategyRun<'a> {
             );
         }
         let slo = judge::evaluate(&scenario.slo, &output.samples);
-        let verdict = judge::verdict(&slo, &output.faults);
+        let mut verdict = judge::verdict(&slo, &output.faults);
+        if program.as_ref().is_some_and(|p| !p.allow_exit && !p.exits.is_empty()) {
+            verdict = verdict.max(Verdict::Fail);
+        }
         let recovery_time_us = output
             .samples
             .get("recovery_time")
             .map(|values| values.iter().map(|seconds| (seconds * 1e6).round().max(0.0) as u64).collect())
             .unwrap_or_default();
         StrategyReport {
-            name: strategy.strategy.name.clone(),
-            description: strategy.strategy.describe(),
+            name: entry.name().to_string(),
+            description: entry.describe(),
             verdict,
             metrics: judge::summaries(&output.samples),
             detect_time_by_reason: output
@@ -205,6 +304,7 @@ impl<'a> StrategyRun<'a> {
             slo,
             incidents: output.incidents,
             recovery_time_us,
+            program,
         }
     }
 }
@@ -212,18 +312,18 @@ impl<'a> StrategyRun<'a> {
 /// Runs one strategy start to finish on the current runtime.
 pub(super) async fn run_strategy(
     scenario: &Scenario,
-    strategy: &ClientStrategy,
+    entry: Entry<'_>,
     seed: u64,
     transport: Transport,
     log: &mut dyn EventLog,
-    watch: (&States, &Interrupt, &Progress),
+    watch: (&States, &Interrupt, &Progress, Option<&PathBuf>),
 ) -> Result<StrategyReport, RunError> {
-    let (states, interrupt, progress) = watch;
-    let mut run = StrategyRun::start(scenario, strategy, seed, transport).await?;
+    let (states, interrupt, progress, logs) = watch;
+    let mut run = StrategyRun::start(scenario, entry.clone(), seed, transport, logs).await?;
     let recorded = run.record(log, states, interrupt, progress).await;
     let scenario = run.scenario.clone();
-    let recorder = run.stop().await;
+    let (recorder, program) = run.stop().await;
     recorded?;
     log.flush()?;
-    Ok(StrategyRun::report(recorder, &scenario, strategy))
+    Ok(StrategyRun::report(recorder, program, &scenario, &entry))
 }

@@ -130,6 +130,7 @@ fn run_seed(
         engine: Engine::Sim,
         seed,
         strategies: options.strategies.clone(),
+        logs: None,
     };
     let ran = run(&drawn_scenario, &run_options, &mut NoLog, interrupt, std::sync::Arc::new(|_| {}))?;
     Ok((!ran.interrupted).then(|| report::seed_ran(seed, &drawn, &ran)))

@@ -36,10 +36,22 @@ use spec::ScenarioSpec;
 impl Scenario {
     /// Reads and validates a scenario file.
     pub fn load(path: impl AsRef<Path>) -> Result<Scenario, ScenarioError> {
+        Scenario::load_for(path, None)
+    }
+
+    /// Reads and validates a scenario file for a run on `engine` (the command line's choice,
+    /// which overrides the file's): a scenario that cannot run there is a located error.
+    /// Programs it names run in the file's folder.
+    pub fn load_for(path: impl AsRef<Path>, engine: Option<Engine>) -> Result<Scenario, ScenarioError> {
         let path = path.as_ref();
         let file = path.display().to_string();
         match std::fs::read_to_string(path) {
-            Ok(text) => Scenario::parse(&text, &file),
+            Ok(text) => {
+                let mut scenario = Scenario::parse_for(&text, &file, engine)?;
+                let dir = path.parent().filter(|dir| !dir.as_os_str().is_empty()).unwrap_or(Path::new("."));
+                scenario.set_program_dir(dir);
+                Ok(scenario)
+            }
             Err(error) => Err(ScenarioError {
                 file,
                 diagnostics: vec![Diagnostic::at("", format!("cannot read the file: {error}"))],
@@ -50,6 +62,29 @@ impl Scenario {
 
     /// Validates scenario text; `file` names it in messages.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        Scenario::parse_for(text, file, None)
+    }
+
+    /// The names of the matrix entries that run: the client program's, or the strategies'.
+    pub fn matrix_names(&self) -> Vec<String> {
+        match &self.program {
+            Some(program) => program.matrix().into_iter().map(|entry| entry.name).collect(),
+            None => self.strategies.iter().map(|s| s.strategy.name.clone()).collect(),
+        }
+    }
+
+    /// Sets the folder the scenario's programs run in (and their relative paths start from).
+    pub fn set_program_dir(&mut self, dir: &Path) {
+        if let Some(program) = &mut self.program {
+            program.dir = dir.to_path_buf();
+        }
+        if let program::ServerUnderTest::Program(server) = &mut self.upstream {
+            server.dir = dir.to_path_buf();
+        }
+    }
+
+    /// Validates scenario text for a run on `engine`, as [`Scenario::load_for`] does.
+    pub fn parse_for(text: &str, file: &str, engine: Option<Engine>) -> Result<Scenario, ScenarioError> {
         let fail = |diagnostics: Vec<Diagnostic>| ScenarioError {
             file: file.to_string(),
             diagnostics,
@@ -77,7 +112,7 @@ impl Scenario {
             fail(vec![diagnostic])
         })?;
         let swarm = swarm::check(spec.swarm.as_ref(), &locations, text, file);
-        match (validate::validate(&spec), swarm) {
+        match (validate::validate(&spec, engine), swarm) {
             (Ok(scenario), Ok(swarm)) => Ok(Scenario { swarm, ..scenario }),
             (validated, swarm) => {
                 let diagnostics =

@@ -15,9 +15,11 @@ pub const STOP_GRACE: Duration = Duration::from_secs(5);
 /// The user's client program.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClientProgram {
-    /// argv with placeholders (`{url}`, `{index}`, `{count}`, `{seed}`); a matrix entry may
-    /// give its own.
+    /// argv with placeholders (`{url}`, `{index}`, `{count}`, `{seed}`).
     pub command: Vec<String>,
+    /// The matrix: each entry runs its own command under its name. Empty when the file has no
+    /// `strategies:`, in which case `command` runs under the name [`PROGRAM_ENTRY`].
+    pub entries: Vec<ProgramEntry>,
     /// How the proxy tells the clients apart.
     pub identity: Identity,
     /// Whether the program reports events on its stdout.
@@ -32,6 +34,29 @@ pub struct ClientProgram {
     pub allow_exit: bool,
     /// The folder the programs run in: the scenario file's.
     pub dir: PathBuf,
+}
+
+/// What a run of `clients.command` alone is called in reports.
+pub const PROGRAM_ENTRY: &str = "program";
+
+/// One entry of a client program's matrix.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProgramEntry {
+    /// Its name in reports.
+    pub name: String,
+    /// Its command, placeholders unfilled.
+    pub command: Vec<String>,
+}
+
+impl ClientProgram {
+    /// The matrix as it runs: the entries, or `command` alone as [`PROGRAM_ENTRY`].
+    pub fn matrix(&self) -> Vec<ProgramEntry> {
+        if self.entries.is_empty() {
+            vec![ProgramEntry { name: PROGRAM_ENTRY.to_string(), command: self.command.clone() }]
+        } else {
+            self.entries.clone()
+        }
+    }
 }
 
 /// How the proxy tells the clients apart.

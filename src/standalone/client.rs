@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::write_event;
 use crate::client::{ClientConfig, ClientEventKind, ClientSink, run, stop_signal};
 use crate::net::Transport;
+use crate::program::protocol;
 use crate::scenario::strategy::Strategy;
 use crate::scenario::{ClientHeartbeat, ClientStrategy, Delivery, NormalClose, Workload, defaults};
 
@@ -31,6 +32,8 @@ pub struct ClientOptions {
     pub token: Option<String>,
     /// Seed of the client's draws.
     pub seed: u64,
+    /// Print the client event protocol instead of event lines.
+    pub events: bool,
 }
 
 /// The socket address of a `ws://` URL. `wss://` is refused: TLS is not built.
@@ -76,7 +79,12 @@ pub async fn serve(
         workload_until: None,
         seed: options.seed,
     };
-    writeln!(out, "connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())?;
+    let events_only = options.events;
+    if events_only {
+        writeln!(out, "{}", protocol::line(&ClientEventKind::Ready).unwrap_or_default())?;
+    } else {
+        writeln!(out, "connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())?;
+    }
     out.flush()?;
     let (sink, mut events) = ClientSink::channel();
     let (stop, stopped) = stop_signal();
@@ -92,9 +100,20 @@ pub async fn serve(
                 ClientEventKind::Attempt { .. } => attempts += 1,
                 _ => {}
             }
-            if write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind).is_err() {
+            let written = if events_only {
+                match protocol::line(&event.kind) {
+                    Some(line) => writeln!(out, "{line}").and_then(|()| out.flush()),
+                    None => Ok(()),
+                }
+            } else {
+                write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind)
+            };
+            if written.is_err() {
                 break;
             }
+        }
+        if events_only {
+            return;
         }
         let _ = writeln!(
             out,

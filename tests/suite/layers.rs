@@ -33,9 +33,16 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     (
         "runner",
         8,
-        &["client", "net", "outcome", "proxy", "recorder", "report", "scenario", "seeds", "stack", "units"],
+        &[
+            "client", "net", "outcome", "program", "proxy", "recorder", "report", "scenario", "seeds",
+            "stack", "units", "wire",
+        ],
     ),
-    ("standalone", 9, &["client", "net", "proxy", "scenario", "seeds", "server", "stack", "units"]),
+    (
+        "standalone",
+        9,
+        &["client", "net", "program", "proxy", "scenario", "seeds", "server", "stack", "units"],
+    ),
     (
         "cli",
         10,

@@ -14,6 +14,7 @@ mod timeline;
 
 use std::time::Duration;
 
+use super::program::{ClientProgram, ServerUnderTest};
 use super::slo::SloRule;
 use super::swarm::Swarm;
 pub use crate::ws::{Direction, FrameKind};
@@ -50,6 +51,11 @@ pub struct Scenario {
     pub slo: Vec<SloRule>,
     /// The `swarm:` ranges, which only `run --seeds` draws from.
     pub swarm: Option<Swarm>,
+    /// The user's own client program, when `clients.command` is set: it runs instead of the
+    /// reference client, and its matrix replaces `strategies`.
+    pub program: Option<ClientProgram>,
+    /// The server the proxy forwards to.
+    pub upstream: ServerUnderTest,
 }
 
 /// Which engine runs a scenario.

@@ -2,6 +2,8 @@
 //! guarantee and close-code rules, and the inline backoff strategy that `clients.strategy` and
 //! the `strategies:` matrix both accept.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -39,6 +41,59 @@ pub struct ClientsSpec {
     pub close_codes: Option<CloseCodesSpec>,
     /// `server` (send the server's token, the default), `none`, or `{ token: … }`.
     pub auth: Option<WordOr<AuthSpec>>,
+    /// Your own client program instead of the reference client, as argv (no shell), run in the
+    /// scenario file's folder: `["python3", "client.py", "{url}"]`. Placeholders `{url}`,
+    /// `{index}`, `{count}`, `{seed}`. Live engine only.
+    pub command: Option<Vec<String>>,
+    /// With `command`: how the proxy tells clients apart: `port` (each its own listener, the
+    /// default), `query` (`?wschaos_client=N` in the URL) or `header` (`x-wschaos-client: N`).
+    pub identity: Option<IdentitySpec>,
+    /// With `command`: `none` (the default: measure at the proxy) or `stdout` (the program
+    /// reports events as JSON lines, docs/client-protocol.md).
+    pub events: Option<EventsSpec>,
+    /// With `command`: how long each client gets to be ready (its `ready` event with
+    /// `events: stdout`, else its first connection). Default 10s.
+    pub ready_timeout: Option<DurationText>,
+    /// With `command`: how the programs are stopped at the end. Default SIGTERM, 5s grace,
+    /// then SIGKILL.
+    pub stop: Option<StopSpec>,
+    /// With `command`: extra environment variables.
+    pub env: Option<BTreeMap<String, String>>,
+    /// With `command`: a client may exit before the end without failing. Default false.
+    pub allow_exit: Option<bool>,
+}
+
+/// How the proxy tells a program's clients apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum IdentitySpec {
+    /// Each client connects to a proxy listener of its own.
+    Port,
+    /// The URL carries `?wschaos_client=N`.
+    Query,
+    /// The client sends `x-wschaos-client: N`.
+    Header,
+}
+
+/// Where a program's events come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventsSpec {
+    /// Nowhere: measured at the proxy.
+    None,
+    /// JSON lines on the program's stdout.
+    Stdout,
+}
+
+/// How a program is stopped.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StopSpec {
+    /// The signal sent first: `SIGTERM` (default), `SIGINT`, `SIGHUP`, `SIGQUIT`, `SIGUSR1`,
+    /// `SIGUSR2` or `SIGKILL`.
+    pub signal: Option<String>,
+    /// How long the program gets to exit before SIGKILL. Default 5s.
+    pub grace: Option<DurationText>,
 }
 
 /// The open-model workload of each client.
@@ -105,6 +160,9 @@ pub struct InlineStrategySpec {
     /// `immediate`, `fixed`, `table`, `linear`, `exponential`, `exponential_jitter`,
     /// `full_jitter`, `equal_jitter` or `decorrelated_jitter`.
     pub kind: String,
+    /// With `clients.command`: this entry's own command, so two builds or configurations of
+    /// your client are compared side by side (`{ name, command }`).
+    pub command: Option<Vec<String>>,
     /// `fixed`: the delay between attempts.
     pub delay: Option<DurationText>,
     /// `table`: the delay before attempt 1, 2, ….

@@ -4,6 +4,9 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
+use super::clients::StopSpec;
 use super::values::{DurationText, JitteredText, RateText, WordOr};
 
 /// The echo server.
@@ -18,6 +21,21 @@ pub struct ServerSpec {
     pub accept_rate: Option<RateText>,
     /// Require `Authorization: Bearer <token>` on the upgrade.
     pub auth: Option<AuthSpec>,
+    /// Your own server program instead of the echo server, as argv (no shell), run in the
+    /// scenario file's folder; `{port}` is the port it must listen on. Live engine only.
+    pub command: Option<Vec<String>>,
+    /// With `command`: the port it listens on on 127.0.0.1; 0 (the default) lets wschaos pick
+    /// a free one.
+    pub port: Option<u16>,
+    /// A server that already runs, `HOST:PORT` on loopback or a private test address, instead
+    /// of the echo server. Live engine only.
+    pub upstream: Option<String>,
+    /// With `command`: how long it gets to accept connections on its port. Default 10s.
+    pub ready_timeout: Option<DurationText>,
+    /// With `command`: how it is stopped after each strategy. Default SIGTERM, 5s, SIGKILL.
+    pub stop: Option<StopSpec>,
+    /// With `command`: extra environment variables.
+    pub env: Option<BTreeMap<String, String>>,
 }
 
 /// The server's heartbeat.

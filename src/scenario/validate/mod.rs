@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 mod faults;
+mod program;
 mod strategies;
 mod timeline;
 
@@ -87,8 +88,9 @@ impl Checker {
     }
 }
 
-/// Validates a spec into a scenario, or returns every problem found.
-pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
+/// Validates a spec into a scenario, or returns every problem found. `engine` is the engine
+/// the command line asks for, which overrides the file's.
+pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario, Vec<Diagnostic>> {
     let mut check = Checker::default();
     if spec.version != VERSION {
         check.error(
@@ -102,10 +104,14 @@ pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
         Some(text) => check.positive("quiet_period", text).unwrap_or(defaults::QUIET_PERIOD),
         None => defaults::QUIET_PERIOD,
     };
+    let engine_override = engine;
     let engine = match spec.engine {
         Some(EngineSpec::Sim) => Engine::Sim,
         Some(EngineSpec::Live) | None => Engine::Live,
     };
+    let runs_on = engine_override.unwrap_or(engine);
+    let program = program::client_program(&mut check, spec, runs_on);
+    let upstream = program::server_under_test(&mut check, spec.server.as_ref(), runs_on);
     let server = server(&mut check, spec.server.as_ref());
     let clients = clients(&mut check, &spec.clients, &server, duration);
     let strategies = strategies(&mut check, spec, &server, &clients);
@@ -133,6 +139,8 @@ pub fn validate(spec: &ScenarioSpec) -> Result<Scenario, Vec<Diagnostic>> {
             faults,
             slo,
             swarm: None,
+            program,
+            upstream,
         })
     } else {
         Err(check.problems)
