@@ -129,12 +129,7 @@ fn round_trips(c: &mut Criterion) {
 
 fn speed(c: &mut Criterion) {
     let scenario = Scenario::parse(SPEED_SCENARIO, "sim-speed").expect("the speed scenario is valid");
-    let options = RunOptions {
-        file: "sim-speed".into(),
-        engine: Engine::Sim,
-        seed: scenario.seed,
-        strategies: Vec::new(),
-    };
+    let options = RunOptions::for_scenario(&scenario, Engine::Sim);
     let mut group = c.benchmark_group("sim_speed");
     group.sample_size(10).sampling_mode(SamplingMode::Flat).measurement_time(Duration::from_secs(20));
     group.throughput(Throughput::Elements(SPEED_VIRTUAL_SECONDS));

@@ -29,6 +29,9 @@
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
 //!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.
 //! - `process`: a `wschaos` process a test starts, killed on drop.
+//! - `programs`: `wschaos run` with the user's own client and server programs, live: verdicts,
+//!   early exits, programs that cannot start or never connect, malformed event lines, the
+//!   proxy's figures against the client's own, Ctrl-C ending every program.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
 //!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
 
@@ -50,6 +53,8 @@ mod layers;
 mod mutations;
 #[path = "suite/process.rs"]
 mod process;
+#[path = "suite/programs.rs"]
+mod programs;
 #[path = "suite/proxy.rs"]
 mod proxy;
 #[path = "suite/proxy_live.rs"]

@@ -206,7 +206,10 @@ fn repro_line(options: &RunOptions, drawn: bool) -> String {
 }
 
 fn run_failed(error: &RunError) -> Exit {
-    eprintln!("error: the run failed: {error}");
+    match error {
+        RunError::Program(what) => eprintln!("error: the program under test could not run: {what}"),
+        _ => eprintln!("error: the run failed: {error}"),
+    }
     Exit::Internal
 }
 

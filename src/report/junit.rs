@@ -27,6 +27,9 @@ impl Format for Junit {
 /// The name of the coverage case every suite carries.
 pub const FAULTS_HIT_CASE: &str = "faults hit something";
 
+/// The name of the case a client program's suite carries: no client ended before the run.
+pub const PROGRAMS_RAN_CASE: &str = "client programs ran to the end";
+
 /// The JUnit XML of the report.
 pub fn render(report: &RunReport) -> String {
     let mut junit = Report::new(format!("wschaos {}", report.scenario));
@@ -72,6 +75,24 @@ fn suite(report: &RunReport, strategy: &StrategyReport) -> TestSuite {
     let mut case = TestCase::new(FAULTS_HIT_CASE, status);
     case.set_classname(name.as_str());
     suite.add_test_case(case);
+    if let Some(program) = &strategy.program {
+        let status = match program.exits.first() {
+            Some(exit) if !program.allow_exit => {
+                let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                let others = program.exits.len() - 1;
+                let more = if others > 0 { format!(" (and {others} more)") } else { String::new() };
+                status
+                    .set_type("client_exited")
+                    .set_message(format!("client {} {} at {:.3}s{more}", exit.client, exit.status, exit.t));
+                status.set_description(exit.last_lines.join("\n"));
+                status
+            }
+            _ => TestCaseStatus::success(),
+        };
+        let mut case = TestCase::new(PROGRAMS_RAN_CASE, status);
+        case.set_classname(name.as_str());
+        suite.add_test_case(case);
+    }
     suite.set_system_out(format!("repro: {}\n", repro_line(report, &strategy.name)));
     suite
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::{Format, cell, not_applied_faults, repro_line, unhit_faults, verdict_word};
-use crate::outcome::{RunReport, Stats, StrategyReport};
+use crate::outcome::{ProgramReport, RunReport, Stats, StrategyReport};
 use crate::units::format_seconds;
 
 /// The Markdown summary format.
@@ -124,6 +124,58 @@ fn strategy_section(out: &mut String, strategy: &StrategyReport) {
         ("frame faults not applied", cell(&not_applied)),
     ] {
         let _ = writeln!(out, "| {figure} | {value} |");
+    }
+    if let Some(program) = &strategy.program {
+        program_section(out, program);
+    }
+}
+
+/// How the user's client programs fared: readiness, early exits with their last lines,
+/// malformed event lines, log trouble.
+fn program_section(out: &mut String, program: &ProgramReport) {
+    let ready = match program.ready_after.iter().copied().reduce(f64::max) {
+        Some(slowest) => {
+            format!("{} clients, the slowest after {}", program.ready_after.len(), format_seconds(slowest))
+        }
+        None => "none".to_string(),
+    };
+    let exits = match (program.exits.len(), program.allow_exit) {
+        (0, _) => "none".to_string(),
+        (n, true) => format!("{n} (allowed: `allow_exit: true`)"),
+        (n, false) => format!("{n}: **client_exited** fails the strategy"),
+    };
+    let events = if program.events { "stdout" } else { "none (measured at the proxy)" };
+    out.push_str("\n| program | value |\n|---|---|\n");
+    let _ = writeln!(out, "| command | `{}` |", cell(&program.command.join(" ")));
+    let _ = writeln!(out, "| events | {events} |");
+    let _ = writeln!(out, "| ready | {ready} |");
+    let _ = writeln!(out, "| exited before the end | {exits} |");
+    let _ = writeln!(out, "| malformed event lines | {} |", program.protocol_errors);
+    if let Some(logs) = &program.logs {
+        let _ = writeln!(out, "| logs | `{}` |", cell(logs));
+    }
+    for exit in &program.exits {
+        let _ = writeln!(
+            out,
+            "\nClient {} {} at {} (client_exited).",
+            exit.client,
+            exit.status,
+            format_seconds(exit.t)
+        );
+        if !exit.last_lines.is_empty() {
+            let _ = writeln!(out, "Its last {} lines:\n\n```text", exit.last_lines.len());
+            for line in &exit.last_lines {
+                // A fence in the program's output would end the block early.
+                let _ = writeln!(out, "{}", line.replace("```", "` ` `"));
+            }
+            out.push_str("```\n");
+        }
+    }
+    for sample in &program.protocol_error_samples {
+        let _ = writeln!(out, "\n- malformed: {}", cell(sample));
+    }
+    for problem in &program.log_problems {
+        let _ = writeln!(out, "\n- log: {}", cell(problem));
     }
 }
 

@@ -279,7 +279,13 @@ fn small_run(seed: u64, log: &mut dyn EventLog) {
         "{SMALL}faults:\n  - every: 2s ± 1s\n    from: 1s\n    reset: {{}}\n    target: {{ probability: 0.5 }}\n"
     );
     let scenario = Scenario::parse(&text, "small.yaml").unwrap();
-    let options = RunOptions { file: "small.yaml".into(), engine: Engine::Sim, seed, strategies: Vec::new() };
+    let options = RunOptions {
+        file: "small.yaml".into(),
+        engine: Engine::Sim,
+        seed,
+        strategies: Vec::new(),
+        logs: None,
+    };
     runner::run(&scenario, &options, log, &Interrupt::default(), Arc::new(|_| {})).unwrap();
 }
 

@@ -17,6 +17,7 @@ use strategies::strategies;
 use super::defaults;
 use super::error::Diagnostic;
 use super::model::*;
+use super::program::EventSource;
 use super::slo::{SloRule, parse_metric, parse_threshold};
 use super::spec::*;
 use crate::suggest::did_you_mean;
@@ -123,7 +124,9 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
             .collect(),
         None => Vec::new(),
     };
-    let slo = slo(&mut check, spec.slo.as_ref(), spec.clients.workload.is_some());
+    // A program that reports its events reports its messages too.
+    let reports_messages = program.as_ref().is_some_and(|p| p.events == EventSource::Stdout);
+    let slo = slo(&mut check, spec.slo.as_ref(), spec.clients.workload.is_some() || reports_messages);
 
     if check.problems.is_empty() {
         Ok(Scenario {
