@@ -96,6 +96,10 @@ pub struct StrategyReport {
     pub incidents: Vec<Incident>,
     /// Recovery times in microseconds, for the HdrHistogram file.
     pub recovery_time_us: Vec<u64>,
+    /// Close frames the clients sent, per code (`none` for a Close without one), as the
+    /// proxy saw them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub client_close_codes: BTreeMap<String, u64>,
     /// For the user's own client program: how the programs fared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<ProgramReport>,

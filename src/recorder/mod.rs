@@ -11,6 +11,7 @@
 //! fault outcomes), `observed` (recovery as the proxy's frame observer saw it).
 //! `jsonl` writes single events as lines of `events.jsonl` (every event, whatever is kept).
 
+mod frames;
 mod incidents;
 mod jsonl;
 mod messages;
@@ -30,7 +31,9 @@ use tokio::time::Instant;
 use crate::client::{ClientEvent, ClientEventKind};
 use crate::outcome::{FaultOutcome, Incident, MessageCounts};
 use crate::proxy::{EventKind, ProxyEvent};
+use crate::scenario::FrameKind;
 use crate::scenario::slo::METRICS;
+use crate::ws::Way;
 
 pub use jsonl::{jsonl_line, write_jsonl_line};
 
@@ -90,6 +93,8 @@ pub struct RecorderOutput {
     pub faults: Vec<FaultOutcome>,
     /// Every incident, in order of detection.
     pub incidents: Vec<Incident>,
+    /// Close frames the clients sent, per code (`none` without one).
+    pub client_close_codes: BTreeMap<String, u64>,
     /// Events that arrived too late for the reorder window and were taken out of time order
     /// (0 on the sim engine, which delivers in order).
     pub late_events: u64,
@@ -107,6 +112,11 @@ pub struct Recorder {
     kept: Vec<Kept>,
     /// Clients from `clients` up that sent events: they are listed too.
     extra_clients: BTreeSet<u32>,
+    /// The clients' control frames, taken as they pass.
+    frames: frames::Frames,
+    /// The clients report nothing (programs with `events: none`): convergence and attempts
+    /// come from the proxy.
+    silent_clients: bool,
 }
 
 /// An event kept for the end of the run.
@@ -165,17 +175,21 @@ impl Recorder {
             accounting: Accounting::new(workload, span.heal_at.as_secs_f64()),
             kept: Vec::new(),
             extra_clients: BTreeSet::new(),
+            frames: frames::Frames::default(),
+            silent_clients: false,
         }
     }
 
-    /// A recorder for a run of `clients` programs under test, which report their own
-    /// messages (if any): a client recovers at its open, or at its next echo when it has
-    /// messages outstanding.
-    pub fn for_programs(span: Span, clients: u32) -> Recorder {
+    /// A recorder for a run of `clients` programs under test. With `events`, they report
+    /// their own messages (if any): a client recovers at its open, or at its next echo when it
+    /// has messages outstanding. Without, everything comes from the proxy: attempts are the
+    /// links that arrived, and a client has converged when its last link is open and unbroken.
+    pub fn for_programs(span: Span, clients: u32, events: bool) -> Recorder {
         // Not `workload`: at the proxy a program's link counts as back at its 101, since wschaos
         // cannot know whether the program has anything to send.
         Recorder {
             accounting: Accounting::reported(span.heal_at.as_secs_f64()),
+            silent_clients: !events,
             ..Recorder::new(span, clients, false)
         }
     }
@@ -196,10 +210,16 @@ impl Recorder {
             return;
         }
         let awaits_echo = match &event {
-            Recorded::Proxy(e) => match e.kind {
-                EventKind::ControlFrame { .. } | EventKind::ObserverStopped { .. } => return,
-                _ => false,
-            },
+            Recorded::Proxy(e) => {
+                let t = seconds(e.at, self.span.origin);
+                self.frames.take(&e.kind, t);
+                match e.kind {
+                    // A client's Close frame is kept: it is its reaction to a break (`observed`).
+                    EventKind::ControlFrame { kind: FrameKind::Close, way: Way::Upstream, .. } => false,
+                    EventKind::ControlFrame { .. } | EventKind::ObserverStopped { .. } => return,
+                    _ => false,
+                }
+            }
             Recorded::Client(e) => {
                 if e.client >= self.clients {
                     self.extra_clients.insert(e.client);
@@ -248,9 +268,14 @@ impl Recorder {
             METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();
         let derived_incidents = incidents::derive(&timeline);
         let messages = self.accounting.finish();
-        let attempts = run::attempts(&timeline);
+        let attempts = if self.silent_clients { run::arrivals(&timeline) } else { run::attempts(&timeline) };
         let gave_up = run::gave_up(&timeline);
-        let unconverged = run::unconverged(&timeline, &clients, &messages.unechoed);
+        let observed = observed::observe(&timeline, &clients);
+        let unconverged = if self.silent_clients {
+            observed.unconverged.clone()
+        } else {
+            run::unconverged(&timeline, &clients, &messages.unechoed)
+        };
         let availability = run::availability(&timeline, &clients);
 
         let mut add = |name: &'static str, values: Vec<f64>| {
@@ -268,7 +293,13 @@ impl Recorder {
         add("availability", availability);
         add("gave_up", vec![1.0; gave_up.len()]);
         add("peak_attempts_per_second", vec![attempts.peak as f64]);
-        add("observed_recovery_time", observed::recovery_times(&timeline));
+        add("observed_recovery_time", observed.recovery_times);
+        add("observed_detect_time", observed.detect_times);
+        add("observed_attempts", observed.attempts);
+        add("attempt_interval", observed.attempt_intervals);
+        let frames = self.frames.finish();
+        add("client_ping_interval", frames.ping_intervals);
+        add("unanswered_pings", vec![1.0; frames.unanswered as usize]);
 
         RecorderOutput {
             samples,
@@ -280,6 +311,7 @@ impl Recorder {
             unconverged,
             faults: run::faults(&timeline),
             incidents: derived_incidents.incidents,
+            client_close_codes: frames.close_codes,
             late_events,
         }
     }

@@ -18,13 +18,25 @@
 //! - **t_recovered** is when the client's next useful link became useful.
 //!
 //! `observed_recovery_time` = t_recovered − t_break, one value per over link whose client came
-//! back before the end of the run.
+//! back before the end of the run. For a break a fault caused (t_break is a hit), and whether
+//! or not the client came back:
+//! - `observed_detect_time` = the client's first reaction − t_break, where its reaction is the
+//!   earliest of a Close frame it sent on the link, the link failing on its side (a reset by
+//!   the client), and the arrival of its next link;
+//! - `observed_attempts` = the client's links that arrived after the break, up to the useful
+//!   one (all of them when none became useful), and `attempt_interval` the times between
+//!   their arrivals.
+//!
+//! A client has **converged** at the end when its last link opened, is still open, and was
+//! never hit by a fault that breaks links (`reset`, `close`, `blackhole`, `limit`,
+//! `close_frame`): it came back after every break. That is how programs that report nothing
+//! are judged; clients that report events are judged by their own (`run`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::fault::FaultId;
-use crate::proxy::{EventKind, LinkId};
-use crate::scenario::FaultKind;
+use crate::proxy::{CloseCause, EventKind, LinkId};
+use crate::scenario::{FaultKind, FrameKind};
 use crate::ws::Way;
 
 use super::{Timeline, What};
@@ -38,6 +50,10 @@ struct LinkFacts {
     opened: Option<f64>,
     first_echo: Option<f64>,
     closed: Option<f64>,
+    /// When the link failed on the client's side (a reset or error there).
+    client_failed: Option<f64>,
+    /// When the client first sent a Close frame on it.
+    client_close: Option<f64>,
     hits: Vec<(f64, FaultId)>,
 }
 
@@ -55,12 +71,42 @@ impl LinkFacts {
     }
 }
 
-/// The observed recovery times, in seconds.
-pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
+/// What the proxy's events say about the clients, in seconds.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) struct Observed {
+    /// `observed_recovery_time` values.
+    pub recovery_times: Vec<f64>,
+    /// `observed_detect_time` values.
+    pub detect_times: Vec<f64>,
+    /// `observed_attempts` values.
+    pub attempts: Vec<f64>,
+    /// `attempt_interval` values.
+    pub attempt_intervals: Vec<f64>,
+    /// Clients of `clients` that had not converged at the end, sorted.
+    pub unconverged: Vec<u32>,
+}
+
+/// The faults that end a link (or leave it dead) when they hit it.
+fn breaks_links(name: &str) -> bool {
+    matches!(
+        FaultKind::named(name),
+        Some(
+            FaultKind::Reset
+                | FaultKind::Close
+                | FaultKind::Blackhole
+                | FaultKind::Limit
+                | FaultKind::CloseFrame
+        )
+    )
+}
+
+/// Everything the proxy saw, per link and per client, for `clients`.
+pub(super) fn observe(timeline: &Timeline<'_>, clients: &[u32]) -> Observed {
     let mut links: BTreeMap<LinkId, LinkFacts> = BTreeMap::new();
     let mut by_client: BTreeMap<u32, Vec<LinkId>> = BTreeMap::new();
     let mut ended: BTreeMap<FaultId, f64> = BTreeMap::new();
     let mut handshake_only: BTreeSet<FaultId> = BTreeSet::new();
+    let mut breaking: BTreeSet<FaultId> = BTreeSet::new();
     for event in &timeline.events {
         let What::Proxy(kind) = event.what else { continue };
         let t = event.t;
@@ -76,8 +122,15 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
             EventKind::FirstData { link, way: Way::Downstream } => {
                 links.entry(*link).or_default().first_echo.get_or_insert(t);
             }
-            EventKind::LinkClosed { link, .. } => {
-                links.entry(*link).or_default().closed.get_or_insert(t);
+            EventKind::ControlFrame { link, way: Way::Upstream, kind: FrameKind::Close, .. } => {
+                links.entry(*link).or_default().client_close.get_or_insert(t);
+            }
+            EventKind::LinkClosed { link, cause } => {
+                let facts = links.entry(*link).or_default();
+                facts.closed.get_or_insert(t);
+                if matches!(cause, CloseCause::ClientError(_)) {
+                    facts.client_failed.get_or_insert(t);
+                }
             }
             EventKind::FaultHit { fault, link: Some(link) } => {
                 links.entry(*link).or_default().hits.push((t, *fault))
@@ -85,15 +138,18 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
             EventKind::FaultEnded { fault } => {
                 ended.entry(*fault).or_insert(t);
             }
-            EventKind::FaultStarted { fault, name }
-                if FaultKind::named(name).is_some_and(FaultKind::acts_on_new_connections) =>
-            {
-                handshake_only.insert(*fault);
+            EventKind::FaultStarted { fault, name } => {
+                if FaultKind::named(name).is_some_and(FaultKind::acts_on_new_connections) {
+                    handshake_only.insert(*fault);
+                }
+                if breaks_links(name) {
+                    breaking.insert(*fault);
+                }
             }
             _ => {}
         }
     }
-    let mut times = Vec::new();
+    let mut observed = Observed::default();
     for chain in by_client.values_mut() {
         chain.sort_by(|a, b| links[a].start().total_cmp(&links[b].start()).then(a.cmp(b)));
         for (index, link) in chain.iter().enumerate() {
@@ -105,16 +161,46 @@ pub(super) fn recovery_times(timeline: &Timeline<'_>) -> Vec<f64> {
             let breaks_open_links = |fault: &FaultId| {
                 !handshake_only.contains(fault) && ended.get(fault).is_none_or(|end| *end > opened)
             };
-            let t_break = facts
+            let hit = facts
                 .hits
                 .iter()
                 .find(|(t, fault)| *t >= opened && *t <= over && breaks_open_links(fault))
-                .map_or(over, |(t, _)| *t);
-            let back = chain[index + 1..].iter().find_map(|next| links[next].useful(timeline));
-            if let Some(back) = back {
-                times.push(back - t_break);
+                .map(|(t, _)| *t);
+            let t_break = hit.unwrap_or(over);
+            let later = &chain[index + 1..];
+            let back = later.iter().position(|next| links[next].useful(timeline).is_some());
+            if let Some(back) = back
+                && let Some(useful) = links[&later[back]].useful(timeline)
+            {
+                observed.recovery_times.push(useful - t_break);
+            }
+            if hit.is_some() {
+                let reaction = [facts.client_close, facts.client_failed]
+                    .into_iter()
+                    .flatten()
+                    .filter(|t| *t >= t_break)
+                    .chain(next_arrived)
+                    .reduce(f64::min);
+                if let Some(reaction) = reaction {
+                    observed.detect_times.push(reaction - t_break);
+                }
+                let tries = &later[..back.map_or(later.len(), |back| back + 1)];
+                observed.attempts.push(tries.len() as f64);
+                let arrivals: Vec<f64> = tries.iter().map(|next| links[next].start()).collect();
+                observed.attempt_intervals.extend(arrivals.windows(2).map(|pair| pair[1] - pair[0]));
             }
         }
     }
-    times
+    for client in clients {
+        let last = by_client.get(client).and_then(|chain| chain.last()).map(|link| &links[link]);
+        let converged = last.is_some_and(|facts| {
+            facts.opened.is_some()
+                && facts.closed.is_none()
+                && !facts.hits.iter().any(|(_, fault)| breaking.contains(fault))
+        });
+        if !converged {
+            observed.unconverged.push(*client);
+        }
+    }
+    observed
 }

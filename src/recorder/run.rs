@@ -107,11 +107,21 @@ pub(super) struct Attempts {
 
 /// Counts attempts per second of the run.
 pub(super) fn attempts(timeline: &Timeline<'_>) -> Attempts {
+    count_per_second(timeline, |what| matches!(what, What::Client(_, ClientEventKind::Attempt { .. })))
+}
+
+/// Connections that arrived at the proxy, per second: the attempts of clients that report
+/// nothing.
+pub(super) fn arrivals(timeline: &Timeline<'_>) -> Attempts {
+    count_per_second(timeline, |what| matches!(what, What::Proxy(EventKind::LinkOpened { .. })))
+}
+
+fn count_per_second(timeline: &Timeline<'_>, counts: impl Fn(&What<'_>) -> bool) -> Attempts {
     let seconds = (timeline.end.ceil() as usize).max(1);
     let mut per_second = vec![0u64; seconds];
     let mut total = 0;
     for event in &timeline.events {
-        if let What::Client(_, ClientEventKind::Attempt { .. }) = event.what {
+        if counts(&event.what) {
             total += 1;
             let second = (event.t.floor() as usize).min(seconds - 1);
             per_second[second] += 1;

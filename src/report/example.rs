@@ -121,6 +121,7 @@ fn strategy(
         slo,
         recovery_time_us: recovery.iter().map(|r| (r * 1e6).round() as u64).collect(),
         incidents,
+        client_close_codes: BTreeMap::new(),
         program: None,
     }
 }

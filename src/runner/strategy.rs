@@ -24,7 +24,7 @@ use crate::outcome::{ProgramReport, Verdict};
 use crate::outcome::{StrategyReport, judge};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
-use crate::scenario::program::{Identity, ProgramEntry, ServerUnderTest};
+use crate::scenario::program::{EventSource, Identity, ProgramEntry, ServerUnderTest};
 use crate::scenario::{ClientStrategy, Scenario};
 use crate::stack::Stack;
 
@@ -130,7 +130,11 @@ impl<'a> StrategyRun<'a> {
                     &sink,
                     server,
                 )?;
-                (Clients::Programs(Box::new(programs)), Recorder::for_programs(span, scenario.clients.count))
+                let events = program.events == EventSource::Stdout;
+                (
+                    Clients::Programs(Box::new(programs)),
+                    Recorder::for_programs(span, scenario.clients.count, events),
+                )
             }
             (Entry::Reference(strategy), _) => {
                 let (stop, stopped) = client::stop_signal();
@@ -304,6 +308,7 @@ impl<'a> StrategyRun<'a> {
             slo,
             incidents: output.incidents,
             recovery_time_us,
+            client_close_codes: output.client_close_codes,
             program,
         }
     }

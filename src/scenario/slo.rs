@@ -54,6 +54,11 @@ pub const METRICS: &[Metric] = &[
     metric("gave_up", MetricShape::Events, false),
     metric("peak_attempts_per_second", MetricShape::Single, false),
     metric("observed_recovery_time", MetricShape::Duration, false),
+    metric("observed_detect_time", MetricShape::Duration, false),
+    metric("observed_attempts", MetricShape::Number, false),
+    metric("attempt_interval", MetricShape::Duration, false),
+    metric("client_ping_interval", MetricShape::Duration, false),
+    metric("unanswered_pings", MetricShape::Events, false),
 ];
 
 /// Looks a metric up by name.
