@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 mod faults;
+mod settings;
 mod strategies;
 mod timeline;
 
