@@ -100,6 +100,7 @@ fn strategy(check: &mut Checker, path: &str, spec: &WordOr<InlineStrategySpec>) 
     }
 }
 
+/// An inline strategy: `backoff` under `name`, with no quirks and wschaos's default settings.
 fn inline(backoff: Backoff, name: &str) -> Strategy {
     Strategy {
         name: name.to_string(),
@@ -110,18 +111,39 @@ fn inline(backoff: Backoff, name: &str) -> Strategy {
     }
 }
 
+/// An inline strategy map: a known kind, only the parameters it takes, its formula and its name.
 fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Strategy> {
-    let kind = spec.kind.as_str();
-    if !KINDS.contains(&kind) {
-        check.report(
-            Diagnostic::at(
-                format!("{path}.kind"),
-                format!("unknown strategy kind `{kind}`; expected one of {}", KINDS.join(", ")),
-            )
-            .maybe_help(did_you_mean(kind, KINDS.iter().copied())),
-        );
-        return None;
+    let kind = known_kind(check, path, &spec.kind)?;
+    let ok = only_its_parameters(check, path, spec, kind);
+    let backoff = match kind {
+        "immediate" => Some(Backoff::Immediate),
+        "fixed" => required(check, path, kind, "delay", &spec.delay).map(|delay| Backoff::Fixed { delay }),
+        "table" => table(check, path, spec),
+        "linear" => linear(check, path, spec),
+        // A missing cap ends the entry here, before its name is checked.
+        _ => Some(exponential(check, path, spec, kind)?),
+    };
+    let name = inline_name(check, path, spec, kind);
+    backoff.filter(|_| ok).map(|backoff| inline(backoff, &name))
+}
+
+/// The entry's `kind`, if it is one of [`KINDS`].
+fn known_kind<'a>(check: &mut Checker, path: &str, kind: &'a str) -> Option<&'a str> {
+    if KINDS.contains(&kind) {
+        return Some(kind);
     }
+    check.report(
+        Diagnostic::at(
+            format!("{path}.kind"),
+            format!("unknown strategy kind `{kind}`; expected one of {}", KINDS.join(", ")),
+        )
+        .maybe_help(did_you_mean(kind, KINDS.iter().copied())),
+    );
+    None
+}
+
+/// Reports every parameter set that `kind` does not take; true when there is none.
+fn only_its_parameters(check: &mut Checker, path: &str, spec: &InlineStrategySpec, kind: &str) -> bool {
     // Which parameters each kind takes; anything else set is a mistake, not silently ignored.
     let takes: &[&str] = match kind {
         "immediate" => &[],
@@ -156,74 +178,83 @@ fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -
             ok = false;
         }
     }
-    let need = |check: &mut Checker, param: &str, value: &Option<DurationText>| -> Option<Duration> {
-        match value {
-            Some(text) => check.duration(&format!("{path}.{param}"), text),
-            None => {
-                check.error(path, format!("kind {kind} needs `{param}`"));
-                None
-            }
+    ok
+}
+
+/// A duration parameter that `kind` needs, reported missing when the entry leaves it out.
+fn required(
+    check: &mut Checker,
+    path: &str,
+    kind: &str,
+    param: &str,
+    value: &Option<DurationText>,
+) -> Option<Duration> {
+    match value {
+        Some(text) => check.duration(&format!("{path}.{param}"), text),
+        None => {
+            check.error(path, format!("kind {kind} needs `{param}`"));
+            None
         }
-    };
-    let backoff = match kind {
-        "immediate" => Some(Backoff::Immediate),
-        "fixed" => need(check, "delay", &spec.delay).map(|delay| Backoff::Fixed { delay }),
-        "table" => table(check, path, spec),
-        "linear" => {
-            let step = need(check, "step", &spec.step);
-            let cap = need(check, "cap", &spec.cap);
-            match (step, cap) {
-                (Some(step), Some(cap)) if !step.is_zero() => Some(Backoff::Linear { step, cap }),
-                (Some(_), Some(_)) => {
-                    check
-                        .error(format!("{path}.step"), "a linear step of 0s never grows; use kind immediate");
-                    None
-                }
-                _ => None,
-            }
+    }
+}
+
+/// The `linear` formula: a step above 0s and a cap.
+fn linear(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Backoff> {
+    let step = required(check, path, "linear", "step", &spec.step);
+    let cap = required(check, path, "linear", "cap", &spec.cap);
+    match (step, cap) {
+        (Some(step), Some(cap)) if !step.is_zero() => Some(Backoff::Linear { step, cap }),
+        (Some(_), Some(_)) => {
+            check.error(format!("{path}.step"), "a linear step of 0s never grows; use kind immediate");
+            None
         }
-        _ => {
-            let base = need(check, "base", &spec.base).unwrap_or_default();
-            let cap = need(check, "cap", &spec.cap);
-            if base.is_zero() && spec.base.is_some() {
-                check.error(format!("{path}.base"), "a base of 0s never grows; use kind immediate");
-            }
-            let factor = spec.factor.unwrap_or(2.0);
-            if kind.starts_with("exponential") && !(factor > 1.0 && factor <= 100.0) {
-                check.error(
-                    format!("{path}.factor"),
-                    format!("the factor must be above 1 (and at most 100); got {factor}"),
-                );
-            }
-            let randomization = spec.randomization.unwrap_or(0.5);
-            if !(0.0..1.0).contains(&randomization) {
-                check.error(
-                    format!("{path}.randomization"),
-                    format!("randomization is a fraction in [0, 1); got {randomization}"),
-                );
-            }
-            let cap = cap?;
-            if cap < base {
-                check.error(
-                    format!("{path}.cap"),
-                    format!("the cap {} is below the base {}", format_duration(cap), format_duration(base)),
-                );
-            }
-            match kind {
-                "exponential" => Some(Backoff::Exponential { base, factor, cap }),
-                "exponential_jitter" => Some(Backoff::ExponentialJitter {
-                    base,
-                    factor,
-                    cap,
-                    randomization,
-                    jitter_before_cap: false,
-                }),
-                "full_jitter" => Some(Backoff::FullJitter { base, cap, floor: Duration::ZERO }),
-                "equal_jitter" => Some(Backoff::EqualJitter { base, cap }),
-                _ => Some(Backoff::DecorrelatedJitter { base, cap }),
-            }
+        _ => None,
+    }
+}
+
+/// The exponential and AWS jitter formulas: a base above 0s, a cap not below it, and for the
+/// `exponential*` kinds a factor and a randomization in range. `None` only when the cap is
+/// missing or unreadable; other bad values are reported and the formula is still built.
+fn exponential(check: &mut Checker, path: &str, spec: &InlineStrategySpec, kind: &str) -> Option<Backoff> {
+    let base = required(check, path, kind, "base", &spec.base).unwrap_or_default();
+    let cap = required(check, path, kind, "cap", &spec.cap);
+    if base.is_zero() && spec.base.is_some() {
+        check.error(format!("{path}.base"), "a base of 0s never grows; use kind immediate");
+    }
+    let factor = spec.factor.unwrap_or(2.0);
+    if kind.starts_with("exponential") && !(factor > 1.0 && factor <= 100.0) {
+        check.error(
+            format!("{path}.factor"),
+            format!("the factor must be above 1 (and at most 100); got {factor}"),
+        );
+    }
+    let randomization = spec.randomization.unwrap_or(0.5);
+    if !(0.0..1.0).contains(&randomization) {
+        check.error(
+            format!("{path}.randomization"),
+            format!("randomization is a fraction in [0, 1); got {randomization}"),
+        );
+    }
+    let cap = cap?;
+    if cap < base {
+        check.error(
+            format!("{path}.cap"),
+            format!("the cap {} is below the base {}", format_duration(cap), format_duration(base)),
+        );
+    }
+    Some(match kind {
+        "exponential" => Backoff::Exponential { base, factor, cap },
+        "exponential_jitter" => {
+            Backoff::ExponentialJitter { base, factor, cap, randomization, jitter_before_cap: false }
         }
-    };
+        "full_jitter" => Backoff::FullJitter { base, cap, floor: Duration::ZERO },
+        "equal_jitter" => Backoff::EqualJitter { base, cap },
+        _ => Backoff::DecorrelatedJitter { base, cap },
+    })
+}
+
+/// The entry's name (its kind by default), reported when empty or a preset's.
+fn inline_name(check: &mut Checker, path: &str, spec: &InlineStrategySpec, kind: &str) -> String {
     let name = spec.name.clone().unwrap_or_else(|| kind.to_string());
     if name.is_empty() {
         check.error(format!("{path}.name"), "the name is empty");
@@ -234,9 +265,10 @@ fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -
             format!("`{name}` is a preset's name; pick another so reports are not confused"),
         );
     }
-    backoff.filter(|_| ok).map(|backoff| inline(backoff, &name))
+    name
 }
 
+/// The `table` formula: its delays, all readable, and what follows them.
 fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Backoff> {
     let Some(list) = &spec.delays else {
         check.error(path, "kind table needs `delays`");
