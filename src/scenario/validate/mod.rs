@@ -9,6 +9,7 @@ use std::time::Duration;
 mod faults;
 mod settings;
 mod strategies;
+mod target;
 mod timeline;
 
 use faults::fault;

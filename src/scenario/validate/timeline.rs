@@ -1,4 +1,4 @@
-//! When a fault plays (at / for / every ± jitter / from / until / times) and what it hits.
+//! When a fault plays (at / for / every ± jitter / from / until / times); what it hits is in `target`.
 
 use std::time::Duration;
 
@@ -6,7 +6,7 @@ use super::Checker;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;
-use crate::units::{self, format_duration};
+use crate::units::format_duration;
 
 pub(super) fn timeline(
     check: &mut Checker,
@@ -151,117 +151,4 @@ pub(super) fn timeline(
             Some(Timeline::Every { period, from, until, times: spec.times, lasts })
         }
     }
-}
-
-pub(super) fn target(
-    check: &mut Checker,
-    path: &str,
-    spec: Option<&WordOr<TargetSpec>>,
-    fault: FaultKind,
-    count: u32,
-) -> Option<Target> {
-    let tpath = format!("{path}.target");
-    let map = match spec {
-        None => {
-            return Some(Target { clients: ClientSelector::All, links: Links::All });
-        }
-        Some(WordOr::Word(word)) => {
-            return check
-                .word(&tpath, word, &["all"])
-                .then_some(Target { clients: ClientSelector::All, links: Links::All });
-        }
-        Some(WordOr::Map(map)) => map,
-    };
-    let selectors: Vec<&str> = [
-        ("share", map.share.is_some()),
-        ("clients", map.clients.is_some()),
-        ("probability", map.probability.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
-    if selectors.len() > 1 {
-        check.report(
-            Diagnostic::at(
-                format!("{tpath}.{}", selectors[1]),
-                format!(
-                    "choose one of share, clients and probability; this target sets {}",
-                    selectors.join(" and ")
-                ),
-            )
-            .on_key(),
-        );
-        return None;
-    }
-    let clients = if let Some(share) = &map.share {
-        let share = check.parse(&format!("{tpath}.share"), &share.0, units::parse_share)?;
-        if share == 0.0 {
-            check.error(
-                format!("{tpath}.share"),
-                "a share of 0% hits nothing; remove the fault or raise the share",
-            );
-        }
-        ClientSelector::Share(share)
-    } else if let Some(list) = &map.clients {
-        if list.is_empty() {
-            check.error(format!("{tpath}.clients"), "the client list is empty");
-        }
-        for (i, index) in list.iter().enumerate() {
-            if *index >= count {
-                check.error(
-                    format!("{tpath}.clients[{i}]"),
-                    format!(
-                        "client {index} does not exist; clients are numbered 0 to {}",
-                        count.saturating_sub(1)
-                    ),
-                );
-            }
-        }
-        let mut sorted = list.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() != list.len() {
-            check.error(format!("{tpath}.clients"), "a client is listed twice");
-        }
-        ClientSelector::Indices(sorted)
-    } else if let Some(p) = map.probability {
-        ClientSelector::Probability(check.fraction(&format!("{tpath}.probability"), p)?)
-    } else {
-        ClientSelector::All
-    };
-    if fault.acts_before_identification()
-        && matches!(clients, ClientSelector::Share(_) | ClientSelector::Indices(_))
-    {
-        check.error(
-            tpath.clone(),
-            format!(
-                "`{}` acts before a connection says which client it is, so it cannot pick clients; use `probability` or no target",
-                fault.name()
-            ),
-        );
-    }
-    let links = match map.links {
-        Some(LinksSpec::New) => Links::New,
-        Some(LinksSpec::Existing) => Links::Existing,
-        Some(LinksSpec::All) | None => Links::All,
-    };
-    if fault.acts_on_new_connections() && links == Links::Existing {
-        check.error(
-            format!("{tpath}.links"),
-            format!(
-                "`{}` acts on new connections only; `links: existing` leaves it nothing to hit",
-                fault.name()
-            ),
-        );
-    }
-    if fault.is_instant() && links == Links::New {
-        check.error(
-            format!("{tpath}.links"),
-            format!(
-                "`{}` acts once at its start, when there are no new links yet; use `existing` or `all`",
-                fault.name()
-            ),
-        );
-    }
-    Some(Target { clients, links })
 }
