@@ -446,7 +446,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_program_that_ignores_the_stop_signal_is_killed_after_the_grace() {
-        let (mut child, _stdout) = Child::spawn(&sh("trap '' TERM; echo $GREETING >&2; sleep 30")).unwrap();
+        let script = "trap '' TERM; echo $GREETING >&2; echo trapped; sleep 30";
+        let (mut child, stdout) = Child::spawn(&sh(script)).unwrap();
+        // The signal must come after the trap is set.
+        let mut stdout = tokio::io::BufReader::new(stdout);
+        assert_eq!(next_line(&mut stdout).await, Some(ReadLine::Line("trapped".into())));
         let started = Instant::now();
         let stopped = child.stop(Signal::SIGTERM, Duration::from_millis(300)).await;
         assert!(matches!(stopped, Stopped::Killed(Some(Exit { signal: Some(9), .. }))), "{stopped:?}");
@@ -456,9 +460,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_program_that_exits_on_the_signal_is_signalled_and_an_early_exit_is_seen() {
-        let (mut child, _stdout) =
-            Child::spawn(&sh("trap 'exit 0' TERM; while :; do sleep 0.05; done")).unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        let script = "trap 'exit 0' TERM; echo trapped; while :; do sleep 0.05; done";
+        let (mut child, stdout) = Child::spawn(&sh(script)).unwrap();
+        let mut stdout = tokio::io::BufReader::new(stdout);
+        assert_eq!(next_line(&mut stdout).await, Some(ReadLine::Line("trapped".into())));
         let stopped = child.stop(Signal::SIGTERM, Duration::from_secs(5)).await;
         assert!(matches!(stopped, Stopped::Signalled(Exit { code: Some(0), .. })), "{stopped:?}");
 

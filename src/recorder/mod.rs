@@ -292,6 +292,7 @@ impl Recorder {
         add("message_latency", messages.latencies);
         add("availability", availability);
         add("gave_up", vec![1.0; gave_up.len()]);
+        add("unconverged", vec![1.0; unconverged.len()]);
         add("peak_attempts_per_second", vec![attempts.peak as f64]);
         add("observed_recovery_time", observed.recovery_times);
         add("observed_detect_time", observed.detect_times);

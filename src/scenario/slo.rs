@@ -59,6 +59,7 @@ pub const METRICS: &[Metric] = &[
     metric("attempt_interval", MetricShape::Duration, false),
     metric("client_ping_interval", MetricShape::Duration, false),
     metric("unanswered_pings", MetricShape::Events, false),
+    metric("unconverged", MetricShape::Events, false),
 ];
 
 /// Looks a metric up by name.

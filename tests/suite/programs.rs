@@ -336,3 +336,47 @@ clients:
         assert!(gone(&pid), "pid {pid} outlived the run");
     }
 }
+
+#[test]
+fn a_matrix_of_two_commands_is_judged_side_by_side() {
+    let file = scenario(
+        "matrix",
+        r#"version: 1
+name: matrix
+duration: 3s
+quiet_period: 2s
+clients:
+  count: 2
+strategies:
+  - { name: steady, command: ["BIN", "client", "--url", "{url}", "--heartbeat", "500ms/500ms"] }
+  - { name: no-heartbeat, command: ["BIN", "client", "--url", "{url}", "--heartbeat", "off"] }
+faults:
+  - at: 1s
+    for: 1s
+    blackhole: { direction: both }
+    target: { links: existing }
+slo:
+  unconverged: ["count == 0"]
+"#,
+    );
+    let out = out_dir("programs-matrix");
+    let output = wschaos().arg("run").arg(&file).arg("--out").arg(&out).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let report = report(&out);
+    let verdicts: Vec<(&str, &str)> = report["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["verdict"].as_str().unwrap()))
+        .collect();
+    assert_eq!(verdicts, [("steady", "pass"), ("no-heartbeat", "fail")]);
+    // Measured at the proxy alone: the steady client noticed and came back, the other never did.
+    assert_eq!(metric(&report, 0, "observed_recovery_time", "count"), 2.0, "{stdout}");
+    assert!(metric(&report, 0, "observed_detect_time", "max") < 1.5, "{stdout}");
+    assert_eq!(report["strategies"][1]["unconverged"], serde_json::json!([0, 1]));
+    assert!(stdout.contains("### steady · PASS") && stdout.contains("### no-heartbeat · FAIL"), "{stdout}");
+    for name in ["steady", "no-heartbeat"] {
+        assert!(out.join(format!("{name}/clients/0.log")).is_file(), "{name}'s logs");
+    }
+}

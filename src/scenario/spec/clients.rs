@@ -158,8 +158,8 @@ pub struct InlineStrategySpec {
     /// Name shown in reports; needed to tell matrix entries apart. Default: the kind.
     pub name: Option<String>,
     /// `immediate`, `fixed`, `table`, `linear`, `exponential`, `exponential_jitter`,
-    /// `full_jitter`, `equal_jitter` or `decorrelated_jitter`.
-    pub kind: String,
+    /// `full_jitter`, `equal_jitter` or `decorrelated_jitter`. Required, except beside `command`.
+    pub kind: Option<String>,
     /// With `clients.command`: this entry's own command, so two builds or configurations of
     /// your client are compared side by side (`{ name, command }`).
     pub command: Option<Vec<String>>,

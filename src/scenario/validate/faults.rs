@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use super::Checker;
-use super::timeline::{target, timeline};
+use super::target::target;
+use super::timeline::timeline;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;

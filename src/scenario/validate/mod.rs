@@ -6,11 +6,15 @@
 
 use std::time::Duration;
 
+mod clients;
 mod faults;
-mod program;
+pub(super) mod program;
+mod settings;
 mod strategies;
+mod target;
 mod timeline;
 
+use clients::clients;
 use faults::fault;
 use strategies::strategies;
 
@@ -21,7 +25,7 @@ use super::program::EventSource;
 use super::slo::{SloRule, parse_metric, parse_threshold};
 use super::spec::*;
 use crate::suggest::did_you_mean;
-use crate::units::{self, Jittered, format_duration};
+use crate::units::{self, Jittered};
 
 /// The only scenario format version.
 pub const VERSION: u32 = 1;
@@ -150,6 +154,7 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
     }
 }
 
+/// Reports a name that cannot be a report folder.
 fn check_name(check: &mut Checker, name: &str) {
     let safe = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
     if name.is_empty() || !name.chars().all(safe) || name.starts_with('.') {
@@ -162,6 +167,7 @@ fn check_name(check: &mut Checker, name: &str) {
     }
 }
 
+/// The echo server's settings; none at all without a `server:` section.
 fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
     let Some(spec) = spec else {
         return ServerConfig::default();
@@ -194,147 +200,7 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
     ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token }
 }
 
-fn clients(
-    check: &mut Checker,
-    spec: &ClientsSpec,
-    server: &ServerConfig,
-    duration: Duration,
-) -> ClientsConfig {
-    if spec.count == 0 {
-        check.error("clients.count", "at least one client is needed");
-    }
-    let start_spread = spec
-        .start_spread
-        .as_ref()
-        .and_then(|t| check.duration("clients.start_spread", t))
-        .unwrap_or_default();
-    if start_spread > duration {
-        check.error(
-            "clients.start_spread",
-            format!(
-                "clients would still be starting after the faults end: start_spread {} is longer than duration {}",
-                format_duration(start_spread),
-                format_duration(duration)
-            ),
-        );
-    }
-    let workload = spec.workload.as_ref().and_then(|w| {
-        // Both are parsed before either can end the check, so both get reported.
-        let rate = check.parse("clients.workload.rate", &w.rate.0, units::parse_rate);
-        let size = match &w.size {
-            Some(text) => check.parse("clients.workload.size", &text.0, units::parse_size),
-            None => Some(defaults::MESSAGE_SIZE_BYTES),
-        };
-        if size.is_some_and(|size| size < crate::wire::HEADER_LEN as u64 || size > defaults::MAX_MESSAGE_SIZE_BYTES) {
-            check.error(
-                "clients.workload.size",
-                format!(
-                    "a message is between {}B (its header: client, sequence number, send time) and 16MiB (tungstenite's frame limit)",
-                    crate::wire::HEADER_LEN
-                ),
-            );
-        }
-        Some(Workload { rate: rate?, size_bytes: size? })
-    });
-    let delivery = match spec.delivery {
-        Some(DeliverySpec::AtMostOnce) => Delivery::AtMostOnce,
-        Some(DeliverySpec::Buffered) => Delivery::Buffered,
-        Some(DeliverySpec::AtLeastOnce) | None => Delivery::AtLeastOnce,
-        Some(DeliverySpec::ExactlyOnce) => Delivery::ExactlyOnce,
-    };
-    if spec.delivery.is_some() && spec.workload.is_none() {
-        check.error(
-            "clients.delivery",
-            "delivery has no effect without a workload; add `clients.workload` or remove it",
-        );
-    }
-    let outbox = match spec.outbox {
-        Some(0) => {
-            check.error("clients.outbox", "the outbox must hold at least one message");
-            defaults::OUTBOX
-        }
-        Some(size) => {
-            if delivery == Delivery::AtMostOnce {
-                check.error(
-                    "clients.outbox",
-                    "at_most_once keeps no outbox; remove `outbox` or change `delivery`",
-                );
-            }
-            size
-        }
-        None => defaults::OUTBOX,
-    };
-    let (permanent_close_codes, normal_close) = close_codes(check, spec.close_codes.as_ref());
-    let auth_token = match &spec.auth {
-        None => server.auth_token.clone(),
-        Some(WordOr::Word(word)) => {
-            check.word("clients.auth", word, &["server", "none"]);
-            (word == "server").then(|| server.auth_token.clone()).flatten()
-        }
-        Some(WordOr::Map(auth)) => Some(auth.token.clone()),
-    };
-    ClientsConfig {
-        count: spec.count,
-        start_spread,
-        workload,
-        delivery,
-        outbox,
-        permanent_close_codes,
-        normal_close,
-        auth_token,
-    }
-}
-
-fn close_codes(check: &mut Checker, spec: Option<&CloseCodesSpec>) -> (Vec<CodeRange>, NormalClose) {
-    let default_permanent = defaults::PERMANENT_CLOSE_CODES.to_vec();
-    let Some(spec) = spec else {
-        return (default_permanent, NormalClose::Reconnect);
-    };
-    let permanent = match &spec.permanent {
-        None => default_permanent,
-        Some(list) => list
-            .iter()
-            .enumerate()
-            .filter_map(|(i, text)| {
-                let path = format!("clients.close_codes.permanent[{i}]");
-                check.parse(&path, &text.0, parse_code_range)
-            })
-            .collect(),
-    };
-    let normal = match spec.normal {
-        Some(NormalCloseSpec::GiveUp) => NormalClose::GiveUp,
-        Some(NormalCloseSpec::Reconnect) | None => NormalClose::Reconnect,
-    };
-    (permanent, normal)
-}
-
-fn parse_code_range(text: &str) -> Result<CodeRange, String> {
-    let number = |part: &str| -> Result<u16, String> {
-        if part.trim().is_empty() {
-            return Err(format!(
-                "`{text}` is missing a code; write a code like `1008` or a range like `4000-4099`"
-            ));
-        }
-        let code: u16 = part.trim().parse().map_err(|_| format!("`{}` is not a close code", part.trim()))?;
-        if !(1000..=4999).contains(&code) {
-            return Err(format!("close codes are 1000–4999; got {code}"));
-        }
-        Ok(code)
-    };
-    let (first, last) = match text.split_once('-') {
-        Some((first, last)) => (number(first)?, number(last)?),
-        None => {
-            let code = number(text)?;
-            (code, code)
-        }
-    };
-    if last < first {
-        return Err(format!("the range {first}-{last} is backwards"));
-    }
-    Ok(CodeRange { first, last })
-}
-
-/// The strategy list (matrix or single), each resolved against the `clients:` overrides.
+/// The `slo:` thresholds, one rule per metric, each metric known and measurable in this run.
 fn slo(
     check: &mut Checker,
     spec: Option<&std::collections::BTreeMap<String, Vec<String>>>,

@@ -32,39 +32,37 @@ pub(super) fn client_program(
     engine: Engine,
 ) -> Option<ClientProgram> {
     let clients = &spec.clients;
-    let entries = matrix_commands(check, spec);
-    let Some(command) = &clients.command else {
+    if !is_program(spec) {
         for field in program_only_fields(clients) {
             check.report(
                 Diagnostic::at(format!("clients.{field}"), "applies to a client program only")
                     .help("set `clients.command` to run your own client, or remove this field"),
             );
         }
-        if !entries.is_empty() {
-            check.error("strategies", "an entry with a `command` needs `clients.command`");
-        }
         return None;
-    };
-    command_words(check, "clients.command", command, &CLIENT_PLACEHOLDERS);
+    }
+    let entries = matrix_commands(check, spec);
+    if let Some(command) = &clients.command {
+        command_words(check, "clients.command", command, &CLIENT_PLACEHOLDERS);
+    }
     for field in reference_only_fields(clients) {
         check.report(
             Diagnostic::at(format!("clients.{field}"), "applies to the reference client only")
-                .help("your program has its own settings; remove this field, or remove `clients.command`"),
+                .help("your program has its own settings; remove this field, or the program's `command`"),
         );
     }
-    if spec.strategies.is_some() && entries.len() != spec.strategies.as_ref().map_or(0, Vec::len) {
+    let listed = spec.strategies.as_ref().map_or(0, Vec::len);
+    if spec.strategies.is_some() && entries.len() != listed {
         check.error(
             "strategies",
-            "with `clients.command`, every entry is `{ name, command }`: presets and backoff kinds apply to the reference client only",
+            "with a client program, every entry is `{ name, command }`: presets and backoff kinds apply to the reference client only",
         );
     }
     if engine == Engine::Sim {
+        let at = if clients.command.is_some() { "clients.command" } else { "strategies" };
         check.report(
-            Diagnostic::at(
-                "clients.command",
-                format!("a client program runs on the live engine only: {SIM_CANNOT_HOST}"),
-            )
-            .help("use `engine: live` (the default) and leave out `--engine sim`"),
+            Diagnostic::at(at, format!("a client program runs on the live engine only: {SIM_CANNOT_HOST}"))
+                .help("use `engine: live` (the default) and leave out `--engine sim`"),
         );
     }
     if clients.count > MAX_PROGRAM_CLIENTS {
@@ -79,7 +77,7 @@ pub(super) fn client_program(
         .and_then(|t| check.positive("clients.ready_timeout", t))
         .unwrap_or(READY_TIMEOUT);
     Some(ClientProgram {
-        command: command.clone(),
+        command: clients.command.clone().unwrap_or_default(),
         entries,
         identity: match clients.identity {
             Some(IdentitySpec::Port) | None => Identity::Port,
@@ -98,6 +96,14 @@ pub(super) fn client_program(
     })
 }
 
+/// Whether the scenario runs the user's client program: `clients.command` is set, or a matrix
+/// entry has a `command`.
+pub(super) fn is_program(spec: &ScenarioSpec) -> bool {
+    let entry_command =
+        |entry: &WordOr<InlineStrategySpec>| matches!(entry, WordOr::Map(map) if map.command.is_some());
+    spec.clients.command.is_some() || spec.strategies.iter().flatten().any(entry_command)
+}
+
 /// The `{ name, command }` entries of the matrix, checked.
 fn matrix_commands(check: &mut Checker, spec: &ScenarioSpec) -> Vec<ProgramEntry> {
     let Some(list) = &spec.strategies else { return Vec::new() };
@@ -107,6 +113,23 @@ fn matrix_commands(check: &mut Checker, spec: &ScenarioSpec) -> Vec<ProgramEntry
         let Some(command) = &map.command else { continue };
         let path = format!("strategies[{index}]");
         command_words(check, &format!("{path}.command"), command, &CLIENT_PLACEHOLDERS);
+        let backoff_fields = [
+            ("kind", map.kind.is_some()),
+            ("delay", map.delay.is_some()),
+            ("delays", map.delays.is_some()),
+            ("then", map.then.is_some()),
+            ("step", map.step.is_some()),
+            ("base", map.base.is_some()),
+            ("factor", map.factor.is_some()),
+            ("cap", map.cap.is_some()),
+            ("randomization", map.randomization.is_some()),
+        ];
+        for (field, _) in backoff_fields.iter().filter(|(_, set)| *set) {
+            check.report(
+                Diagnostic::at(format!("{path}.{field}"), "applies to the reference client only")
+                    .help("an entry with a `command` runs your program, which has its own backoff"),
+            );
+        }
         let Some(name) = &map.name else {
             check.error(&path, "an entry with a `command` needs a `name` to show in the reports");
             continue;

@@ -1,9 +1,11 @@
-//! Strategy entries (presets, bare kinds, inline maps) and the client settings resolved for each.
+//! Strategy entries (presets, bare kinds, inline maps) and the matrix they make; the client
+//! settings resolved for each entry come from `settings`.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use super::Checker;
+use super::settings::{overrides, resolve};
 use crate::scenario::defaults;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
@@ -21,6 +23,12 @@ pub(super) fn strategies(
     server: &ServerConfig,
     clients: &ClientsConfig,
 ) -> Vec<ClientStrategy> {
+    if super::program::is_program(spec) {
+        // The client program's matrix is its commands (`program`); the reference client does
+        // not run, and its settings beside `command` are errors reported there.
+        let strategy = preset(defaults::STRATEGY).expect("the default strategy is a preset");
+        return vec![ClientStrategy { settings: strategy.defaults, strategy }];
+    }
     let resolved: Vec<Strategy> = match (&spec.strategies, &spec.clients.strategy) {
         (Some(_), Some(_)) => {
             check.report(
@@ -37,9 +45,13 @@ pub(super) fn strategies(
                     "the strategy matrix is empty; list at least one strategy or remove `strategies`",
                 );
             }
+            // Entries with a `command` belong to a client program (`program` reports them).
+            let is_command =
+                |s: &WordOr<InlineStrategySpec>| matches!(s, WordOr::Map(map) if map.command.is_some());
             let resolved: Vec<(usize, Strategy)> = list
                 .iter()
                 .enumerate()
+                .filter(|(_, s)| !is_command(s))
                 .filter_map(|(i, s)| strategy(check, &format!("strategies[{i}]"), s).map(|s| (i, s)))
                 .collect();
             let mut seen = BTreeSet::new();
@@ -98,6 +110,7 @@ fn strategy(check: &mut Checker, path: &str, spec: &WordOr<InlineStrategySpec>) 
     }
 }
 
+/// An inline strategy: `backoff` under `name`, with no quirks and wschaos's default settings.
 fn inline(backoff: Backoff, name: &str) -> Strategy {
     Strategy {
         name: name.to_string(),
@@ -108,18 +121,46 @@ fn inline(backoff: Backoff, name: &str) -> Strategy {
     }
 }
 
+/// An inline strategy map: a known kind, only the parameters it takes, its formula and its name.
 fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Strategy> {
-    let kind = spec.kind.as_str();
-    if !KINDS.contains(&kind) {
+    let Some(kind) = &spec.kind else {
         check.report(
-            Diagnostic::at(
-                format!("{path}.kind"),
-                format!("unknown strategy kind `{kind}`; expected one of {}", KINDS.join(", ")),
-            )
-            .maybe_help(did_you_mean(kind, KINDS.iter().copied())),
+            Diagnostic::at(path, "missing field `kind`")
+                .help("an inline strategy names its formula: `kind: full_jitter`, `kind: fixed`, …"),
         );
         return None;
+    };
+    let kind = known_kind(check, path, kind)?;
+    let ok = only_its_parameters(check, path, spec, kind);
+    let backoff = match kind {
+        "immediate" => Some(Backoff::Immediate),
+        "fixed" => required(check, path, kind, "delay", &spec.delay).map(|delay| Backoff::Fixed { delay }),
+        "table" => table(check, path, spec),
+        "linear" => linear(check, path, spec),
+        // A missing cap ends the entry here, before its name is checked.
+        _ => Some(exponential(check, path, spec, kind)?),
+    };
+    let name = inline_name(check, path, spec, kind);
+    backoff.filter(|_| ok).map(|backoff| inline(backoff, &name))
+}
+
+/// The entry's `kind`, if it is one of [`KINDS`].
+fn known_kind<'a>(check: &mut Checker, path: &str, kind: &'a str) -> Option<&'a str> {
+    if KINDS.contains(&kind) {
+        return Some(kind);
     }
+    check.report(
+        Diagnostic::at(
+            format!("{path}.kind"),
+            format!("unknown strategy kind `{kind}`; expected one of {}", KINDS.join(", ")),
+        )
+        .maybe_help(did_you_mean(kind, KINDS.iter().copied())),
+    );
+    None
+}
+
+/// Reports every parameter set that `kind` does not take; true when there is none.
+fn only_its_parameters(check: &mut Checker, path: &str, spec: &InlineStrategySpec, kind: &str) -> bool {
     // Which parameters each kind takes; anything else set is a mistake, not silently ignored.
     let takes: &[&str] = match kind {
         "immediate" => &[],
@@ -154,74 +195,83 @@ fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -
             ok = false;
         }
     }
-    let need = |check: &mut Checker, param: &str, value: &Option<DurationText>| -> Option<Duration> {
-        match value {
-            Some(text) => check.duration(&format!("{path}.{param}"), text),
-            None => {
-                check.error(path, format!("kind {kind} needs `{param}`"));
-                None
-            }
+    ok
+}
+
+/// A duration parameter that `kind` needs, reported missing when the entry leaves it out.
+fn required(
+    check: &mut Checker,
+    path: &str,
+    kind: &str,
+    param: &str,
+    value: &Option<DurationText>,
+) -> Option<Duration> {
+    match value {
+        Some(text) => check.duration(&format!("{path}.{param}"), text),
+        None => {
+            check.error(path, format!("kind {kind} needs `{param}`"));
+            None
         }
-    };
-    let backoff = match kind {
-        "immediate" => Some(Backoff::Immediate),
-        "fixed" => need(check, "delay", &spec.delay).map(|delay| Backoff::Fixed { delay }),
-        "table" => table(check, path, spec),
-        "linear" => {
-            let step = need(check, "step", &spec.step);
-            let cap = need(check, "cap", &spec.cap);
-            match (step, cap) {
-                (Some(step), Some(cap)) if !step.is_zero() => Some(Backoff::Linear { step, cap }),
-                (Some(_), Some(_)) => {
-                    check
-                        .error(format!("{path}.step"), "a linear step of 0s never grows; use kind immediate");
-                    None
-                }
-                _ => None,
-            }
+    }
+}
+
+/// The `linear` formula: a step above 0s and a cap.
+fn linear(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Backoff> {
+    let step = required(check, path, "linear", "step", &spec.step);
+    let cap = required(check, path, "linear", "cap", &spec.cap);
+    match (step, cap) {
+        (Some(step), Some(cap)) if !step.is_zero() => Some(Backoff::Linear { step, cap }),
+        (Some(_), Some(_)) => {
+            check.error(format!("{path}.step"), "a linear step of 0s never grows; use kind immediate");
+            None
         }
-        _ => {
-            let base = need(check, "base", &spec.base).unwrap_or_default();
-            let cap = need(check, "cap", &spec.cap);
-            if base.is_zero() && spec.base.is_some() {
-                check.error(format!("{path}.base"), "a base of 0s never grows; use kind immediate");
-            }
-            let factor = spec.factor.unwrap_or(2.0);
-            if kind.starts_with("exponential") && !(factor > 1.0 && factor <= 100.0) {
-                check.error(
-                    format!("{path}.factor"),
-                    format!("the factor must be above 1 (and at most 100); got {factor}"),
-                );
-            }
-            let randomization = spec.randomization.unwrap_or(0.5);
-            if !(0.0..1.0).contains(&randomization) {
-                check.error(
-                    format!("{path}.randomization"),
-                    format!("randomization is a fraction in [0, 1); got {randomization}"),
-                );
-            }
-            let cap = cap?;
-            if cap < base {
-                check.error(
-                    format!("{path}.cap"),
-                    format!("the cap {} is below the base {}", format_duration(cap), format_duration(base)),
-                );
-            }
-            match kind {
-                "exponential" => Some(Backoff::Exponential { base, factor, cap }),
-                "exponential_jitter" => Some(Backoff::ExponentialJitter {
-                    base,
-                    factor,
-                    cap,
-                    randomization,
-                    jitter_before_cap: false,
-                }),
-                "full_jitter" => Some(Backoff::FullJitter { base, cap, floor: Duration::ZERO }),
-                "equal_jitter" => Some(Backoff::EqualJitter { base, cap }),
-                _ => Some(Backoff::DecorrelatedJitter { base, cap }),
-            }
+        _ => None,
+    }
+}
+
+/// The exponential and AWS jitter formulas: a base above 0s, a cap not below it, and for the
+/// `exponential*` kinds a factor and a randomization in range. `None` only when the cap is
+/// missing or unreadable; other bad values are reported and the formula is still built.
+fn exponential(check: &mut Checker, path: &str, spec: &InlineStrategySpec, kind: &str) -> Option<Backoff> {
+    let base = required(check, path, kind, "base", &spec.base).unwrap_or_default();
+    let cap = required(check, path, kind, "cap", &spec.cap);
+    if base.is_zero() && spec.base.is_some() {
+        check.error(format!("{path}.base"), "a base of 0s never grows; use kind immediate");
+    }
+    let factor = spec.factor.unwrap_or(2.0);
+    if kind.starts_with("exponential") && !(factor > 1.0 && factor <= 100.0) {
+        check.error(
+            format!("{path}.factor"),
+            format!("the factor must be above 1 (and at most 100); got {factor}"),
+        );
+    }
+    let randomization = spec.randomization.unwrap_or(0.5);
+    if !(0.0..1.0).contains(&randomization) {
+        check.error(
+            format!("{path}.randomization"),
+            format!("randomization is a fraction in [0, 1); got {randomization}"),
+        );
+    }
+    let cap = cap?;
+    if cap < base {
+        check.error(
+            format!("{path}.cap"),
+            format!("the cap {} is below the base {}", format_duration(cap), format_duration(base)),
+        );
+    }
+    Some(match kind {
+        "exponential" => Backoff::Exponential { base, factor, cap },
+        "exponential_jitter" => {
+            Backoff::ExponentialJitter { base, factor, cap, randomization, jitter_before_cap: false }
         }
-    };
+        "full_jitter" => Backoff::FullJitter { base, cap, floor: Duration::ZERO },
+        "equal_jitter" => Backoff::EqualJitter { base, cap },
+        _ => Backoff::DecorrelatedJitter { base, cap },
+    })
+}
+
+/// The entry's name (its kind by default), reported when empty or a preset's.
+fn inline_name(check: &mut Checker, path: &str, spec: &InlineStrategySpec, kind: &str) -> String {
     let name = spec.name.clone().unwrap_or_else(|| kind.to_string());
     if name.is_empty() {
         check.error(format!("{path}.name"), "the name is empty");
@@ -232,9 +282,10 @@ fn inline_strategy(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -
             format!("`{name}` is a preset's name; pick another so reports are not confused"),
         );
     }
-    backoff.filter(|_| ok).map(|backoff| inline(backoff, &name))
+    name
 }
 
+/// The `table` formula: its delays, all readable, and what follows them.
 fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<Backoff> {
     let Some(list) = &spec.delays else {
         check.error(path, "kind table needs `delays`");
@@ -260,151 +311,4 @@ fn table(check: &mut Checker, path: &str, spec: &InlineStrategySpec) -> Option<B
         })?),
     };
     (delays.len() == list.len()).then_some(Backoff::Table { delays, then })
-}
-
-/// The client settings the file writes under `clients:`; `None` leaves the strategy's own.
-struct Overrides {
-    /// `Some(None)` is `heartbeat: off`.
-    heartbeat: Option<Option<ClientHeartbeat>>,
-    /// `Some(None)` is `read_timeout: off`.
-    read_timeout: Option<Option<Duration>>,
-    connect_timeout: Option<Duration>,
-    /// `Some(None)` is `unlimited`.
-    max_attempts: Option<Option<u32>>,
-    backoff_reset: Option<BackoffReset>,
-}
-
-/// Reads the `clients:` settings that override a strategy's, reporting bad values once.
-fn overrides(check: &mut Checker, spec: &ClientsSpec) -> Overrides {
-    let heartbeat = match &spec.heartbeat {
-        None => None,
-        Some(WordOr::Word(word)) => check.word("clients.heartbeat", word, &["off"]).then_some(None),
-        Some(WordOr::Map(h)) => {
-            let ping_every = check.positive("clients.heartbeat.ping_every", &h.ping_every);
-            let pong_timeout =
-                h.pong_timeout.as_ref().and_then(|t| check.positive("clients.heartbeat.pong_timeout", t));
-            ping_every.map(|ping_every| Some(ClientHeartbeat { ping_every, pong_timeout }))
-        }
-    };
-    let read_timeout = spec.read_timeout.as_deref().and_then(|text| match text {
-        "off" => Some(None),
-        text => check
-            .parse("clients.read_timeout", text, |t| {
-                let d = units::parse_duration(t).map_err(|e| format!("expected a duration or `off`: {e}"))?;
-                if d.is_zero() { Err("must be longer than 0s (or `off`)".to_string()) } else { Ok(d) }
-            })
-            .map(Some),
-    });
-    let connect_timeout =
-        spec.connect_timeout.as_ref().and_then(|text| check.positive("clients.connect_timeout", text));
-    let max_attempts = spec.max_attempts.as_ref().and_then(|text| {
-        check.parse("clients.max_attempts", &text.0, |t| match t.trim() {
-            "unlimited" => Ok(None),
-            number => match number.parse::<u32>() {
-                Ok(0) => Err("at least 1 attempt is needed; use `unlimited` for no limit".to_string()),
-                Ok(n) => Ok(Some(n)),
-                Err(_) => Err(format!("`{number}` is not a whole number or `unlimited`")),
-            },
-        })
-    });
-    let backoff_reset = spec
-        .backoff_reset
-        .as_ref()
-        .and_then(|text| check.parse("clients.backoff_reset", text, parse_backoff_reset));
-    if backoff_reset == Some(BackoffReset::OnFirstEcho) && spec.workload.is_none() {
-        check.error(
-            "clients.backoff_reset",
-            "on_first_echo needs a workload: without messages there is no echo",
-        );
-    }
-    Overrides { heartbeat, read_timeout, connect_timeout, max_attempts, backoff_reset }
-}
-
-/// The settings clients run with under `strategy`: the file's values over the strategy's, then
-/// checked against the server and the workload.
-fn resolve(
-    check: &mut Checker,
-    overrides: &Overrides,
-    strategy: &Strategy,
-    server: &ServerConfig,
-    clients: &ClientsConfig,
-) -> ClientSettings {
-    let defaults = strategy.defaults;
-    let settings = ClientSettings {
-        heartbeat: overrides.heartbeat.unwrap_or(defaults.heartbeat),
-        read_timeout: overrides.read_timeout.unwrap_or(defaults.read_timeout),
-        connect_timeout: overrides.connect_timeout.unwrap_or(defaults.connect_timeout),
-        max_attempts: overrides.max_attempts.unwrap_or(defaults.max_attempts),
-        backoff_reset: overrides.backoff_reset.unwrap_or(defaults.backoff_reset),
-    };
-    // A connect limit below the server's fastest handshake makes every attempt time out.
-    if settings.connect_timeout <= server.handshake_latency.min() {
-        check.error(
-            "clients.connect_timeout",
-            format!(
-                "connect_timeout {} is not longer than the server's handshake latency {}: every handshake would time out",
-                format_duration(settings.connect_timeout),
-                server.handshake_latency
-            ),
-        );
-    }
-    // A read timeout shorter than the longest silence of a healthy link drops healthy links.
-    if let Some(read_timeout) = settings.read_timeout {
-        let silences = [
-            settings.heartbeat.map(|h| h.ping_every),
-            server.heartbeat.map(|h| h.ping_every),
-            clients.workload.map(|w| w.rate.interval()),
-        ];
-        let longest_quiet = silences.iter().flatten().min().copied();
-        match longest_quiet {
-            Some(gap) if read_timeout > gap => {}
-            Some(gap) => check.error(
-                "clients.read_timeout",
-                format!(
-                    "read_timeout {} under `{}` is not longer than the {} a healthy link can stay silent; healthy connections would be dropped",
-                    format_duration(read_timeout),
-                    strategy.name,
-                    format_duration(gap)
-                ),
-            ),
-            None => check.report(
-                Diagnostic::at(
-                    "clients.read_timeout",
-                    format!(
-                        "with `{}` a healthy link carries no frames at all (no pings, no server heartbeat, no workload), so read_timeout {} would drop every connection",
-                        strategy.name,
-                        format_duration(read_timeout)
-                    ),
-                )
-                .help("add a heartbeat or a workload, or set `read_timeout: off`"),
-            ),
-        }
-    }
-    settings
-}
-
-fn parse_backoff_reset(text: &str) -> Result<BackoffReset, String> {
-    let text = text.trim();
-    match text {
-        "on_open" => return Ok(BackoffReset::OnOpen),
-        "on_first_echo" => return Ok(BackoffReset::OnFirstEcho),
-        "never" => return Ok(BackoffReset::Never),
-        _ => {}
-    }
-    if let Some(rest) = text.strip_prefix("after_uptime") {
-        let uptime = units::parse_duration(rest)
-            .map_err(|e| format!("after_uptime needs a duration, like `after_uptime 5s`: {e}"))?;
-        if uptime.is_zero() {
-            return Err("after_uptime 0s is on_open; write `on_open`".to_string());
-        }
-        return Ok(BackoffReset::AfterUptime(uptime));
-    }
-    let rules = ["on_open", "after_uptime", "on_first_echo", "never"];
-    let first = text.split_whitespace().next().unwrap_or(text);
-    let mut message =
-        format!("unknown reset rule `{text}`; expected on_open, after_uptime D, on_first_echo or never");
-    if let Some(hint) = did_you_mean(first, rules) {
-        message.push_str(&format!(" ({hint})"));
-    }
-    Err(message)
 }

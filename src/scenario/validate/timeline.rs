@@ -1,4 +1,5 @@
-//! When a fault plays (at / for / every ± jitter / from / until / times) and what it hits.
+//! When a fault plays: once (`at`, `for`) or repeatedly (`every` ± jitter, `from`, `until`,
+//! `times`), always inside the run.
 
 use std::time::Duration;
 
@@ -6,8 +7,9 @@ use super::Checker;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;
-use crate::units::{self, format_duration};
+use crate::units::format_duration;
 
+/// The fault's timeline: a start `at` one time or `every` period, never both and never neither.
 pub(super) fn timeline(
     check: &mut Checker,
     path: &str,
@@ -15,38 +17,12 @@ pub(super) fn timeline(
     fault: FaultKind,
     duration: Duration,
 ) -> Option<Timeline> {
-    let field = |name: &str| format!("{path}.{name}");
-    let lasts = match &spec.lasts {
-        Some(_) if fault.is_instant() => {
-            check.report(
-                Diagnostic::at(
-                    field("for"),
-                    format!("`{}` acts once and has no duration; remove `for`", fault.name()),
-                )
-                .on_key(),
-            );
-            None
-        }
-        Some(text) => check.positive(&field("for"), text),
-        None => None,
-    };
-    let past_end = |check: &mut Checker, name: &str, at: Duration| {
-        if at >= duration {
-            check.error(
-                field(name),
-                format!(
-                    "{} is not before the end of the faults at duration {}; faults play in [0s, duration)",
-                    format_duration(at),
-                    format_duration(duration)
-                ),
-            );
-        }
-    };
+    let lasts = lasts(check, path, spec, fault);
     match (&spec.at, &spec.every) {
         (Some(_), Some(_)) => {
             check.report(
                 Diagnostic::at(
-                    field("every"),
+                    field(path, "every"),
                     "a fault starts either `at` one time or `every` period, not both",
                 )
                 .on_key(),
@@ -59,209 +35,154 @@ pub(super) fn timeline(
             );
             None
         }
-        (Some(at), None) => {
-            for (name, set) in [
-                ("from", spec.from.is_some()),
-                ("until", spec.until.is_some()),
-                ("times", spec.times.is_some()),
-            ] {
-                if set {
-                    check.report(
-                        Diagnostic::at(field(name), format!("`{name}` only applies with `every`"))
-                            .help("use `at` and `for` for one occurrence")
-                            .on_key(),
-                    );
-                }
-            }
-            let at = check.duration(&field("at"), at)?;
-            past_end(check, "at", at);
-            if let Some(lasts) = lasts
-                && at + lasts > duration
-            {
-                check.report(
-                    Diagnostic::at(
-                        field("for"),
-                        format!(
-                            "the fault would end at {}, after duration {}",
-                            format_duration(at + lasts),
-                            format_duration(duration)
-                        ),
-                    )
-                    .help("shorten `for`, or remove it to last until the heal at `duration`"),
-                );
-            }
-            Some(Timeline::Once { at, lasts })
-        }
-        (None, Some(every)) => {
-            let period = check.jittered(&field("every"), every)?;
-            if period.min().is_zero() {
-                check.error(field("every"), "the period must stay above 0s, jitter included");
-                return None;
-            }
-            let from = match &spec.from {
-                Some(text) => check.duration(&field("from"), text)?,
-                None => Duration::ZERO,
-            };
-            past_end(check, "from", from);
-            let until = match &spec.until {
-                Some(text) => {
-                    let until = check.duration(&field("until"), text)?;
-                    if until > duration {
-                        check.error(
-                            field("until"),
-                            format!(
-                                "{} is after duration {}",
-                                format_duration(until),
-                                format_duration(duration)
-                            ),
-                        );
-                    }
-                    if until <= from {
-                        check.error(
-                            field("until"),
-                            format!(
-                                "`until` {} is not after `from` {}",
-                                format_duration(until),
-                                format_duration(from)
-                            ),
-                        );
-                    }
-                    until
-                }
-                None => duration,
-            };
-            if spec.times == Some(0) {
-                check.error(field("times"), "a fault that happens 0 times does nothing; remove the entry");
-            }
-            if let Some(lasts) = lasts
-                && lasts >= period.min()
-            {
-                check.report(
-                        Diagnostic::at(
-                            field("for"),
-                            format!(
-                                "each occurrence lasts {}, but the next can start after {}: occurrences would overlap",
-                                format_duration(lasts),
-                                format_duration(period.min())
-                            ),
-                        )
-                        .help("make `for` shorter than `every` minus its jitter"),
-                    );
-            }
-            Some(Timeline::Every { period, from, until, times: spec.times, lasts })
-        }
+        (Some(at), None) => once(check, path, spec, at, lasts, duration),
+        (None, Some(every)) => repeated(check, path, spec, every, lasts, duration),
     }
 }
 
-pub(super) fn target(
+/// The path of the entry's field `name`.
+fn field(path: &str, name: &str) -> String {
+    format!("{path}.{name}")
+}
+
+/// How long each occurrence lasts (`for`), which a fault that acts once may not set.
+fn lasts(check: &mut Checker, path: &str, spec: &FaultSpec, fault: FaultKind) -> Option<Duration> {
+    match &spec.lasts {
+        Some(_) if fault.is_instant() => {
+            check.report(
+                Diagnostic::at(
+                    field(path, "for"),
+                    format!("`{}` acts once and has no duration; remove `for`", fault.name()),
+                )
+                .on_key(),
+            );
+            None
+        }
+        Some(text) => check.positive(&field(path, "for"), text),
+        None => None,
+    }
+}
+
+/// Reports a start (field `name`, at `at`) that is not before the end of the faults.
+fn before_end(check: &mut Checker, path: &str, name: &str, at: Duration, duration: Duration) {
+    if at >= duration {
+        check.error(
+            field(path, name),
+            format!(
+                "{} is not before the end of the faults at duration {}; faults play in [0s, duration)",
+                format_duration(at),
+                format_duration(duration)
+            ),
+        );
+    }
+}
+
+/// A fault that starts once, `at`: no `every`-only fields, and over by `duration`.
+fn once(
     check: &mut Checker,
     path: &str,
-    spec: Option<&WordOr<TargetSpec>>,
-    fault: FaultKind,
-    count: u32,
-) -> Option<Target> {
-    let tpath = format!("{path}.target");
-    let map = match spec {
-        None => {
-            return Some(Target { clients: ClientSelector::All, links: Links::All });
-        }
-        Some(WordOr::Word(word)) => {
-            return check
-                .word(&tpath, word, &["all"])
-                .then_some(Target { clients: ClientSelector::All, links: Links::All });
-        }
-        Some(WordOr::Map(map)) => map,
-    };
-    let selectors: Vec<&str> = [
-        ("share", map.share.is_some()),
-        ("clients", map.clients.is_some()),
-        ("probability", map.probability.is_some()),
-    ]
-    .into_iter()
-    .filter_map(|(name, set)| set.then_some(name))
-    .collect();
-    if selectors.len() > 1 {
-        check.report(
-            Diagnostic::at(
-                format!("{tpath}.{}", selectors[1]),
-                format!(
-                    "choose one of share, clients and probability; this target sets {}",
-                    selectors.join(" and ")
-                ),
-            )
-            .on_key(),
-        );
-        return None;
-    }
-    let clients = if let Some(share) = &map.share {
-        let share = check.parse(&format!("{tpath}.share"), &share.0, units::parse_share)?;
-        if share == 0.0 {
-            check.error(
-                format!("{tpath}.share"),
-                "a share of 0% hits nothing; remove the fault or raise the share",
+    spec: &FaultSpec,
+    at: &DurationText,
+    lasts: Option<Duration>,
+    duration: Duration,
+) -> Option<Timeline> {
+    for (name, set) in
+        [("from", spec.from.is_some()), ("until", spec.until.is_some()), ("times", spec.times.is_some())]
+    {
+        if set {
+            check.report(
+                Diagnostic::at(field(path, name), format!("`{name}` only applies with `every`"))
+                    .help("use `at` and `for` for one occurrence")
+                    .on_key(),
             );
         }
-        ClientSelector::Share(share)
-    } else if let Some(list) = &map.clients {
-        if list.is_empty() {
-            check.error(format!("{tpath}.clients"), "the client list is empty");
-        }
-        for (i, index) in list.iter().enumerate() {
-            if *index >= count {
-                check.error(
-                    format!("{tpath}.clients[{i}]"),
-                    format!(
-                        "client {index} does not exist; clients are numbered 0 to {}",
-                        count.saturating_sub(1)
-                    ),
-                );
-            }
-        }
-        let mut sorted = list.clone();
-        sorted.sort_unstable();
-        sorted.dedup();
-        if sorted.len() != list.len() {
-            check.error(format!("{tpath}.clients"), "a client is listed twice");
-        }
-        ClientSelector::Indices(sorted)
-    } else if let Some(p) = map.probability {
-        ClientSelector::Probability(check.fraction(&format!("{tpath}.probability"), p)?)
-    } else {
-        ClientSelector::All
-    };
-    if fault.acts_before_identification()
-        && matches!(clients, ClientSelector::Share(_) | ClientSelector::Indices(_))
+    }
+    let at = check.duration(&field(path, "at"), at)?;
+    before_end(check, path, "at", at, duration);
+    if let Some(lasts) = lasts
+        && at + lasts > duration
     {
-        check.error(
-            tpath.clone(),
-            format!(
-                "`{}` acts before a connection says which client it is, so it cannot pick clients; use `probability` or no target",
-                fault.name()
-            ),
+        check.report(
+            Diagnostic::at(
+                field(path, "for"),
+                format!(
+                    "the fault would end at {}, after duration {}",
+                    format_duration(at + lasts),
+                    format_duration(duration)
+                ),
+            )
+            .help("shorten `for`, or remove it to last until the heal at `duration`"),
         );
     }
-    let links = match map.links {
-        Some(LinksSpec::New) => Links::New,
-        Some(LinksSpec::Existing) => Links::Existing,
-        Some(LinksSpec::All) | None => Links::All,
+    Some(Timeline::Once { at, lasts })
+}
+
+/// A fault that starts every period from `from` until `until`, its occurrences never
+/// overlapping.
+fn repeated(
+    check: &mut Checker,
+    path: &str,
+    spec: &FaultSpec,
+    every: &JitteredText,
+    lasts: Option<Duration>,
+    duration: Duration,
+) -> Option<Timeline> {
+    let period = check.jittered(&field(path, "every"), every)?;
+    if period.min().is_zero() {
+        check.error(field(path, "every"), "the period must stay above 0s, jitter included");
+        return None;
+    }
+    let from = match &spec.from {
+        Some(text) => check.duration(&field(path, "from"), text)?,
+        None => Duration::ZERO,
     };
-    if fault.acts_on_new_connections() && links == Links::Existing {
-        check.error(
-            format!("{tpath}.links"),
-            format!(
-                "`{}` acts on new connections only; `links: existing` leaves it nothing to hit",
-                fault.name()
-            ),
+    before_end(check, path, "from", from, duration);
+    let until = until(check, path, spec, from, duration)?;
+    if spec.times == Some(0) {
+        check.error(field(path, "times"), "a fault that happens 0 times does nothing; remove the entry");
+    }
+    if let Some(lasts) = lasts
+        && lasts >= period.min()
+    {
+        check.report(
+            Diagnostic::at(
+                field(path, "for"),
+                format!(
+                    "each occurrence lasts {}, but the next can start after {}: occurrences would overlap",
+                    format_duration(lasts),
+                    format_duration(period.min())
+                ),
+            )
+            .help("make `for` shorter than `every` minus its jitter"),
         );
     }
-    if fault.is_instant() && links == Links::New {
+    Some(Timeline::Every { period, from, until, times: spec.times, lasts })
+}
+
+/// The time after which a repeated fault starts no more: `until`, not after `duration` and
+/// after `from`, or `duration` when left out.
+fn until(
+    check: &mut Checker,
+    path: &str,
+    spec: &FaultSpec,
+    from: Duration,
+    duration: Duration,
+) -> Option<Duration> {
+    let Some(text) = &spec.until else {
+        return Some(duration);
+    };
+    let until = check.duration(&field(path, "until"), text)?;
+    if until > duration {
         check.error(
-            format!("{tpath}.links"),
-            format!(
-                "`{}` acts once at its start, when there are no new links yet; use `existing` or `all`",
-                fault.name()
-            ),
+            field(path, "until"),
+            format!("{} is after duration {}", format_duration(until), format_duration(duration)),
         );
     }
-    Some(Target { clients, links })
+    if until <= from {
+        check.error(
+            field(path, "until"),
+            format!("`until` {} is not after `from` {}", format_duration(until), format_duration(from)),
+        );
+    }
+    Some(until)
 }
