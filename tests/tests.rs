@@ -29,6 +29,8 @@
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
 //!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.
 //! - `process`: a `wschaos` process a test starts, killed on drop.
+//! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
+//!   and a second signal exits at once.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
 //!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
 
@@ -62,6 +64,8 @@ mod run;
 mod schema;
 #[path = "suite/server.rs"]
 mod server;
+#[path = "suite/signals.rs"]
+mod signals;
 #[path = "suite/slow.rs"]
 mod slow;
 #[path = "suite/standalone.rs"]

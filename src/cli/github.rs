@@ -24,7 +24,7 @@ fn github_summary(report: &RunReport) -> io::Result<Option<PathBuf>> {
 /// Appends the job summary and prints the annotations, as the environment asks.
 pub(super) fn report_to_github(report: &RunReport) {
     if let Err(error) = github_summary(report) {
-        eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
+        say!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
         let mut stdout = io::stdout().lock();

@@ -3,6 +3,17 @@
 //! `--seeds A..B`), `serve.rs` (the long-running standalone parts), `report.rs` (the commands
 //! that read files and print). Only this module and main.rs know clap; each command returns an
 //! [`Exit`].
+//!
+//! Output goes through `output.rs`: stderr lines by [`say!`], which a closed stderr cannot turn
+//! into a panic as `say!` would, and stdout by writes whose errors are handled.
+
+/// `say!` that cannot panic: a message to a closed stderr has nowhere to go, and the
+/// command carries on (its exit code still says how it ended).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::say(format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod github;
@@ -11,6 +22,7 @@ mod parse;
 mod report;
 mod run;
 mod serve;
+mod signals;
 mod swarm;
 
 pub use args::{

@@ -18,7 +18,7 @@ pub(super) fn validate(files: &[PathBuf]) -> Exit {
                 let _ = writeln!(stdout, "ok {}", file.display());
             }
             Err(error) => {
-                eprintln!("{error}");
+                say!("{error}");
                 exit = Exit::BadInput;
             }
         }
@@ -31,14 +31,14 @@ pub(super) fn render_report(file: &Path, format: FormatArg, strategy: Option<&st
     let mut run = match report::json::read(file) {
         Ok(run) => run,
         Err(error) => {
-            eprintln!("error: {error}");
+            say!("error: {error}");
             return Exit::BadInput;
         }
     };
     if let Some(name) = strategy {
         if !run.strategies.iter().any(|s| s.name == name) {
             let names: Vec<&str> = run.strategies.iter().map(|s| s.name.as_str()).collect();
-            eprintln!(
+            say!(
                 "error: --strategy {name}: the report has no strategy `{name}`; it has {}",
                 names.join(", ")
             );
@@ -56,7 +56,7 @@ pub(super) fn compare(base: &Path, new: &Path, fail_on_regression: Option<f64>) 
     let (base, new) = match (report::json::read(base), report::json::read(new)) {
         (Ok(base), Ok(new)) => (base, new),
         (Err(error), _) | (_, Err(error)) => {
-            eprintln!("error: {error}");
+            say!("error: {error}");
             return Exit::BadInput;
         }
     };

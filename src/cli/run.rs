@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use super::args::{EngineArg, RunArgs};
 use super::github::report_to_github;
 use super::output::{create_out_dir, print_written, terminal_bar};
+use super::signals::{self, Stopped};
 use super::swarm::{self, Seeds};
 use crate::Exit;
 use crate::outcome::{RunReport, Verdict};
@@ -55,10 +56,13 @@ pub(super) fn run(args: RunArgs) -> Exit {
     }
     let repro = repro_line(&plan.options, !plan.drawn.is_empty());
     if plan.check_determinism {
-        eprintln!("checking determinism: two runs with seed {}; repro: {repro}", plan.options.seed);
+        say!("checking determinism: two runs with seed {}; repro: {repro}", plan.options.seed);
     }
     let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone(), "stopping the faults, letting clients drain, writing what was recorded");
+    let stopped = interrupt_on_signal(
+        &interrupt,
+        "stopping the faults, letting clients drain, writing what was recorded",
+    );
     let events_path = plan.out.join("events.jsonl");
     let mut report = match run_once(&plan, &events_path, &interrupt) {
         Ok(report) => report,
@@ -71,14 +75,14 @@ pub(super) fn run(args: RunArgs) -> Exit {
         return exit;
     }
     report.swarm_draw = plan.drawn.iter().map(|d| (d.path.clone(), d.value.clone())).collect();
-    finish(&report, &plan.out)
+    finish(&report, &plan.out, &stopped)
 }
 
 /// Loads the scenario and checks the flags against it and each other.
 fn plan(args: RunArgs) -> Result<Next, Exit> {
     let RunArgs { file, engine, seed, seeds, jobs, strategy: strategies, out, check_determinism } = args;
     let scenario = Scenario::load(&file).map_err(|error| {
-        eprintln!("{error}");
+        say!("{error}");
         Exit::BadInput
     })?;
     for name in &strategies {
@@ -117,7 +121,7 @@ fn plan(args: RunArgs) -> Result<Next, Exit> {
         Some(seeds) => draw(&scenario, seeds.first)?,
         None => {
             if scenario.swarm.is_some() {
-                eprintln!(
+                say!(
                     "note: the swarm section applies only with --seeds; this run uses the file's own values"
                 );
             }
@@ -132,7 +136,7 @@ fn plan(args: RunArgs) -> Result<Next, Exit> {
 
 /// A usage error: the message, exit 2.
 fn usage(message: &str) -> Exit {
-    eprintln!("error: {message}");
+    say!("error: {message}");
     Exit::BadInput
 }
 
@@ -162,12 +166,12 @@ fn check_determinism(
         Ok(_) if interrupt.triggered() => Ok(()),
         Ok((_, Some(difference))) => Err(nondeterministic(&difference, events_path, repro)),
         Ok((again, None)) if report::json::render(&again) != report::json::render(first) => {
-            eprintln!("non-determinism: the events matched but report.json differs");
-            eprintln!("seed {} · repro: {repro}", plan.options.seed);
+            say!("non-determinism: the events matched but report.json differs");
+            say!("seed {} · repro: {repro}", plan.options.seed);
             Err(Exit::NonDeterministic)
         }
         Ok(_) => {
-            eprintln!("deterministic: both runs gave the same events and the same report");
+            say!("deterministic: both runs gave the same events and the same report");
             Ok(())
         }
     }
@@ -181,11 +185,11 @@ fn draw(scenario: &Scenario, seed: u64) -> Result<(Scenario, Vec<Drawn>), Exit> 
     };
     match swarm.draw(seed) {
         Ok((drawn_scenario, drawn)) => {
-            eprintln!("seed {seed} draws {}", scenario::swarm::describe(&drawn));
+            say!("seed {seed} draws {}", scenario::swarm::describe(&drawn));
             Ok((drawn_scenario, drawn))
         }
         Err(invalid) => {
-            eprintln!("seed {seed}: {invalid}");
+            say!("seed {seed}: {invalid}");
             Err(Exit::SloFailed)
         }
     }
@@ -201,43 +205,44 @@ fn repro_line(options: &RunOptions, drawn: bool) -> String {
 }
 
 fn run_failed(error: &RunError) -> Exit {
-    eprintln!("error: the run failed: {error}");
+    say!("error: the run failed: {error}");
     Exit::Internal
 }
 
 /// Reports the first event where the two runs parted, with the seed and the repro line.
 fn nondeterministic(difference: &Difference, events: &Path, repro: &str) -> Exit {
     let show = |line: &Option<String>| line.clone().unwrap_or_else(|| "(no more events)".to_string());
-    eprintln!("non-determinism: the runs differ at event {} of {}", difference.line, events.display());
-    eprintln!("  first run:  {}", show(&difference.first));
-    eprintln!("  second run: {}", show(&difference.second));
-    eprintln!("repro: {repro} --check-determinism");
+    say!("non-determinism: the runs differ at event {} of {}", difference.line, events.display());
+    say!("  first run:  {}", show(&difference.first));
+    say!("  second run: {}", show(&difference.second));
+    say!("repro: {repro} --check-determinism");
     Exit::NonDeterministic
 }
 
-/// Writes the reports, prints the summary and maps the verdict to the exit code.
-fn finish(report: &RunReport, out: &Path) -> Exit {
+/// Writes the reports, prints the summary and maps the verdict to the exit code (an interrupted
+/// run's is the signal's).
+fn finish(report: &RunReport, out: &Path, stopped: &Stopped) -> Exit {
     match report::write_all(report, out) {
         Ok(paths) => {
             print!("{}", report::markdown::render(report));
             print_written(&paths);
         }
         Err(error) => {
-            eprintln!("error: cannot write the reports to {}: {error}", out.display());
+            say!("error: cannot write the reports to {}: {error}", out.display());
             return Exit::Internal;
         }
     }
     report_to_github(report);
-    exit_for(report.verdict)
+    exit_for(report.verdict, stopped)
 }
 
-/// The exit code of a verdict.
-pub(super) fn exit_for(verdict: Verdict) -> Exit {
+/// The exit code of a verdict; an interrupted one's is 128 + the signal that stopped it.
+pub(super) fn exit_for(verdict: Verdict, stopped: &Stopped) -> Exit {
     match verdict {
         Verdict::Pass => Exit::Ok,
         Verdict::Fail => Exit::SloFailed,
         Verdict::Inconclusive => Exit::Inconclusive,
-        Verdict::Interrupted => Exit::Interrupted,
+        Verdict::Interrupted => stopped.exit(),
     }
 }
 
@@ -254,7 +259,7 @@ fn progress_display() -> runner::Progress {
             runner::Update::Strategy { name, description } => {
                 *bar = terminal_bar("{prefix} {bar:30} {msg}", 0).map(|new| new.with_prefix(name.clone()));
                 if bar.is_none() {
-                    eprintln!("strategy {name}: {description}");
+                    say!("strategy {name}: {description}");
                     *last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = 0;
                 }
             }
@@ -276,7 +281,7 @@ fn progress_display() -> runner::Progress {
                     let ten_seconds = tick.elapsed.as_secs() / 10;
                     if ten_seconds > *last {
                         *last = ten_seconds;
-                        eprintln!("  {text}");
+                        say!("  {text}");
                     }
                 }
             }
@@ -284,22 +289,18 @@ fn progress_display() -> runner::Progress {
                 if let Some(bar) = bar.take() {
                     bar.finish_and_clear();
                 }
-                eprintln!("strategy {name}: {}", report::verdict_word(verdict));
+                say!("strategy {name}: {}", report::verdict_word(verdict));
             }
         }
     })
 }
 
-/// Triggers `interrupt` on Ctrl-C, from a thread of its own so it works whichever runtime the
-/// run is on (a paused sim runtime included).
-pub(super) fn watch_ctrl_c(interrupt: runner::Interrupt, what_now: &'static str) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: {what_now}");
-                interrupt.trigger();
-            }
-        });
-    });
+/// Triggers `interrupt` at the first SIGINT, SIGTERM or SIGHUP, saying `what_now`; a second
+/// signal exits at once.
+pub(super) fn interrupt_on_signal(interrupt: &runner::Interrupt, what_now: &'static str) -> Stopped {
+    let interrupt = interrupt.clone();
+    signals::watch(move |signal| {
+        say!("interrupted by {}: {what_now}; a second signal exits at once", signal.name());
+        interrupt.trigger();
+    })
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::output::{create_out_dir, print_written, terminal_bar};
-use super::run::{exit_for, watch_ctrl_c};
+use super::run::{exit_for, interrupt_on_signal};
 use crate::Exit;
 use crate::report::swarm::{self, SeedResult, SeedVerdict};
 use crate::runner::{self, SwarmOptions};
@@ -60,17 +60,19 @@ pub(super) fn run(
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(count);
     let options =
         SwarmOptions { file: file.display().to_string(), seeds: seeds.first..=seeds.last, jobs, strategies };
-    eprintln!(
-        "swarm: {count} seeds ({}..{}) of {} on the sim engine, {threads} threads",
-        seeds.first, seeds.last, scenario.name
-    );
     let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone(), "starting no new seeds; reporting the seeds that finished");
+    let stopped = interrupt_on_signal(&interrupt, "starting no new seeds; reporting the seeds that finished");
+    say!(
+        "swarm: {count} seeds ({}..{}) of {} on the sim engine, {threads} threads",
+        seeds.first,
+        seeds.last,
+        scenario.name
+    );
     let report = match runner::run_swarm(scenario, &options, &interrupt, &progress(count)) {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("error: the swarm failed at {error}");
-            eprintln!("repro: {}", crate::report::swarm_repro_command(&options.file, error.seed, &[]));
+            say!("error: the swarm failed at {error}");
+            say!("repro: {}", crate::report::swarm_repro_command(&options.file, error.seed, &[]));
             return Exit::Internal;
         }
     };
@@ -80,11 +82,11 @@ pub(super) fn run(
             print_written(&paths);
         }
         Err(error) => {
-            eprintln!("error: cannot write the reports to {}: {error}", out.display());
+            say!("error: cannot write the reports to {}: {error}", out.display());
             return Exit::Internal;
         }
     }
-    exit_for(report.verdict)
+    exit_for(report.verdict, &stopped)
 }
 
 /// Shows the swarm's progress on stderr: a bar on a terminal, a line per tenth of the seeds
@@ -105,7 +107,7 @@ fn progress(count: u64) -> impl Fn(&SeedResult) + Sync {
                 }
             }
             None if done * 10 / count != (done - 1) * 10 / count => {
-                eprintln!("  {done} / {count} seeds · {not_passed} not passed");
+                say!("  {done} / {count} seeds · {not_passed} not passed");
             }
             None => {}
         }
