@@ -107,6 +107,8 @@ pub struct Recorder {
     kept: Vec<Kept>,
     /// Clients from `clients` up that sent events: they are listed too.
     extra_clients: BTreeSet<u32>,
+    /// The run was cut short (see [`Recorder::cut`]).
+    cut_short: bool,
 }
 
 /// An event kept for the end of the run.
@@ -165,7 +167,16 @@ impl Recorder {
             accounting: Accounting::new(workload, span.heal_at.as_secs_f64()),
             kept: Vec::new(),
             extra_clients: BTreeSet::new(),
+            cut_short: false,
         }
+    }
+
+    /// Ends the run at `at`, before its planned end (an interrupt): the figures then cover the
+    /// time up to the cut (availability over that time, attempts per second up to it), and
+    /// messages still due or in flight are unresolved rather than lost.
+    pub fn cut(&mut self, at: Instant) {
+        self.span.end_at = self.span.end_at.min(at.saturating_duration_since(self.span.origin));
+        self.cut_short = true;
     }
 
     /// Takes one event. Arrival order does not matter within the reorder window (the last
@@ -235,7 +246,7 @@ impl Recorder {
         let mut samples: BTreeMap<&'static str, Vec<f64>> =
             METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();
         let derived_incidents = incidents::derive(&timeline);
-        let messages = self.accounting.finish();
+        let messages = self.accounting.finish(self.cut_short);
         let attempts = run::attempts(&timeline);
         let gave_up = run::gave_up(&timeline);
         let unconverged = run::unconverged(&timeline, &clients, &messages.unechoed);

@@ -164,12 +164,15 @@ pub fn run(
     progress: Progress,
 ) -> Result<RunReport, RunError> {
     let mut strategies = Vec::new();
+    // Whether an interrupt cut a strategy short or kept one from starting.
+    let mut cut_short = false;
     for strategy in scenario
         .strategies
         .iter()
         .filter(|s| options.strategies.is_empty() || options.strategies.contains(&s.strategy.name))
     {
         if interrupt.triggered() {
+            cut_short = true;
             break;
         }
         progress(Update::Strategy {
@@ -194,10 +197,12 @@ pub fn run(
             )?,
         };
         progress(Update::Done { name: report.name.clone(), verdict: report.verdict });
+        cut_short |= report.verdict == Verdict::Interrupted;
         strategies.push(report);
     }
     events.flush()?;
-    let interrupted = interrupt.triggered();
+    // An interrupt that comes after the last strategy ended cuts nothing: the run is whole.
+    let interrupted = cut_short;
     let verdict = if interrupted {
         Verdict::Interrupted
     } else {

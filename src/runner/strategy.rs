@@ -19,7 +19,7 @@ use super::{Interrupt, Progress, RunError, Tick, Update};
 use crate::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, State};
 use crate::net::Transport;
 use crate::outcome::stats::stats;
-use crate::outcome::{StrategyReport, judge};
+use crate::outcome::{StrategyReport, Verdict, judge};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
 use crate::scenario::{ClientStrategy, Scenario};
@@ -90,14 +90,15 @@ impl<'a> StrategyRun<'a> {
     }
 
     /// Takes every event into `log` and the recorder until the end of the quiet period or an
-    /// interrupt, flushing the log and reporting progress every [`TICK`].
+    /// interrupt, flushing the log and reporting progress every [`TICK`]. Returns when an
+    /// interrupt cut the run short, having told the recorder.
     pub(super) async fn record(
         &mut self,
         log: &mut dyn EventLog,
         states: &States,
         interrupt: &Interrupt,
         progress: &Progress,
-    ) -> io::Result<()> {
+    ) -> io::Result<Option<Instant>> {
         let mut lines = TaggedLines::new(&self.strategy.strategy.name);
         let origin = self.span.origin;
         let deadline = origin + self.span.end_at;
@@ -123,7 +124,12 @@ impl<'a> StrategyRun<'a> {
             lines.write(&event, origin, log)?;
             self.recorder.record(event);
         }
-        Ok(())
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        let cut = Instant::now();
+        self.recorder.cut(cut);
+        Ok(Some(cut))
     }
 
     /// Keeps what the progress line and a stall's diagnosis need.
@@ -165,11 +171,14 @@ impl<'a> StrategyRun<'a> {
         self.recorder
     }
 
-    /// The strategy's figures, judged against the scenario's SLOs.
+    /// The strategy's figures, judged against the scenario's SLOs; `interrupted_at` (seconds
+    /// from the start) when an interrupt cut it short, which makes its verdict `interrupted`
+    /// whatever the figures say: they cover only part of the run.
     pub(super) fn report(
         recorder: Recorder,
         scenario: &Scenario,
         strategy: &ClientStrategy,
+        interrupted_at: Option<f64>,
     ) -> StrategyReport {
         let output = recorder.finish();
         if output.late_events > 0 {
@@ -179,7 +188,11 @@ impl<'a> StrategyRun<'a> {
             );
         }
         let slo = judge::evaluate(&scenario.slo, &output.samples);
-        let verdict = judge::verdict(&slo, &output.faults);
+        let verdict = if interrupted_at.is_some() {
+            Verdict::Interrupted
+        } else {
+            judge::verdict(&slo, &output.faults)
+        };
         let recovery_time_us = output
             .samples
             .get("recovery_time")
@@ -189,6 +202,7 @@ impl<'a> StrategyRun<'a> {
             name: strategy.strategy.name.clone(),
             description: strategy.strategy.describe(),
             verdict,
+            interrupted_at,
             metrics: judge::summaries(&output.samples),
             detect_time_by_reason: output
                 .detect_by_reason
@@ -220,10 +234,12 @@ pub(super) async fn run_strategy(
 ) -> Result<StrategyReport, RunError> {
     let (states, interrupt, progress) = watch;
     let mut run = StrategyRun::start(scenario, strategy, seed, transport).await?;
+    let origin = run.span.origin;
     let recorded = run.record(log, states, interrupt, progress).await;
     let scenario = run.scenario.clone();
     let recorder = run.stop().await;
-    recorded?;
+    let cut = recorded?;
     log.flush()?;
-    Ok(StrategyRun::report(recorder, &scenario, strategy))
+    let interrupted_at = cut.map(|cut| (cut - origin).as_secs_f64());
+    Ok(StrategyRun::report(recorder, &scenario, strategy, interrupted_at))
 }
