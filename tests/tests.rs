@@ -28,6 +28,8 @@
 //! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
 //!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.
+//! - `outputs`: a closed stdout never panics a subcommand; output that cannot be written is
+//!   exit 74 naming the file.
 //! - `process`: a `wschaos` process a test starts, killed on drop.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
@@ -50,6 +52,8 @@ mod frames;
 mod layers;
 #[path = "suite/mutations.rs"]
 mod mutations;
+#[path = "suite/outputs.rs"]
+mod outputs;
 #[path = "suite/process.rs"]
 mod process;
 #[path = "suite/proxy.rs"]

@@ -41,16 +41,14 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Validate { files } => report::validate(&files),
         Command::Schema => {
             let text = serde_json::to_string_pretty(&scenario::json_schema()).expect("schema serializes");
-            println!("{text}");
-            Exit::Ok
+            output::print_then(format!("{text}\n"), Exit::Ok)
         }
-        Command::Presets => {
-            print!("{}", scenario::preset_table::render());
-            Exit::Ok
-        }
+        Command::Presets => output::print_then(scenario::preset_table::render(), Exit::Ok),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "wschaos", &mut std::io::stdout());
-            Exit::Ok
+            // Into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wschaos", &mut script);
+            output::print_then(script, Exit::Ok)
         }
         Command::Run(args) => run::run(args),
         Command::Proxy { listen, upstream, scenario, seed } => {

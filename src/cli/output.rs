@@ -1,11 +1,33 @@
-//! What `run` and a swarm share on the way out: the report folder, the list of files written,
-//! and the progress bar on a terminal.
+//! The way out: stdout written without panics (a reader that went away ends the output
+//! quietly), stderr lines that a closed stderr cannot turn into a panic, and what `run` and a
+//! swarm share: the report folder, the list of files written, the progress bar on a terminal.
 
 use std::fmt;
-use std::io::{IsTerminal, Write};
+use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Exit;
+
+/// Writes `text` to stdout and flushes it. A reader that went away (EPIPE, as after
+/// `| head -n 1` or `| true`) is not an error: the rest has nowhere to go, and the command ends
+/// as it would have. Any other failure (a full disk behind `>`) is said on stderr, naming
+/// stdout, and is exit 74.
+pub(super) fn print(text: impl AsRef<[u8]>) -> Result<(), Exit> {
+    let mut stdout = io::stdout().lock();
+    match stdout.write_all(text.as_ref()).and_then(|()| stdout.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(error) => {
+            say!("error: cannot write to stdout: {error}");
+            Err(Exit::IoError)
+        }
+    }
+}
+
+/// Prints `text`, then ends with `exit`, or with 74 if stdout could not take it.
+pub(super) fn print_then(text: impl AsRef<[u8]>, exit: Exit) -> Exit {
+    print(text).map_or_else(|failed| failed, |()| exit)
+}
 
 /// Creates the report folder, or says why it cannot (exit 2).
 pub(super) fn create_out_dir(out: &Path) -> Result<(), Exit> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{EngineArg, RunArgs};
 use super::github::report_to_github;
-use super::output::{create_out_dir, print_written, terminal_bar};
+use super::output::{create_out_dir, print, print_written, terminal_bar};
 use super::signals::{self, Stopped};
 use super::swarm::{self, Seeds};
 use crate::Exit;
@@ -224,7 +224,9 @@ fn nondeterministic(difference: &Difference, events: &Path, repro: &str) -> Exit
 fn finish(report: &RunReport, out: &Path, stopped: &Stopped) -> Exit {
     match report::write_all(report, out) {
         Ok(paths) => {
-            print!("{}", report::markdown::render(report));
+            if let Err(exit) = print(report::markdown::render(report)) {
+                return exit;
+            }
             print_written(&paths);
         }
         Err(error) => {
@@ -232,7 +234,9 @@ fn finish(report: &RunReport, out: &Path, stopped: &Stopped) -> Exit {
             return Exit::Internal;
         }
     }
-    report_to_github(report);
+    if let Err(exit) = report_to_github(report) {
+        return exit;
+    }
     exit_for(report.verdict, stopped)
 }
 

@@ -2,6 +2,7 @@
 //! of the harness on its own ([`crate::standalone`]) on a multi-thread runtime until Ctrl-C,
 //! SIGTERM or SIGHUP.
 
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
@@ -11,7 +12,7 @@ use super::signals;
 use crate::Exit;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
 use crate::scenario::{Delivery, Scenario, ServerConfig, Workload, presets};
-use crate::standalone;
+use crate::standalone::{self, ServeError};
 use crate::suggest::did_you_mean;
 
 /// `wschaos echo`: serve on live TCP until Ctrl-C, then print the counters.
@@ -100,10 +101,13 @@ pub(super) fn proxy(
 /// SIGHUP. The handlers are installed before `serve` starts (and prints its address), so an
 /// early signal still stops it cleanly; a second signal exits at once. Stopping is how these
 /// commands end, so a clean stop exits 0. A failure to bind or serve is reported and exits 2.
+/// Output that can no longer be written stops the command: quietly when the reader went away
+/// (exit 141, as a shell reports a program SIGPIPE ended; 0 if only the last line was lost),
+/// else saying why (exit 74).
 fn serve_until_signal<F, Fut>(serve: F) -> Exit
 where
     F: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
-    Fut: Future<Output = std::io::Result<()>>,
+    Fut: Future<Output = Result<(), ServeError>>,
 {
     let (signalled, signal) = tokio::sync::oneshot::channel();
     signals::watch(move |signal| {
@@ -126,9 +130,20 @@ where
         });
         match serve(shutdown).await {
             Ok(()) => Exit::Ok,
-            Err(error) => {
+            Err(ServeError::Network(error)) => {
                 say!("error: {error}");
                 Exit::BadInput
+            }
+            Err(ServeError::Output { error, cut_short }) if error.kind() == ErrorKind::BrokenPipe => {
+                if cut_short {
+                    Exit::BrokenPipe
+                } else {
+                    Exit::Ok
+                }
+            }
+            Err(ServeError::Output { error, .. }) => {
+                say!("error: cannot write to stdout: {error}");
+                Exit::IoError
             }
         }
     })

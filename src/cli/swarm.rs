@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::output::{create_out_dir, print_written, terminal_bar};
+use super::output::{create_out_dir, print, print_written, terminal_bar};
 use super::run::{exit_for, interrupt_on_signal};
 use crate::Exit;
 use crate::report::swarm::{self, SeedResult, SeedVerdict};
@@ -78,7 +78,9 @@ pub(super) fn run(
     };
     match swarm::write(&report, &out) {
         Ok(paths) => {
-            print!("{}", swarm::markdown::render(&report));
+            if let Err(exit) = print(swarm::markdown::render(&report)) {
+                return exit;
+            }
             print_written(&paths);
         }
         Err(error) => {
