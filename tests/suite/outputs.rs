@@ -66,6 +66,27 @@ fn every_subcommand_ends_quietly_when_stdout_is_closed() {
 }
 
 #[test]
+fn a_closed_stderr_loses_the_messages_but_never_panics() {
+    let run_dir = out_dir("stderr-closed");
+    let scenario = scenario_file("small-stderr", &SMALL.replace("small-piped", "small-stderr"));
+    let cases: Vec<(Vec<&str>, i32)> = vec![
+        (vec!["validate", "scenarios/nope.yaml"], 2),
+        (vec!["report", "reports/nope.json"], 2),
+        (vec!["-vvv", "run", scenario.to_str().unwrap(), "--out", run_dir.to_str().unwrap()], 1),
+    ];
+    for (args, code) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_wschaos"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .args(&args)
+            .stdout(Stdio::null())
+            .stderr(closed_pipe())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
+    }
+}
+
+#[test]
 fn a_stdout_that_cannot_be_written_is_exit_74_naming_it() {
     for args in [vec!["schema"], vec!["presets"], vec!["report", "reports/example/report.json"]] {
         let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
