@@ -29,12 +29,43 @@ pub(super) fn print_then(text: impl AsRef<[u8]>, exit: Exit) -> Exit {
     print(text).map_or_else(|failed| failed, |()| exit)
 }
 
-/// Creates the report folder, or says why it cannot (exit 2).
-pub(super) fn create_out_dir(out: &Path) -> Result<(), Exit> {
-    std::fs::create_dir_all(out).map_err(|error| {
-        say!("error: --out {}: cannot create it: {error}", out.display());
+/// Creates the report folder and checks, before anything runs, that the command can write
+/// there: a file can be created in it, and none of `files` is in the way (a directory of that
+/// name, a file that cannot be opened for writing). Exit 2 naming the path: better said now than
+/// after a 75-second run. What no check can foresee (a disk that fills up) is found when the
+/// files are written, and is exit 74.
+pub(super) fn prepare_out_dir(out: &Path, files: &[String]) -> Result<(), Exit> {
+    let refuse = |what: String| {
+        say!("error: --out {}: {what}", out.display());
         Exit::BadInput
-    })
+    };
+    std::fs::create_dir_all(out).map_err(|error| refuse(format!("cannot create it: {error}")))?;
+    let probe = out.join(format!(".wschaos-write-test-{}", std::process::id()));
+    match std::fs::OpenOptions::new().write(true).create_new(true).open(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+        }
+        Err(error) => return Err(refuse(format!("cannot write there: {error}"))),
+    }
+    for name in files {
+        let path = out.join(name);
+        // Following symlinks: report.json may point anywhere. Only directories and regular
+        // files are checked; opening a FIFO would wait for its reader, and a device is the
+        // user's choice.
+        let Ok(metadata) = std::fs::metadata(&path) else { continue };
+        let blocked = if metadata.is_dir() {
+            Some("it is a directory".to_string())
+        } else if metadata.is_file() {
+            // Opened without truncating: an earlier run's file stays as it is until replaced.
+            std::fs::OpenOptions::new().write(true).open(&path).err().map(|error| error.to_string())
+        } else {
+            None
+        };
+        if let Some(why) = blocked {
+            return Err(refuse(format!("cannot write {}: {why}", path.display())));
+        }
+    }
+    Ok(())
 }
 
 /// `reports: a, b, c` on stderr.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{EngineArg, RunArgs};
 use super::github::report_to_github;
-use super::output::{create_out_dir, print, print_written, terminal_bar};
+use super::output::{prepare_out_dir, print, print_written, terminal_bar};
 use super::signals::{self, Stopped};
 use super::swarm::{self, Seeds};
 use crate::Exit;
@@ -51,7 +51,18 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
         Err(exit) => return exit,
     };
-    if let Err(exit) = create_out_dir(&plan.out) {
+    let strategies: Vec<&str> = plan
+        .scenario
+        .strategies
+        .iter()
+        .map(|s| s.strategy.name.as_str())
+        .filter(|name| {
+            plan.options.strategies.is_empty() || plan.options.strategies.iter().any(|n| n == name)
+        })
+        .collect();
+    let files: Vec<String> =
+        std::iter::once(EVENTS.to_string()).chain(report::file_names(&strategies)).collect();
+    if let Err(exit) = prepare_out_dir(&plan.out, &files) {
         return exit;
     }
     let repro = repro_line(&plan.options, !plan.drawn.is_empty());
@@ -63,20 +74,24 @@ pub(super) fn run(args: RunArgs) -> Exit {
         &interrupt,
         "stopping the faults, letting clients drain, writing what was recorded",
     );
-    let events_path = plan.out.join("events.jsonl");
-    let mut report = match run_once(&plan, &events_path, &interrupt) {
-        Ok(report) => report,
-        Err(error) => return run_failed(&error),
+    let events_path = plan.out.join(EVENTS);
+    let (mut report, log_failure) = match run_once(&plan, &events_path, &interrupt) {
+        Ok(ran) => ran,
+        Err(exit) => return exit,
     };
-    if plan.check_determinism
-        && !interrupt.triggered()
-        && let Err(exit) = check_determinism(&plan, &report, &events_path, &interrupt, &repro)
-    {
-        return exit;
+    if plan.check_determinism && !interrupt.triggered() {
+        if log_failure.is_some() {
+            say!("determinism not checked: the first run's events.jsonl is incomplete");
+        } else if let Err(exit) = check_determinism(&plan, &report, &events_path, &interrupt, &repro) {
+            return exit;
+        }
     }
     report.swarm_draw = plan.drawn.iter().map(|d| (d.path.clone(), d.value.clone())).collect();
-    finish(&report, &plan.out, &stopped)
+    finish(&report, &plan.out, &stopped, log_failure)
 }
+
+/// The event log's file name in the report folder.
+const EVENTS: &str = "events.jsonl";
 
 /// Loads the scenario and checks the flags against it and each other.
 fn plan(args: RunArgs) -> Result<Next, Exit> {
@@ -140,12 +155,21 @@ fn usage(message: &str) -> Exit {
     Exit::BadInput
 }
 
-/// Runs the plan once, writing events.jsonl.
-fn run_once(plan: &Plan, events_path: &Path, interrupt: &runner::Interrupt) -> Result<RunReport, RunError> {
-    let mut log = FileLog::create(events_path)?;
-    let report = runner::run(&plan.scenario, &plan.options, &mut log, interrupt, progress_display())?;
-    log.flush()?;
-    Ok(report)
+/// Runs the plan once, writing events.jsonl; returns the report and, if events.jsonl could not
+/// be written whole, why (the run goes on without it).
+fn run_once(
+    plan: &Plan,
+    events_path: &Path,
+    interrupt: &runner::Interrupt,
+) -> Result<(RunReport, Option<String>), Exit> {
+    let mut log = FileLog::create(events_path).map_err(|error| {
+        say!("error: {error}");
+        Exit::IoError
+    })?;
+    let report = runner::run(&plan.scenario, &plan.options, &mut log, interrupt, progress_display())
+        .map_err(|error| run_failed(&error))?;
+    let _ = log.flush();
+    Ok((report, log.failure().map(ToString::to_string)))
 }
 
 /// Runs the plan again, comparing its events with the first run's events.jsonl as they come
@@ -220,24 +244,27 @@ fn nondeterministic(difference: &Difference, events: &Path, repro: &str) -> Exit
 }
 
 /// Writes the reports, prints the summary and maps the verdict to the exit code (an interrupted
-/// run's is the signal's).
-fn finish(report: &RunReport, out: &Path, stopped: &Stopped) -> Exit {
-    match report::write_all(report, out) {
-        Ok(paths) => {
-            if let Err(exit) = print(report::markdown::render(report)) {
-                return exit;
-            }
-            print_written(&paths);
-        }
-        Err(error) => {
-            say!("error: cannot write the reports to {}: {error}", out.display());
-            return Exit::Internal;
-        }
+/// run's is the signal's). The summary is printed whatever happened to the files; a file that
+/// could not be written (or events.jsonl cut short, `log_failure`) is named, and is exit 74.
+fn finish(report: &RunReport, out: &Path, stopped: &Stopped, log_failure: Option<String>) -> Exit {
+    let written = report::write_all(report, out);
+    let printed = print(report::markdown::render(report));
+    if !written.paths.is_empty() {
+        print_written(&written.paths);
     }
-    if let Err(exit) = report_to_github(report) {
-        return exit;
+    let mut output_failed = false;
+    for failure in log_failure.into_iter().chain(written.failed.iter().map(ToString::to_string)) {
+        say!("error: {failure}");
+        output_failed = true;
     }
-    exit_for(report.verdict, stopped)
+    let github = report_to_github(report);
+    if output_failed {
+        return Exit::IoError;
+    }
+    match printed.and(github) {
+        Ok(()) => exit_for(report.verdict, stopped),
+        Err(exit) => exit,
+    }
 }
 
 /// The exit code of a verdict; an interrupted one's is 128 + the signal that stopped it.

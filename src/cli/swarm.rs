@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::output::{create_out_dir, print, print_written, terminal_bar};
+use super::output::{prepare_out_dir, print, print_written, terminal_bar};
 use super::run::{exit_for, interrupt_on_signal};
 use crate::Exit;
 use crate::report::swarm::{self, SeedResult, SeedVerdict};
@@ -51,7 +51,8 @@ pub(super) fn run(
     out: Option<PathBuf>,
 ) -> Exit {
     let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name).join("swarm"));
-    if let Err(exit) = create_out_dir(&out) {
+    let files = swarm::FILE_NAMES.map(String::from);
+    if let Err(exit) = prepare_out_dir(&out, &files) {
         return exit;
     }
     let count = (seeds.last - seeds.first).saturating_add(1);
@@ -76,19 +77,20 @@ pub(super) fn run(
             return Exit::Internal;
         }
     };
-    match swarm::write(&report, &out) {
-        Ok(paths) => {
-            if let Err(exit) = print(swarm::markdown::render(&report)) {
-                return exit;
-            }
-            print_written(&paths);
-        }
-        Err(error) => {
-            say!("error: cannot write the reports to {}: {error}", out.display());
-            return Exit::Internal;
-        }
+    // swarm.md is printed whatever happened to the files; one that could not be written is
+    // named, and is exit 74.
+    let written = swarm::write(&report, &out);
+    let printed = print(swarm::markdown::render(&report));
+    if !written.paths.is_empty() {
+        print_written(&written.paths);
     }
-    exit_for(report.verdict, &stopped)
+    for error in &written.failed {
+        say!("error: {error}");
+    }
+    if !written.failed.is_empty() {
+        return Exit::IoError;
+    }
+    printed.map_or_else(|exit| exit, |()| exit_for(report.verdict, &stopped))
 }
 
 /// Shows the swarm's progress on stderr: a bar on a terminal, a line per tenth of the seeds

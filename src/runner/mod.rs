@@ -16,7 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog, TaggedLines};
+pub use log::{CompareLog, CutBack, Difference, EventLog, FileLog, LogFailure, NoLog, TaggedLines};
 pub use swarm::{SwarmError, SwarmOptions, run_swarm};
 pub use watchdog::{SimRuntime, Stalled};
 
