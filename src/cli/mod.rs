@@ -17,6 +17,7 @@ macro_rules! say {
 
 mod args;
 mod github;
+mod input;
 mod output;
 mod parse;
 mod report;

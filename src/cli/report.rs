@@ -4,10 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use super::args::FormatArg;
+use super::input::{load_report, load_scenario};
 use super::output::{print, print_then};
 use crate::Exit;
 use crate::report;
-use crate::scenario::Scenario;
 
 /// `wschaos validate`: `ok FILE` for each valid file, every error of the others; exit 2 if any
 /// is invalid (74 if stdout could not take the list).
@@ -15,7 +15,7 @@ pub(super) fn validate(files: &[PathBuf]) -> Exit {
     let mut exit = Exit::Ok;
     let mut printed = Ok(());
     for file in files {
-        match Scenario::load(file) {
+        match load_scenario(file) {
             Ok(_) => printed = printed.and_then(|()| print(format!("ok {}\n", file.display()))),
             Err(error) => {
                 say!("{error}");
@@ -28,7 +28,7 @@ pub(super) fn validate(files: &[PathBuf]) -> Exit {
 
 /// `wschaos report`: re-render a report.json to stdout.
 pub(super) fn render_report(file: &Path, format: FormatArg, strategy: Option<&str>) -> Exit {
-    let mut run = match report::json::read(file) {
+    let mut run = match load_report(file) {
         Ok(run) => run,
         Err(error) => {
             say!("error: {error}");
@@ -52,7 +52,7 @@ pub(super) fn render_report(file: &Path, format: FormatArg, strategy: Option<&st
 
 /// `wschaos compare`: print the comparison; exit 1 on a regression.
 pub(super) fn compare(base: &Path, new: &Path, fail_on_regression: Option<f64>) -> Exit {
-    let (base, new) = match (report::json::read(base), report::json::read(new)) {
+    let (base, new) = match (load_report(base), load_report(new)) {
         (Ok(base), Ok(new)) => (base, new),
         (Err(error), _) | (_, Err(error)) => {
             say!("error: {error}");

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use super::args::{EngineArg, RunArgs};
 use super::github::report_to_github;
+use super::input::load_scenario;
 use super::output::{prepare_out_dir, print, print_written, terminal_bar};
 use super::signals::{self, Stopped};
 use super::swarm::{self, Seeds};
@@ -96,7 +97,7 @@ const EVENTS: &str = "events.jsonl";
 /// Loads the scenario and checks the flags against it and each other.
 fn plan(args: RunArgs) -> Result<Next, Exit> {
     let RunArgs { file, engine, seed, seeds, jobs, strategy: strategies, out, check_determinism } = args;
-    let scenario = Scenario::load(&file).map_err(|error| {
+    let scenario = load_scenario(&file).map_err(|error| {
         say!("{error}");
         Exit::BadInput
     })?;

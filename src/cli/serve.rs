@@ -8,10 +8,11 @@ use std::path::Path;
 use std::pin::Pin;
 
 use super::args::{ClientArgs, DeliveryArg, EchoArgs, HeartbeatArg};
+use super::input::load_scenario;
 use super::signals;
 use crate::Exit;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
-use crate::scenario::{Delivery, Scenario, ServerConfig, Workload, presets};
+use crate::scenario::{Delivery, ServerConfig, Workload, presets};
 use crate::standalone::{self, ServeError};
 use crate::suggest::did_you_mean;
 
@@ -86,7 +87,7 @@ pub(super) fn proxy(
     scenario: Option<&Path>,
     seed: Option<u64>,
 ) -> Exit {
-    let scenario = match scenario.map(Scenario::load).transpose() {
+    let scenario = match scenario.map(load_scenario).transpose() {
         Ok(scenario) => scenario,
         Err(error) => {
             say!("{error}");

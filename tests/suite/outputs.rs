@@ -207,3 +207,38 @@ fn events_jsonl_cut_by_a_file_size_limit_ends_in_its_last_whole_line() {
         serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["verdict"], "fail", "the run itself went on to its end");
 }
+
+#[test]
+fn devices_pipes_and_oversized_files_are_refused_as_inputs() {
+    let dir = out_dir("inputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let large = dir.join("large.json");
+    // Sparse: 64 MiB + 1 byte of size, none of it on disk.
+    std::fs::File::create(&large).unwrap().set_len((64 << 20) + 1).unwrap();
+    let fifo = dir.join("fifo.yaml");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let (large, fifo) = (large.to_str().unwrap(), fifo.to_str().unwrap());
+    let device = "cannot read the file: it is a device; wschaos reads regular files only";
+    let too_large = "cannot read the file: it is larger than 64 MiB, the limit on input files";
+    let pipe = "cannot read the file: it is a pipe; wschaos reads regular files only";
+    let cases: Vec<(Vec<&str>, String)> = vec![
+        (vec!["validate", "/dev/zero"], format!("/dev/zero: {device}")),
+        (vec!["validate", fifo], format!("{fifo}: {pipe}")),
+        (vec!["validate", large], format!("{large}: {too_large}")),
+        (vec!["run", "/dev/zero"], format!("/dev/zero: {device}")),
+        (
+            vec!["proxy", "--upstream", "127.0.0.1:9", "--scenario", "/dev/zero"],
+            format!("/dev/zero: {device}"),
+        ),
+        (vec!["report", "/dev/zero"], format!("/dev/zero: {device}")),
+        (vec!["report", large], format!("{large}: {too_large}")),
+        (vec!["compare", "reports/example/report.json", "/dev/zero"], format!("/dev/zero: {device}")),
+    ];
+    for (args, message) in cases {
+        let output = wschaos_into(Stdio::null(), &args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(&format!("error: {message}")), "{args:?}: {stderr}");
+    }
+}
