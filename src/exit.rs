@@ -15,8 +15,17 @@ pub enum Exit {
     NonDeterministic = 4,
     /// A bug in wschaos.
     Internal = 70,
+    /// An output file (or stdout) could not be written: sysexits.h's `EX_IOERR`.
+    IoError = 74,
+    /// Stopped by SIGHUP, its terminal gone (128 + 1, the shell convention).
+    HungUp = 129,
     /// Interrupted by Ctrl-C (128 + SIGINT, the shell convention).
     Interrupted = 130,
+    /// Its stdout was closed while it still had work to do (128 + SIGPIPE, what a shell
+    /// reports for a program the signal ended).
+    BrokenPipe = 141,
+    /// Stopped by SIGTERM, as `kill`, systemd, Docker and CI runners send (128 + 15).
+    Terminated = 143,
 }
 
 impl Exit {

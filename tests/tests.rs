@@ -28,10 +28,14 @@
 //! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
 //!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.
+//! - `outputs`: a closed stdout never panics a subcommand; output that cannot be written is
+//!   exit 74 naming the file.
 //! - `process`: a `wschaos` process a test starts, killed on drop.
 //! - `programs`: `wschaos run` with the user's own client and server programs, live: verdicts,
 //!   early exits, programs that cannot start or never connect, malformed event lines, the
 //!   proxy's figures against the client's own, Ctrl-C ending every program.
+//! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
+//!   and a second signal exits at once.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
 //!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
 
@@ -51,6 +55,8 @@ mod frames;
 mod layers;
 #[path = "suite/mutations.rs"]
 mod mutations;
+#[path = "suite/outputs.rs"]
+mod outputs;
 #[path = "suite/process.rs"]
 mod process;
 #[path = "suite/programs.rs"]
@@ -67,6 +73,8 @@ mod run;
 mod schema;
 #[path = "suite/server.rs"]
 mod server;
+#[path = "suite/signals.rs"]
+mod signals;
 #[path = "suite/slow.rs"]
 mod slow;
 #[path = "suite/standalone.rs"]

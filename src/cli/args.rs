@@ -171,7 +171,7 @@ pub struct ClientArgs {
     /// Messages per second to send (none without it: heartbeats only).
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub rate: Option<Rate>,
-    /// Bytes per message, header included.
+    /// Bytes per message, header included, up to 16MiB (as in a scenario's workload).
     #[arg(long, value_name = "SIZE", default_value = "64B", value_parser = parse_message_size)]
     pub size: u64,
     /// Delivery guarantee.

@@ -2,9 +2,11 @@
 //! when `GITHUB_STEP_SUMMARY` names a file, and print `::error` annotations for failed SLOs
 //! when `GITHUB_ACTIONS` is set. The environment is read here, at the edge, not in the library.
 
-use std::io::{self, Write};
+use std::io;
 use std::path::PathBuf;
 
+use super::output::print;
+use crate::Exit;
 use crate::outcome::RunReport;
 use crate::report;
 
@@ -21,15 +23,16 @@ fn github_summary(report: &RunReport) -> io::Result<Option<PathBuf>> {
     }
 }
 
-/// Appends the job summary and prints the annotations, as the environment asks.
-pub(super) fn report_to_github(report: &RunReport) {
+/// Appends the job summary and prints the annotations, as the environment asks; exit 74 if
+/// stdout could not take them (said on stderr).
+pub(super) fn report_to_github(report: &RunReport) -> Result<(), Exit> {
     if let Err(error) = github_summary(report) {
-        eprintln!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
+        say!("warning: cannot append to GITHUB_STEP_SUMMARY: {error}");
     }
     if std::env::var_os("GITHUB_ACTIONS").is_some() {
-        let mut stdout = io::stdout().lock();
-        for line in report::github::github_annotations(report) {
-            let _ = writeln!(stdout, "{line}");
-        }
+        let lines: String =
+            report::github::github_annotations(report).into_iter().map(|line| line + "\n").collect();
+        print(lines)?;
     }
+    Ok(())
 }

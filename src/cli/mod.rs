@@ -3,14 +3,27 @@
 //! `--seeds A..B`), `serve.rs` (the long-running standalone parts), `report.rs` (the commands
 //! that read files and print). Only this module and main.rs know clap; each command returns an
 //! [`Exit`].
+//!
+//! Output goes through `output.rs`: stderr lines by [`say!`], which a closed stderr cannot turn
+//! into a panic as `say!` would, and stdout by writes whose errors are handled.
+
+/// `say!` that cannot panic: a message to a closed stderr has nowhere to go, and the
+/// command carries on (its exit code still says how it ended).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::cli::output::say(format_args!($($arg)*))
+    };
+}
 
 mod args;
 mod github;
+mod input;
 mod output;
 mod parse;
 mod report;
 mod run;
 mod serve;
+mod signals;
 mod swarm;
 
 pub use args::{
@@ -29,16 +42,14 @@ pub fn execute(cli: Cli) -> Exit {
         Command::Validate { files } => report::validate(&files),
         Command::Schema => {
             let text = serde_json::to_string_pretty(&scenario::json_schema()).expect("schema serializes");
-            println!("{text}");
-            Exit::Ok
+            output::print_then(format!("{text}\n"), Exit::Ok)
         }
-        Command::Presets => {
-            print!("{}", scenario::preset_table::render());
-            Exit::Ok
-        }
+        Command::Presets => output::print_then(scenario::preset_table::render(), Exit::Ok),
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "wschaos", &mut std::io::stdout());
-            Exit::Ok
+            // Into memory first: clap_complete panics on a failed write.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "wschaos", &mut script);
+            output::print_then(script, Exit::Ok)
         }
         Command::Run(args) => run::run(args),
         Command::Proxy { listen, upstream, scenario, seed } => {

@@ -3,8 +3,8 @@
 //! scenario language's parsers from [`crate::units`].
 
 use super::args::HeartbeatArg;
-use crate::scenario::{ClientHeartbeat, ServerHeartbeat};
-use crate::units::{parse_duration, parse_size};
+use crate::scenario::{ClientHeartbeat, ServerHeartbeat, defaults};
+use crate::units::{format_size, parse_duration, parse_size};
 
 pub(super) use super::swarm::parse_seeds;
 
@@ -53,11 +53,38 @@ pub(super) fn parse_client_heartbeat(text: &str) -> Result<HeartbeatArg, String>
     })))
 }
 
-/// Parses `--size`: a size that holds the message header.
+/// Parses `--size`: a size that holds the message header and that the WebSocket ends accept,
+/// the bounds of a scenario's `clients.workload.size` (the client would otherwise try to
+/// allocate whatever it was given: `--size 100GiB` aborted).
 pub(super) fn parse_message_size(text: &str) -> Result<u64, String> {
     let size = parse_size(text)?;
     if size < crate::wire::HEADER_LEN as u64 {
         return Err(format!("a message holds at least its {}B header", crate::wire::HEADER_LEN));
     }
+    if size > defaults::MAX_MESSAGE_SIZE_BYTES {
+        return Err(format!(
+            "a message is at most {} (tungstenite's frame limit), as in a scenario's workload",
+            format_size(defaults::MAX_MESSAGE_SIZE_BYTES)
+        ));
+    }
     Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_message_size_is_within_the_workload_bounds() {
+        assert_eq!(parse_message_size("64B"), Ok(64));
+        assert_eq!(parse_message_size("16MiB"), Ok(defaults::MAX_MESSAGE_SIZE_BYTES));
+        for too_large in ["16777217B", "17MiB", "100GiB"] {
+            let error = parse_message_size(too_large).unwrap_err();
+            assert_eq!(
+                error,
+                "a message is at most 16MiB (tungstenite's frame limit), as in a scenario's workload"
+            );
+        }
+        assert!(parse_message_size("8B").unwrap_err().contains("header"));
+    }
 }

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use super::args::{EngineArg, RunArgs};
 use super::github::report_to_github;
-use super::output::{create_out_dir, print_written, terminal_bar};
+use super::input::load_scenario;
+use super::output::{prepare_out_dir, print, print_written, terminal_bar};
+use super::signals::{self, Stopped};
 use super::swarm::{self, Seeds};
 use crate::Exit;
 use crate::outcome::{RunReport, Verdict};
@@ -50,29 +52,47 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
         Err(exit) => return exit,
     };
-    if let Err(exit) = create_out_dir(&plan.out) {
+    let strategies: Vec<&str> = plan
+        .scenario
+        .strategies
+        .iter()
+        .map(|s| s.strategy.name.as_str())
+        .filter(|name| {
+            plan.options.strategies.is_empty() || plan.options.strategies.iter().any(|n| n == name)
+        })
+        .collect();
+    let files: Vec<String> =
+        std::iter::once(EVENTS.to_string()).chain(report::file_names(&strategies)).collect();
+    if let Err(exit) = prepare_out_dir(&plan.out, &files) {
         return exit;
     }
     let repro = repro_line(&plan.options, !plan.drawn.is_empty());
     if plan.check_determinism {
-        eprintln!("checking determinism: two runs with seed {}; repro: {repro}", plan.options.seed);
+        say!("checking determinism: two runs with seed {}; repro: {repro}", plan.options.seed);
     }
     let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone(), "stopping the faults, letting clients drain, writing what was recorded");
-    let events_path = plan.out.join("events.jsonl");
-    let mut report = match run_once(&plan, &events_path, &interrupt) {
-        Ok(report) => report,
-        Err(error) => return run_failed(&error),
+    let stopped = interrupt_on_signal(
+        &interrupt,
+        "stopping the faults, letting clients drain, writing what was recorded",
+    );
+    let events_path = plan.out.join(EVENTS);
+    let (mut report, log_failure) = match run_once(&plan, &events_path, &interrupt) {
+        Ok(ran) => ran,
+        Err(exit) => return exit,
     };
-    if plan.check_determinism
-        && !interrupt.triggered()
-        && let Err(exit) = check_determinism(&plan, &report, &events_path, &interrupt, &repro)
-    {
-        return exit;
+    if plan.check_determinism && !interrupt.triggered() {
+        if log_failure.is_some() {
+            say!("determinism not checked: the first run's events.jsonl is incomplete");
+        } else if let Err(exit) = check_determinism(&plan, &report, &events_path, &interrupt, &repro) {
+            return exit;
+        }
     }
     report.swarm_draw = plan.drawn.iter().map(|d| (d.path.clone(), d.value.clone())).collect();
-    finish(&report, &plan.out)
+    finish(&report, &plan.out, &stopped, log_failure)
 }
+
+/// The event log's file name in the report folder.
+const EVENTS: &str = "events.jsonl";
 
 /// Loads the scenario and checks the flags against it and each other.
 fn plan(args: RunArgs) -> Result<Next, Exit> {
@@ -81,8 +101,8 @@ fn plan(args: RunArgs) -> Result<Next, Exit> {
         EngineArg::Live => Engine::Live,
         EngineArg::Sim => Engine::Sim,
     });
-    let scenario = Scenario::load_for(&file, engine_flag).map_err(|error| {
-        eprintln!("{error}");
+    let scenario = load_scenario(&file, engine_flag).map_err(|error| {
+        say!("{error}");
         Exit::BadInput
     })?;
     let names = scenario.matrix_names();
@@ -121,7 +141,7 @@ fn plan(args: RunArgs) -> Result<Next, Exit> {
         Some(seeds) => draw(&scenario, seeds.first)?,
         None => {
             if scenario.swarm.is_some() {
-                eprintln!(
+                say!(
                     "note: the swarm section applies only with --seeds; this run uses the file's own values"
                 );
             }
@@ -137,16 +157,25 @@ fn plan(args: RunArgs) -> Result<Next, Exit> {
 
 /// A usage error: the message, exit 2.
 fn usage(message: &str) -> Exit {
-    eprintln!("error: {message}");
+    say!("error: {message}");
     Exit::BadInput
 }
 
-/// Runs the plan once, writing events.jsonl.
-fn run_once(plan: &Plan, events_path: &Path, interrupt: &runner::Interrupt) -> Result<RunReport, RunError> {
-    let mut log = FileLog::create(events_path)?;
-    let report = runner::run(&plan.scenario, &plan.options, &mut log, interrupt, progress_display())?;
-    log.flush()?;
-    Ok(report)
+/// Runs the plan once, writing events.jsonl; returns the report and, if events.jsonl could not
+/// be written whole, why (the run goes on without it).
+fn run_once(
+    plan: &Plan,
+    events_path: &Path,
+    interrupt: &runner::Interrupt,
+) -> Result<(RunReport, Option<String>), Exit> {
+    let mut log = FileLog::create(events_path).map_err(|error| {
+        say!("error: {error}");
+        Exit::IoError
+    })?;
+    let report = runner::run(&plan.scenario, &plan.options, &mut log, interrupt, progress_display())
+        .map_err(|error| run_failed(&error))?;
+    let _ = log.flush();
+    Ok((report, log.failure().map(ToString::to_string)))
 }
 
 /// Runs the plan again, comparing its events with the first run's events.jsonl as they come
@@ -167,12 +196,12 @@ fn check_determinism(
         Ok(_) if interrupt.triggered() => Ok(()),
         Ok((_, Some(difference))) => Err(nondeterministic(&difference, events_path, repro)),
         Ok((again, None)) if report::json::render(&again) != report::json::render(first) => {
-            eprintln!("non-determinism: the events matched but report.json differs");
-            eprintln!("seed {} · repro: {repro}", plan.options.seed);
+            say!("non-determinism: the events matched but report.json differs");
+            say!("seed {} · repro: {repro}", plan.options.seed);
             Err(Exit::NonDeterministic)
         }
         Ok(_) => {
-            eprintln!("deterministic: both runs gave the same events and the same report");
+            say!("deterministic: both runs gave the same events and the same report");
             Ok(())
         }
     }
@@ -186,11 +215,11 @@ fn draw(scenario: &Scenario, seed: u64) -> Result<(Scenario, Vec<Drawn>), Exit> 
     };
     match swarm.draw(seed) {
         Ok((drawn_scenario, drawn)) => {
-            eprintln!("seed {seed} draws {}", scenario::swarm::describe(&drawn));
+            say!("seed {seed} draws {}", scenario::swarm::describe(&drawn));
             Ok((drawn_scenario, drawn))
         }
         Err(invalid) => {
-            eprintln!("seed {seed}: {invalid}");
+            say!("seed {seed}: {invalid}");
             Err(Exit::SloFailed)
         }
     }
@@ -207,8 +236,8 @@ fn repro_line(options: &RunOptions, drawn: bool) -> String {
 
 fn run_failed(error: &RunError) -> Exit {
     match error {
-        RunError::Program(what) => eprintln!("error: the program under test could not run: {what}"),
-        _ => eprintln!("error: the run failed: {error}"),
+        RunError::Program(what) => say!("error: the program under test could not run: {what}"),
+        _ => say!("error: the run failed: {error}"),
     }
     Exit::Internal
 }
@@ -216,36 +245,44 @@ fn run_failed(error: &RunError) -> Exit {
 /// Reports the first event where the two runs parted, with the seed and the repro line.
 fn nondeterministic(difference: &Difference, events: &Path, repro: &str) -> Exit {
     let show = |line: &Option<String>| line.clone().unwrap_or_else(|| "(no more events)".to_string());
-    eprintln!("non-determinism: the runs differ at event {} of {}", difference.line, events.display());
-    eprintln!("  first run:  {}", show(&difference.first));
-    eprintln!("  second run: {}", show(&difference.second));
-    eprintln!("repro: {repro} --check-determinism");
+    say!("non-determinism: the runs differ at event {} of {}", difference.line, events.display());
+    say!("  first run:  {}", show(&difference.first));
+    say!("  second run: {}", show(&difference.second));
+    say!("repro: {repro} --check-determinism");
     Exit::NonDeterministic
 }
 
-/// Writes the reports, prints the summary and maps the verdict to the exit code.
-fn finish(report: &RunReport, out: &Path) -> Exit {
-    match report::write_all(report, out) {
-        Ok(paths) => {
-            print!("{}", report::markdown::render(report));
-            print_written(&paths);
-        }
-        Err(error) => {
-            eprintln!("error: cannot write the reports to {}: {error}", out.display());
-            return Exit::Internal;
-        }
+/// Writes the reports, prints the summary and maps the verdict to the exit code (an interrupted
+/// run's is the signal's). The summary is printed whatever happened to the files; a file that
+/// could not be written (or events.jsonl cut short, `log_failure`) is named, and is exit 74.
+fn finish(report: &RunReport, out: &Path, stopped: &Stopped, log_failure: Option<String>) -> Exit {
+    let written = report::write_all(report, out);
+    let printed = print(report::markdown::render(report));
+    if !written.paths.is_empty() {
+        print_written(&written.paths);
     }
-    report_to_github(report);
-    exit_for(report.verdict)
+    let mut output_failed = false;
+    for failure in log_failure.into_iter().chain(written.failed.iter().map(ToString::to_string)) {
+        say!("error: {failure}");
+        output_failed = true;
+    }
+    let github = report_to_github(report);
+    if output_failed {
+        return Exit::IoError;
+    }
+    match printed.and(github) {
+        Ok(()) => exit_for(report.verdict, stopped),
+        Err(exit) => exit,
+    }
 }
 
-/// The exit code of a verdict.
-pub(super) fn exit_for(verdict: Verdict) -> Exit {
+/// The exit code of a verdict; an interrupted one's is 128 + the signal that stopped it.
+pub(super) fn exit_for(verdict: Verdict, stopped: &Stopped) -> Exit {
     match verdict {
         Verdict::Pass => Exit::Ok,
         Verdict::Fail => Exit::SloFailed,
         Verdict::Inconclusive => Exit::Inconclusive,
-        Verdict::Interrupted => Exit::Interrupted,
+        Verdict::Interrupted => stopped.exit(),
     }
 }
 
@@ -262,7 +299,7 @@ fn progress_display() -> runner::Progress {
             runner::Update::Strategy { name, description } => {
                 *bar = terminal_bar("{prefix} {bar:30} {msg}", 0).map(|new| new.with_prefix(name.clone()));
                 if bar.is_none() {
-                    eprintln!("strategy {name}: {description}");
+                    say!("strategy {name}: {description}");
                     *last_line.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = 0;
                 }
             }
@@ -284,7 +321,7 @@ fn progress_display() -> runner::Progress {
                     let ten_seconds = tick.elapsed.as_secs() / 10;
                     if ten_seconds > *last {
                         *last = ten_seconds;
-                        eprintln!("  {text}");
+                        say!("  {text}");
                     }
                 }
             }
@@ -292,22 +329,18 @@ fn progress_display() -> runner::Progress {
                 if let Some(bar) = bar.take() {
                     bar.finish_and_clear();
                 }
-                eprintln!("strategy {name}: {}", report::verdict_word(verdict));
+                say!("strategy {name}: {}", report::verdict_word(verdict));
             }
         }
     })
 }
 
-/// Triggers `interrupt` on Ctrl-C, from a thread of its own so it works whichever runtime the
-/// run is on (a paused sim runtime included).
-pub(super) fn watch_ctrl_c(interrupt: runner::Interrupt, what_now: &'static str) {
-    std::thread::spawn(move || {
-        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
-        runtime.block_on(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted: {what_now}");
-                interrupt.trigger();
-            }
-        });
-    });
+/// Triggers `interrupt` at the first SIGINT, SIGTERM or SIGHUP, saying `what_now`; a second
+/// signal exits at once.
+pub(super) fn interrupt_on_signal(interrupt: &runner::Interrupt, what_now: &'static str) -> Stopped {
+    let interrupt = interrupt.clone();
+    signals::watch(move |signal| {
+        say!("interrupted by {}: {what_now}; a second signal exits at once", signal.name());
+        interrupt.trigger();
+    })
 }

@@ -1,16 +1,19 @@
 //! The long-running commands: `wschaos echo`, `wschaos proxy` and `wschaos client`, each a part
-//! of the harness on its own ([`crate::standalone`]) on a multi-thread runtime until Ctrl-C.
+//! of the harness on its own ([`crate::standalone`]) on a multi-thread runtime until Ctrl-C,
+//! SIGTERM or SIGHUP.
 
+use std::io::ErrorKind;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::pin::Pin;
-use std::task::Poll;
 
 use super::args::{ClientArgs, DeliveryArg, EchoArgs, HeartbeatArg};
+use super::input::load_scenario;
+use super::signals;
 use crate::Exit;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
-use crate::scenario::{Delivery, Scenario, ServerConfig, Workload, presets};
-use crate::standalone;
+use crate::scenario::{Delivery, ServerConfig, Workload, presets};
+use crate::standalone::{self, ServeError};
 use crate::suggest::did_you_mean;
 
 /// `wschaos echo`: serve on live TCP until Ctrl-C, then print the counters.
@@ -22,7 +25,7 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         auth_token: args.token,
     };
     let listen = args.listen;
-    serve_until_ctrl_c(|shutdown| {
+    serve_until_signal(|shutdown| {
         standalone::echo::serve(listen, config, args.seed, std::io::stdout(), shutdown)
     })
 }
@@ -32,12 +35,12 @@ pub(super) fn client(args: ClientArgs) -> Exit {
     let strategy = match strategy_named(&args.strategy) {
         Ok(strategy) => strategy,
         Err(message) => {
-            eprintln!("error: --strategy {}: {message}", args.strategy);
+            say!("error: --strategy {}: {message}", args.strategy);
             return Exit::BadInput;
         }
     };
     if let Err(message) = standalone::client::resolve(&args.url) {
-        eprintln!("error: --url {}: {message}", args.url);
+        say!("error: --url {}: {message}", args.url);
         return Exit::BadInput;
     }
     let delivery = match args.delivery {
@@ -57,7 +60,7 @@ pub(super) fn client(args: ClientArgs) -> Exit {
         seed: args.seed,
         events: args.events,
     };
-    serve_until_ctrl_c(|shutdown| standalone::client::serve(options, std::io::stdout(), shutdown))
+    serve_until_signal(|shutdown| standalone::client::serve(options, std::io::stdout(), shutdown))
 }
 
 /// A preset by name, or the parameterless kind `immediate`.
@@ -85,50 +88,64 @@ pub(super) fn proxy(
     scenario: Option<&Path>,
     seed: Option<u64>,
 ) -> Exit {
-    let scenario = match scenario.map(Scenario::load).transpose() {
+    let scenario = match scenario.map(|file| load_scenario(file, None)).transpose() {
         Ok(scenario) => scenario,
         Err(error) => {
-            eprintln!("{error}");
+            say!("{error}");
             return Exit::BadInput;
         }
     };
     let options = standalone::proxy::ProxyOptions { listen, upstream, scenario, seed };
-    serve_until_ctrl_c(|shutdown| standalone::proxy::serve(options, std::io::stdout(), shutdown))
+    serve_until_signal(|shutdown| standalone::proxy::serve(options, std::io::stdout(), shutdown))
 }
 
-/// Runs a long-lived command on a multi-thread runtime until Ctrl-C. The handler is installed
-/// before `serve` starts (and prints its address), so an early Ctrl-C still stops it cleanly.
-/// A failure to bind or serve is reported and exits 2.
-fn serve_until_ctrl_c<F, Fut>(serve: F) -> Exit
+/// Runs a long-lived command on a multi-thread runtime until SIGINT (Ctrl-C), SIGTERM or
+/// SIGHUP. The handlers are installed before `serve` starts (and prints its address), so an
+/// early signal still stops it cleanly; a second signal exits at once. Stopping is how these
+/// commands end, so a clean stop exits 0. A failure to bind or serve is reported and exits 2.
+/// Output that can no longer be written stops the command: quietly when the reader went away
+/// (exit 141, as a shell reports a program SIGPIPE ended; 0 if only the last line was lost),
+/// else saying why (exit 74).
+fn serve_until_signal<F, Fut>(serve: F) -> Exit
 where
     F: FnOnce(Pin<Box<dyn Future<Output = ()> + Send>>) -> Fut,
-    Fut: Future<Output = std::io::Result<()>>,
+    Fut: Future<Output = Result<(), ServeError>>,
 {
+    let (signalled, signal) = tokio::sync::oneshot::channel();
+    signals::watch(move |signal| {
+        let _ = signalled.send(signal);
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
+            say!("error: cannot start the async runtime: {error}");
             return Exit::Internal;
         }
     };
     runtime.block_on(async move {
-        let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
-        // The first poll installs the handler.
-        let early = std::future::poll_fn(|cx| Poll::Ready(ctrl_c.as_mut().poll(cx))).await;
         let shutdown = Box::pin(async move {
-            let signal = match early {
-                Poll::Ready(result) => result,
-                Poll::Pending => ctrl_c.await,
-            };
-            if let Err(error) = signal {
-                eprintln!("error: cannot wait for Ctrl-C ({error}); stopping");
+            match signal.await {
+                Ok(signal) => say!("{}: stopping; a second signal exits at once", signal.name()),
+                // No watcher (it could not be installed, and said so): run until killed.
+                Err(_) => std::future::pending().await,
             }
         });
         match serve(shutdown).await {
             Ok(()) => Exit::Ok,
-            Err(error) => {
-                eprintln!("error: {error}");
+            Err(ServeError::Network(error)) => {
+                say!("error: {error}");
                 Exit::BadInput
+            }
+            Err(ServeError::Output { error, cut_short }) if error.kind() == ErrorKind::BrokenPipe => {
+                if cut_short {
+                    Exit::BrokenPipe
+                } else {
+                    Exit::Ok
+                }
+            }
+            Err(ServeError::Output { error, .. }) => {
+                say!("error: cannot write to stdout: {error}");
+                Exit::IoError
             }
         }
     })

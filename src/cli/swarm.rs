@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::output::{create_out_dir, print_written, terminal_bar};
-use super::run::{exit_for, watch_ctrl_c};
+use super::output::{prepare_out_dir, print, print_written, terminal_bar};
+use super::run::{exit_for, interrupt_on_signal};
 use crate::Exit;
 use crate::report::swarm::{self, SeedResult, SeedVerdict};
 use crate::runner::{self, SwarmOptions};
@@ -51,7 +51,8 @@ pub(super) fn run(
     out: Option<PathBuf>,
 ) -> Exit {
     let out = out.unwrap_or_else(|| Path::new("reports").join(&scenario.name).join("swarm"));
-    if let Err(exit) = create_out_dir(&out) {
+    let files = swarm::FILE_NAMES.map(String::from);
+    if let Err(exit) = prepare_out_dir(&out, &files) {
         return exit;
     }
     let count = (seeds.last - seeds.first).saturating_add(1);
@@ -60,31 +61,36 @@ pub(super) fn run(
     let threads = u64::try_from(jobs).unwrap_or(u64::MAX).min(count);
     let options =
         SwarmOptions { file: file.display().to_string(), seeds: seeds.first..=seeds.last, jobs, strategies };
-    eprintln!(
-        "swarm: {count} seeds ({}..{}) of {} on the sim engine, {threads} threads",
-        seeds.first, seeds.last, scenario.name
-    );
     let interrupt = runner::Interrupt::default();
-    watch_ctrl_c(interrupt.clone(), "starting no new seeds; reporting the seeds that finished");
+    let stopped = interrupt_on_signal(&interrupt, "starting no new seeds; reporting the seeds that finished");
+    say!(
+        "swarm: {count} seeds ({}..{}) of {} on the sim engine, {threads} threads",
+        seeds.first,
+        seeds.last,
+        scenario.name
+    );
     let report = match runner::run_swarm(scenario, &options, &interrupt, &progress(count)) {
         Ok(report) => report,
         Err(error) => {
-            eprintln!("error: the swarm failed at {error}");
-            eprintln!("repro: {}", crate::report::swarm_repro_command(&options.file, error.seed, &[]));
+            say!("error: the swarm failed at {error}");
+            say!("repro: {}", crate::report::swarm_repro_command(&options.file, error.seed, &[]));
             return Exit::Internal;
         }
     };
-    match swarm::write(&report, &out) {
-        Ok(paths) => {
-            print!("{}", swarm::markdown::render(&report));
-            print_written(&paths);
-        }
-        Err(error) => {
-            eprintln!("error: cannot write the reports to {}: {error}", out.display());
-            return Exit::Internal;
-        }
+    // swarm.md is printed whatever happened to the files; one that could not be written is
+    // named, and is exit 74.
+    let written = swarm::write(&report, &out);
+    let printed = print(swarm::markdown::render(&report));
+    if !written.paths.is_empty() {
+        print_written(&written.paths);
     }
-    exit_for(report.verdict)
+    for error in &written.failed {
+        say!("error: {error}");
+    }
+    if !written.failed.is_empty() {
+        return Exit::IoError;
+    }
+    printed.map_or_else(|exit| exit, |()| exit_for(report.verdict, &stopped))
 }
 
 /// Shows the swarm's progress on stderr: a bar on a terminal, a line per tenth of the seeds
@@ -105,7 +111,7 @@ fn progress(count: u64) -> impl Fn(&SeedResult) + Sync {
                 }
             }
             None if done * 10 / count != (done - 1) * 10 / count => {
-                eprintln!("  {done} / {count} seeds · {not_passed} not passed");
+                say!("  {done} / {count} seeds · {not_passed} not passed");
             }
             None => {}
         }

@@ -22,7 +22,8 @@ pub enum Verdict {
     Inconclusive,
     /// An SLO failed.
     Fail,
-    /// The run was stopped before its end (Ctrl-C).
+    /// The run was stopped before its end (Ctrl-C, SIGTERM, SIGHUP): for a strategy, it was
+    /// running at the cut, and its figures cover only what ran.
     Interrupted,
 }
 
@@ -68,8 +69,12 @@ pub struct StrategyReport {
     pub name: String,
     /// Its formula and quirks in one line.
     pub description: String,
-    /// Its verdict.
+    /// Its verdict: `interrupted` when the run was cut short while this strategy ran.
     pub verdict: Verdict,
+    /// When the run was cut short, seconds from this strategy's start; its figures cover
+    /// only the time before it, and its SLOs are measured but not judged. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interrupted_at: Option<f64>,
     /// Per SLO metric name, the summary of its values (seconds for durations, counts, fractions).
     pub metrics: BTreeMap<String, Stats>,
     /// Detect time summaries per detection reason.
@@ -142,6 +147,12 @@ pub struct ProgramExit {
     pub last_lines: Vec<String>,
 }
 
+/// Whether a count is 0, so that a field new to the format is left out where it says nothing
+/// and the reports of runs it does not concern keep their bytes.
+fn is_zero(count: &u64) -> bool {
+    *count == 0
+}
+
 /// A metric's values reduced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stats {
@@ -174,8 +185,15 @@ pub struct MessageCounts {
     pub sent: u64,
     /// Messages whose echo arrived by the end of the quiet period.
     pub echoed: u64,
-    /// Offered and never echoed by the end.
+    /// Offered and never echoed by the end. In a run cut short, only the messages the client
+    /// had given up on (dropped): the others are `unresolved`.
     pub lost: u64,
+    /// In a run cut short (Ctrl-C, SIGTERM, SIGHUP): messages still due or in flight at the
+    /// cut, neither echoed nor dropped; whether they would have arrived is unknown, so they
+    /// are not counted as lost. Always 0 in a run that reached its end; absent from older
+    /// reports, which read as 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unresolved: u64,
     /// Echoes the application saw a second time or more.
     pub duplicated: u64,
     /// First echoes that arrived after a later message's.

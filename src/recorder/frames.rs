@@ -63,10 +63,8 @@ impl Frames {
                         self.out.unanswered += 1;
                     }
                 }
-                (Way::Upstream, FrameKind::Pong) => {
-                    if self.pending.remove(link).is_some() {
-                        self.out.answered += 1;
-                    }
+                (Way::Upstream, FrameKind::Pong) if self.pending.remove(link).is_some() => {
+                    self.out.answered += 1;
                 }
                 (Way::Upstream, FrameKind::Close) => {
                     let code = close_code.map_or_else(|| "none".to_string(), |code| code.to_string());

@@ -6,7 +6,10 @@
 //! is not seen, so its message is lost):
 //! - **offered**: `Offered` events; **sent**: `Sent` events that are not resends;
 //! - **echoed**: distinct seqs with an `Echoed` event;
-//! - **lost**: the offered seqs that were never echoed;
+//! - **lost**: the offered seqs that were never echoed; in a run cut short, only those the
+//!   client dropped;
+//! - **unresolved** (a run cut short only): the offered seqs neither echoed nor dropped at the
+//!   cut, still due or in flight: whether they would have arrived is unknown;
 //! - **duplicated**: `Duplicate` events (the application saw the echo again);
 //! - **reordered**: first echoes whose seq is below the highest seq already echoed;
 //! - **latency**: each first echo's `latency`, from the message's intended send time.
@@ -156,12 +159,17 @@ impl Accounting {
         Keep::No
     }
 
-    /// The accounting at the end of the run.
-    pub fn finish(mut self) -> Messages {
+    /// The accounting at the end of the run; `cut_short` when it was interrupted, which makes
+    /// the messages still outstanding unresolved rather than lost.
+    pub fn finish(mut self, cut_short: bool) -> Messages {
         for (client, ledger) in &self.ledgers {
-            let lost = ledger.offered.count_missing_from(&ledger.echoed);
-            self.out.counts.lost += lost;
-            if lost > 0 {
+            let unechoed = ledger.offered.count_missing_from(&ledger.echoed);
+            // Outstanding seqs are offered, so those not echoed are part of `unechoed`.
+            let unresolved =
+                if cut_short { ledger.outstanding.count_missing_from(&ledger.echoed) } else { 0 };
+            self.out.counts.lost += unechoed.saturating_sub(unresolved);
+            self.out.counts.unresolved += unresolved;
+            if unechoed > 0 {
                 self.out.unechoed.insert(*client);
             }
         }

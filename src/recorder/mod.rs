@@ -117,6 +117,8 @@ pub struct Recorder {
     /// The clients report nothing (programs with `events: none`): convergence and attempts
     /// come from the proxy.
     silent_clients: bool,
+    /// The run was cut short (see [`Recorder::cut`]).
+    cut_short: bool,
 }
 
 /// An event kept for the end of the run.
@@ -177,6 +179,7 @@ impl Recorder {
             extra_clients: BTreeSet::new(),
             frames: frames::Frames::default(),
             silent_clients: false,
+            cut_short: false,
         }
     }
 
@@ -192,6 +195,14 @@ impl Recorder {
             silent_clients: !events,
             ..Recorder::new(span, clients, false)
         }
+    }
+
+    /// Ends the run at `at`, before its planned end (an interrupt): the figures then cover the
+    /// time up to the cut (availability over that time, attempts per second up to it), and
+    /// messages still due or in flight are unresolved rather than lost.
+    pub fn cut(&mut self, at: Instant) {
+        self.span.end_at = self.span.end_at.min(at.saturating_duration_since(self.span.origin));
+        self.cut_short = true;
     }
 
     /// Takes one event. Arrival order does not matter within the reorder window (the last
@@ -267,7 +278,7 @@ impl Recorder {
         let mut samples: BTreeMap<&'static str, Vec<f64>> =
             METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();
         let derived_incidents = incidents::derive(&timeline);
-        let messages = self.accounting.finish();
+        let messages = self.accounting.finish(self.cut_short);
         let attempts = if self.silent_clients { run::arrivals(&timeline) } else { run::attempts(&timeline) };
         let gave_up = run::gave_up(&timeline);
         let observed = observed::observe(&timeline, &clients);

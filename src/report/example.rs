@@ -106,6 +106,7 @@ fn strategy(
         } else {
             Verdict::Pass
         },
+        interrupted_at: None,
         metrics,
         detect_time_by_reason: BTreeMap::from([
             ("pong_timeout".to_string(), by_reason("pong_timeout")),
@@ -155,7 +156,15 @@ fn socketio() -> StrategyReport {
         &[0.45, 1.2, 0.8, 2.5],
         &[0.1, 0.3, 0.2, 0.9],
         &[0.995, 0.99, 0.985],
-        MessageCounts { offered: 1000, sent: 1000, echoed: 998, lost: 2, duplicated: 1, reordered: 0 },
+        MessageCounts {
+            offered: 1000,
+            sent: 1000,
+            echoed: 998,
+            lost: 2,
+            unresolved: 0,
+            duplicated: 1,
+            reordered: 0,
+        },
         vec![fault(0, 0, "reset", 10.0, 3), fault(1, 0, "blackhole", 60.0, 0)],
         vec![
             slo("recovery_time", "p(99) < 5s", 2.5, "2.5s", true),
@@ -171,7 +180,15 @@ fn fixed() -> StrategyReport {
         &[1.5, 3.0, 6.2, 9.0],
         &[1.0, 1.8, 2.5, 4.0],
         &[0.97, 0.95, 0.96],
-        MessageCounts { offered: 1000, sent: 990, echoed: 980, lost: 20, duplicated: 0, reordered: 3 },
+        MessageCounts {
+            offered: 1000,
+            sent: 990,
+            echoed: 980,
+            lost: 20,
+            unresolved: 0,
+            duplicated: 0,
+            reordered: 3,
+        },
         vec![fault(0, 0, "reset", 10.0, 3), fault(1, 0, "blackhole", 60.0, 2)],
         vec![
             slo("recovery_time", "p(99) < 5s", 9.0, "9s", false),

@@ -52,11 +52,12 @@ pub fn fit(text: &str, budget: usize) -> String {
 }
 
 /// One `::error title=SLO failed::…` line per failed SLO, for the caller to print when
-/// `GITHUB_ACTIONS` is set.
+/// `GITHUB_ACTIONS` is set. A strategy cut short by an interrupt is not judged, so it has none.
 pub fn github_annotations(report: &RunReport) -> Vec<String> {
     report
         .strategies
         .iter()
+        .filter(|strategy| strategy.interrupted_at.is_none())
         .flat_map(|strategy| {
             strategy.slo.iter().filter(|slo| !slo.passed).map(move |slo| {
                 let measured = if slo.measured.is_some() { slo.measured_text.as_str() } else { "no values" };

@@ -43,6 +43,15 @@ pub enum ReadError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The file was refused before it was read (not a regular file, too large); the message
+    /// says why.
+    #[error("{}: {message}", path.display())]
+    Refused {
+        /// The file.
+        path: PathBuf,
+        /// Why it was refused.
+        message: String,
+    },
     /// The file is not a report: bad JSON, or a field missing or of the wrong type.
     #[error("{} is not a wschaos report: {source}", path.display())]
     Parse {
@@ -73,7 +82,13 @@ pub enum ReadError {
 pub fn read(path: &Path) -> Result<RunReport, ReadError> {
     let text =
         std::fs::read_to_string(path).map_err(|source| ReadError::Io { path: path.to_path_buf(), source })?;
-    parse(&text).map_err(|error| match error {
+    from_text(&text, path)
+}
+
+/// Parses the text of a `report.json` read from `path` (which names it in errors), as [`read`]
+/// does.
+pub fn from_text(text: &str, path: &Path) -> Result<RunReport, ReadError> {
+    parse(text).map_err(|error| match error {
         ParseError::Json(source) => ReadError::Parse { path: path.to_path_buf(), source },
         ParseError::Version(found) => {
             ReadError::SchemaVersion { path: path.to_path_buf(), found, expected: SCHEMA_VERSION }

@@ -6,6 +6,7 @@ use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, Te
 
 use super::{Format, repro_line, unhit_faults};
 use crate::outcome::{RunReport, StrategyReport};
+use crate::units::format_seconds;
 
 /// The JUnit XML format.
 pub struct Junit;
@@ -49,8 +50,21 @@ fn suite(report: &RunReport, strategy: &StrategyReport) -> TestSuite {
         Property::new("wschaos_version", report.wschaos_version.as_str()),
         Property::new("verdict", format!("{:?}", strategy.verdict).to_lowercase()),
     ]);
+    // A strategy cut short is measured, not judged: each of its cases is skipped, saying why,
+    // so CI shows neither a pass nor a failure it did not earn.
+    let skipped = strategy.interrupted_at.map(|at| {
+        let mut status = TestCaseStatus::skipped();
+        status.set_type("interrupted").set_message(format!(
+            "interrupted at {} of {}: not judged",
+            format_seconds(at),
+            format_seconds(report.duration + report.quiet_period)
+        ));
+        status
+    });
     for slo in &strategy.slo {
-        let status = if slo.passed {
+        let status = if let Some(skipped) = &skipped {
+            skipped.clone()
+        } else if slo.passed {
             TestCaseStatus::success()
         } else {
             let measured = if slo.measured.is_some() { slo.measured_text.as_str() } else { "no values" };
@@ -65,7 +79,9 @@ fn suite(report: &RunReport, strategy: &StrategyReport) -> TestSuite {
         suite.add_test_case(case);
     }
     let unhit = unhit_faults(strategy);
-    let status = if unhit.is_empty() {
+    let status = if let Some(skipped) = skipped {
+        skipped
+    } else if unhit.is_empty() {
         TestCaseStatus::success()
     } else {
         let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
@@ -143,6 +159,28 @@ mod tests {
         let fixed = &junit.test_suites[1];
         let case = fixed.test_cases.iter().find(|c| c.name.as_str() == FAULTS_HIT_CASE).unwrap();
         assert!(matches!(case.status, TestCaseStatus::Success { .. }));
+    }
+
+    #[test]
+    fn a_strategy_cut_short_has_its_cases_skipped_with_the_reason() {
+        let mut report = example::report();
+        report.strategies[1].verdict = crate::outcome::Verdict::Interrupted;
+        report.strategies[1].interrupted_at = Some(12.5);
+        let junit = Report::deserialize_from_str(&render(&report)).expect("our XML parses");
+        let fixed = &junit.test_suites[1];
+        assert_eq!((fixed.failures, fixed.skipped), (0, 3), "no failure from a strategy cut short");
+        for case in &fixed.test_cases {
+            match &case.status {
+                TestCaseStatus::Skipped { message, .. } => assert_eq!(
+                    message.as_ref().map(|m| m.as_str()),
+                    Some("interrupted at 12.5s of 130s: not judged"),
+                    "{:?}",
+                    case.name
+                ),
+                other => panic!("{:?}: expected skipped, got {other:?}", case.name),
+            }
+        }
+        assert_eq!(junit.test_suites[0].failures, 1, "the strategy that finished keeps its failure");
     }
 
     #[test]

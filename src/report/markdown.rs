@@ -30,9 +30,14 @@ const TIME_METRICS: [&str; 3] = ["recovery_time", "excess_after_heal", "observed
 /// The summary. Deterministic: the same report gives the same bytes.
 pub fn render(report: &RunReport) -> String {
     let mut out = String::new();
-    let thresholds: usize = report.strategies.iter().map(|s| s.slo.len()).sum();
-    let failed: usize =
-        report.strategies.iter().map(|s| s.slo.iter().filter(|slo| !slo.passed).count()).sum();
+    // A strategy cut short is measured, not judged: its thresholds are counted apart.
+    let judged = || report.strategies.iter().filter(|s| s.interrupted_at.is_none());
+    let thresholds: usize = judged().map(|s| s.slo.len()).sum();
+    let failed: usize = judged().map(|s| s.slo.iter().filter(|slo| !slo.passed).count()).sum();
+    let not_judged: usize =
+        report.strategies.iter().filter(|s| s.interrupted_at.is_some()).map(|s| s.slo.len()).sum();
+    let not_judged =
+        if not_judged > 0 { format!(", {not_judged} not judged (interrupted)") } else { String::new() };
     // Infallible: writing to a String.
     let _ = writeln!(
         out,
@@ -44,7 +49,7 @@ pub fn render(report: &RunReport) -> String {
     );
     let _ = writeln!(
         out,
-        "{failed} of {thresholds} thresholds failed · {} clients · {} of faults + {} quiet · `{}` · wschaos {}",
+        "{failed} of {thresholds} thresholds failed{not_judged} · {} clients · {} of faults + {} quiet · `{}` · wschaos {}",
         report.clients,
         format_seconds(report.duration),
         format_seconds(report.quiet_period),
@@ -66,7 +71,7 @@ pub fn render(report: &RunReport) -> String {
         let _ = writeln!(out, "\n{}", description.trim());
     }
     for strategy in &report.strategies {
-        strategy_section(&mut out, strategy);
+        strategy_section(&mut out, report, strategy);
     }
     slo_table(&mut out, report);
     out.push_str("\n### Repro\n\n```sh\n");
@@ -77,10 +82,18 @@ pub fn render(report: &RunReport) -> String {
     out
 }
 
-fn strategy_section(out: &mut String, strategy: &StrategyReport) {
+fn strategy_section(out: &mut String, report: &RunReport, strategy: &StrategyReport) {
     let _ = writeln!(out, "\n### {} · {}\n", cell(&strategy.name), verdict_word(strategy.verdict));
     if !strategy.description.is_empty() {
         let _ = writeln!(out, "{}\n", cell(&strategy.description));
+    }
+    if let Some(at) = strategy.interrupted_at {
+        let _ = writeln!(
+            out,
+            "Interrupted at {} of {}: the figures cover only that time, and the SLOs are measured, not judged.\n",
+            format_seconds(at),
+            format_seconds(report.duration + report.quiet_period)
+        );
     }
     out.push_str("| metric | n | p50 | p90 | p99 | max |\n|---|---:|---:|---:|---:|---:|\n");
     for name in TIME_METRICS {
@@ -112,8 +125,15 @@ fn strategy_section(out: &mut String, strategy: &StrategyReport) {
     };
     let messages = &strategy.messages;
     out.push_str("\n| figure | value |\n|---|---|\n");
+    let _ = writeln!(out, "| messages lost | {} of {} offered |", messages.lost, messages.offered);
+    if strategy.interrupted_at.is_some() || messages.unresolved > 0 {
+        let _ = writeln!(
+            out,
+            "| messages unresolved (due or in flight at the interrupt) | {} |",
+            messages.unresolved
+        );
+    }
     for (figure, value) in [
-        ("messages lost", format!("{} of {} offered", messages.lost, messages.offered)),
         ("messages duplicated", messages.duplicated.to_string()),
         ("availability (mean)", availability),
         ("attempts", strategy.attempts_total.to_string()),
@@ -215,7 +235,11 @@ fn slo_table(out: &mut String, report: &RunReport) {
                 cell(&slo.metric),
                 cell(&slo.threshold),
                 if slo.measured.is_some() { cell(&slo.measured_text) } else { "no values".to_string() },
-                if slo.passed { "pass" } else { "**FAIL**" }
+                match (strategy.interrupted_at, slo.passed) {
+                    (Some(_), _) => "not judged (interrupted)",
+                    (None, true) => "pass",
+                    (None, false) => "**FAIL**",
+                }
             );
         }
     }
@@ -224,6 +248,7 @@ fn slo_table(out: &mut String, report: &RunReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outcome::Verdict;
     use crate::report::example;
 
     #[test]
@@ -262,6 +287,32 @@ mod tests {
             "wschaos run scenarios/flaky.yaml --engine sim --seed 42 --strategy socketio\n\
              wschaos run scenarios/flaky.yaml --engine sim --seed 42 --strategy fixed-1s\n```\n"
         ));
+    }
+
+    #[test]
+    fn a_strategy_cut_short_is_interrupted_not_failed_and_counts_unresolved_messages() {
+        let mut report = example::report();
+        report.interrupted = true;
+        report.verdict = Verdict::Interrupted;
+        let fixed = &mut report.strategies[1];
+        fixed.verdict = Verdict::Interrupted;
+        fixed.interrupted_at = Some(12.5);
+        fixed.messages.lost = 3;
+        fixed.messages.unresolved = 17;
+        let text = render(&report);
+        assert!(text.starts_with("## INTERRUPTED · "), "{text}");
+        assert!(text.contains("0 of 2 thresholds failed, 2 not judged (interrupted) · "), "{text}");
+        assert!(text.contains("### fixed-1s · INTERRUPTED\n"), "{text}");
+        assert!(text.contains("Interrupted at 12.5s of 130s: the figures cover only that time"), "{text}");
+        assert!(text.contains("| messages lost | 3 of 1000 offered |"), "{text}");
+        assert!(text.contains("| messages unresolved (due or in flight at the interrupt) | 17 |"), "{text}");
+        assert!(
+            text.contains("| fixed-1s | recovery_time | `p(99) < 5s` | 9s | not judged (interrupted) |"),
+            "{text}"
+        );
+        assert!(!text.contains("**FAIL**"), "nothing of an interrupted strategy reads as failed: {text}");
+        // The strategy that finished before the cut keeps its verdict.
+        assert!(text.contains("### socketio · INCONCLUSIVE\n"), "{text}");
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Reports: one file per format over one serializable result ([`RunReport`]).
 //!
 //! Every format is a pure function from a `&RunReport` to a `String` behind the small
-//! [`Format`] trait; the only I/O here is [`write_all`] (the files of a run's report directory),
+//! [`Format`] trait; the only I/O here is [`write_all`] (the files of a run's report directory,
+//! each tried whatever happens to the others),
 //! [`json::read`], and [`github::append_summary`].
 
 pub mod compare;
@@ -49,26 +50,74 @@ pub fn format_named(name: &str) -> Option<&'static dyn Format> {
     FORMATS.into_iter().find(|format| format.name() == name)
 }
 
+/// A report file that could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write {}: {source}", path.display())]
+pub struct WriteError {
+    /// The file (or the folder, when it could not be created).
+    pub path: PathBuf,
+    /// The cause.
+    pub source: io::Error,
+}
+
+/// What [`write_all`] did. Every file is tried whatever happened to the others, so one that
+/// cannot be written (a directory in its place, a full disk) costs only itself; a file whose
+/// write failed may hold part of its text.
+#[derive(Debug, Default)]
+pub struct Written {
+    /// The files written, in the order of [`file_names`].
+    pub paths: Vec<PathBuf>,
+    /// The files that could not be.
+    pub failed: Vec<WriteError>,
+}
+
+/// The files [`write_all`] writes for a run of these strategies, in order: `report.json`,
+/// `summary.md`, `junit.xml`, then one `<strategy>.hgrm` per strategy. The command line checks
+/// them before a run starts.
+pub fn file_names(strategies: &[&str]) -> Vec<String> {
+    let mut names = Vec::new();
+    for format in FORMATS {
+        if format.per_strategy() {
+            names.extend(file_stems(strategies).iter().map(|stem| format.file_name(Some(stem))));
+        } else {
+            names.push(format.file_name(None));
+        }
+    }
+    names
+}
+
 /// Writes `report.json`, `summary.md`, `junit.xml` and one `<strategy>.hgrm` per strategy into
-/// `dir` (created if missing), returning the paths in that order.
-pub fn write_all(report: &RunReport, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
+/// `dir` (created if missing), in the order of [`file_names`].
+pub fn write_all(report: &RunReport, dir: &Path) -> Written {
+    let mut files = Vec::new();
     for format in FORMATS {
         if format.per_strategy() {
             let names: Vec<&str> = report.strategies.iter().map(|s| s.name.as_str()).collect();
             for (strategy, stem) in report.strategies.iter().zip(file_stems(&names)) {
-                let path = dir.join(format.file_name(Some(&stem)));
-                std::fs::write(&path, format.render(report, Some(strategy)))?;
-                written.push(path);
+                files.push((format.file_name(Some(&stem)), format.render(report, Some(strategy))));
             }
         } else {
-            let path = dir.join(format.file_name(None));
-            std::fs::write(&path, format.render(report, None))?;
-            written.push(path);
+            files.push((format.file_name(None), format.render(report, None)));
         }
     }
-    Ok(written)
+    write_files(dir, files)
+}
+
+/// Writes each `(name, text)` into `dir` (created if missing), trying every one.
+pub(crate) fn write_files(dir: &Path, files: Vec<(String, String)>) -> Written {
+    let mut written = Written::default();
+    if let Err(source) = std::fs::create_dir_all(dir) {
+        written.failed.push(WriteError { path: dir.to_path_buf(), source });
+        return written;
+    }
+    for (name, text) in files {
+        let path = dir.join(name);
+        match std::fs::write(&path, text) {
+            Ok(()) => written.paths.push(path),
+            Err(source) => written.failed.push(WriteError { path, source }),
+        }
+    }
+    written
 }
 
 /// A name made safe for a file name: ASCII letters, digits, `-`, `_` and `.` kept, anything else
@@ -117,12 +166,31 @@ mod tests {
     fn write_all_writes_every_file_once() {
         let dir = std::env::temp_dir().join(format!("wschaos-report-write-all-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let written = write_all(&example::report(), &dir).unwrap();
+        let written = write_all(&example::report(), &dir);
+        assert!(written.failed.is_empty(), "{:?}", written.failed);
         let names: Vec<String> =
-            written.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+            written.paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
         assert_eq!(names, ["report.json", "summary.md", "junit.xml", "socketio.hgrm", "fixed-1s.hgrm"]);
+        assert_eq!(names, file_names(&["socketio", "fixed-1s"]));
         let back = json::read(&dir.join("report.json")).unwrap();
         assert_eq!(back, example::report());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_written_is_named_and_the_others_are_written() {
+        let dir = std::env::temp_dir().join(format!("wschaos-report-write-fail-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("summary.md")).unwrap();
+        let written = write_all(&example::report(), &dir);
+        let failed: Vec<&Path> = written.failed.iter().map(|f| f.path.as_path()).collect();
+        assert_eq!(failed, [dir.join("summary.md")]);
+        assert!(
+            written.failed[0]
+                .to_string()
+                .starts_with(&format!("cannot write {}", dir.join("summary.md").display()))
+        );
+        assert_eq!(written.paths.len(), 4, "the other files are written: {:?}", written.paths);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

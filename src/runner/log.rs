@@ -1,11 +1,12 @@
 //! A run's events.jsonl lines: how an event becomes its line, tagged with the strategy
-//! ([`TaggedLines`]), and where the lines go: a file as they happen, nowhere (swarm runs keep
+//! ([`TaggedLines`]), and where the lines go: a file as they happen, whole lines only, nowhere (swarm runs keep
 //! only the reports), or a comparison with the lines an earlier run wrote
 //! (`--check-determinism`).
 
+use std::fmt;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Lines, Write};
-use std::path::Path;
+use std::io::{self, BufRead, BufReader, Lines, Write};
+use std::path::{Path, PathBuf};
 
 use tokio::time::Instant;
 
@@ -58,25 +59,149 @@ pub trait EventLog {
     }
 }
 
-/// Writes the lines to a file.
+/// Writes the lines to a file, whole lines only: lines gather in a buffer that goes to the file
+/// on [`EventLog::flush`] (every tick) or when it holds [`FileLog::BUFFER`] bytes, and a write
+/// that fails (a full disk) stops the writing and cuts the file back to its last whole line,
+/// so events.jsonl never ends in part of one. The run goes on without it: its reports matter
+/// more than its events. [`FileLog::failure`] says what happened.
 #[derive(Debug)]
-pub struct FileLog(BufWriter<File>);
+pub struct FileLog {
+    path: PathBuf,
+    file: File,
+    /// Whole lines not written yet.
+    buffer: Vec<u8>,
+    /// How many lines `buffer` holds.
+    buffered_lines: u64,
+    /// Bytes in the file: whole lines only.
+    written_bytes: u64,
+    /// Lines in the file.
+    written_lines: u64,
+    /// Why writing stopped, once it has.
+    failure: Option<LogFailure>,
+}
+
+/// Why a [`FileLog`] stopped writing, and what its file holds.
+#[derive(Debug)]
+pub struct LogFailure {
+    /// The file.
+    pub path: PathBuf,
+    /// The write's error.
+    pub error: io::Error,
+    /// The whole lines written before the failure: the run's first events.
+    pub lines: u64,
+    /// What became of the part of a line the failed write may have left.
+    pub cut_back: CutBack,
+}
+
+/// Whether a [`FileLog`]'s file was cut back to its last whole line after a failed write.
+#[derive(Debug)]
+pub enum CutBack {
+    /// It was: the file holds whole lines only.
+    Done,
+    /// It is not a regular file (a device such as /dev/full, a pipe): nothing to cut.
+    NotAFile,
+    /// Cutting it failed, so it may end in part of a line.
+    Failed(io::Error),
+}
+
+impl fmt::Display for LogFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot write {}: {}; ", self.path.display(), self.error)?;
+        let lines = self.lines;
+        match &self.cut_back {
+            CutBack::Done => write!(f, "it holds the first {lines} events, cut back to the last whole line"),
+            CutBack::NotAFile => write!(f, "writing it stopped after the first {lines} events"),
+            CutBack::Failed(error) => write!(
+                f,
+                "writing it stopped after the first {lines} events, and it may end in part of a line (cutting it back failed: {error})"
+            ),
+        }
+    }
+}
 
 impl FileLog {
-    /// Creates (or truncates) `path`.
+    /// How many bytes of lines gather before they are written.
+    pub const BUFFER: usize = 64 * 1024;
+
+    /// Creates (or truncates) `path`; the error names it.
     pub fn create(path: &Path) -> io::Result<FileLog> {
-        Ok(FileLog(BufWriter::new(File::create(path)?)))
+        let file = File::create(path).map_err(|error| {
+            io::Error::new(error.kind(), format!("cannot create {}: {error}", path.display()))
+        })?;
+        Ok(FileLog {
+            path: path.to_path_buf(),
+            file,
+            buffer: Vec::with_capacity(FileLog::BUFFER),
+            buffered_lines: 0,
+            written_bytes: 0,
+            written_lines: 0,
+            failure: None,
+        })
+    }
+
+    /// Why writing stopped, if it did.
+    pub fn failure(&self) -> Option<&LogFailure> {
+        self.failure.as_ref()
+    }
+
+    /// Writes the buffered lines; on failure, stops for good and cuts the file back.
+    fn write_buffer(&mut self) {
+        if self.failure.is_some() || self.buffer.is_empty() {
+            return;
+        }
+        match self.file.write_all(&self.buffer) {
+            Ok(()) => {
+                self.written_bytes += self.buffer.len() as u64;
+                self.written_lines += self.buffered_lines;
+            }
+            Err(error) => {
+                // Part of the buffer may be in the file: cut it off.
+                let cut_back = match self.file.metadata() {
+                    Ok(metadata) if !metadata.is_file() => CutBack::NotAFile,
+                    _ => match self.file.set_len(self.written_bytes) {
+                        Ok(()) => CutBack::Done,
+                        Err(error) => CutBack::Failed(error),
+                    },
+                };
+                self.failure =
+                    Some(LogFailure { path: self.path.clone(), error, lines: self.written_lines, cut_back });
+            }
+        }
+        self.buffer.clear();
+        self.buffered_lines = 0;
     }
 }
 
 impl EventLog for FileLog {
+    /// Never fails: a failure to write is kept for [`FileLog::failure`].
     fn line(&mut self, line: &str) -> io::Result<()> {
-        self.0.write_all(line.as_bytes())?;
-        self.0.write_all(b"\n")
+        if self.failure.is_some() {
+            return Ok(());
+        }
+        self.buffer.extend_from_slice(line.as_bytes());
+        self.buffer.push(b'\n');
+        self.buffered_lines += 1;
+        if self.buffer.len() >= FileLog::BUFFER {
+            self.write_buffer();
+        }
+        Ok(())
     }
 
+    /// Never fails: a failure to write is kept for [`FileLog::failure`].
     fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+        self.write_buffer();
+        Ok(())
+    }
+
+    fn wants_lines(&self) -> bool {
+        self.failure.is_none()
+    }
+}
+
+impl Drop for FileLog {
+    /// Writes what is still buffered, as `BufWriter` would; a failure is lost with the log.
+    fn drop(&mut self) {
+        self.write_buffer();
     }
 }
 
@@ -199,6 +324,36 @@ mod tests {
             std::env::temp_dir().join(format!("wschaos-log-{}-{}.jsonl", std::process::id(), lines.len()));
         std::fs::write(&path, lines.iter().map(|l| format!("{l}\n")).collect::<String>()).unwrap();
         path
+    }
+
+    #[test]
+    fn a_file_log_writes_whole_lines_and_says_when_it_cannot() {
+        let path = std::env::temp_dir().join(format!("wschaos-log-{}-filelog.jsonl", std::process::id()));
+        let mut log = FileLog::create(&path).unwrap();
+        log.line("{\"a\":1}").unwrap();
+        log.line("{\"b\":2}").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "", "lines wait for a flush");
+        log.flush().unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"a\":1}\n{\"b\":2}\n");
+        assert!(log.failure().is_none());
+        std::fs::remove_file(&path).unwrap();
+
+        // /dev/full takes no byte: the failure names the file, and the log stops asking for lines.
+        let mut full = FileLog::create(Path::new("/dev/full")).unwrap();
+        full.line("{}").unwrap();
+        full.flush().unwrap();
+        let failure = full.failure().expect("a full disk is a failure");
+        assert_eq!(failure.lines, 0);
+        assert_eq!(
+            failure.to_string(),
+            "cannot write /dev/full: No space left on device (os error 28); writing it stopped after the first 0 events"
+        );
+        assert!(!full.wants_lines());
+        let missing = FileLog::create(Path::new("/nonexistent/wschaos/events.jsonl")).unwrap_err();
+        assert!(
+            missing.to_string().starts_with("cannot create /nonexistent/wschaos/events.jsonl"),
+            "{missing}"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use log::{CompareLog, Difference, EventLog, FileLog, NoLog, TaggedLines};
+pub use log::{CompareLog, CutBack, Difference, EventLog, FileLog, LogFailure, NoLog, TaggedLines};
 pub use swarm::{SwarmError, SwarmOptions, run_swarm};
 pub use watchdog::{SimRuntime, Stalled};
 
@@ -173,6 +173,8 @@ pub fn run(
     progress: Progress,
 ) -> Result<RunReport, RunError> {
     let mut strategies = Vec::new();
+    // Whether an interrupt cut a strategy short or kept one from starting.
+    let mut cut_short = false;
     let matrix: Vec<Entry<'_>> = match &scenario.program {
         Some(program) => program.matrix().into_iter().map(Entry::Program).collect(),
         None => scenario.strategies.iter().map(Entry::Reference).collect(),
@@ -182,6 +184,7 @@ pub fn run(
         .filter(|entry| options.strategies.is_empty() || options.strategies.iter().any(|n| n == entry.name()))
     {
         if interrupt.triggered() {
+            cut_short = true;
             break;
         }
         progress(Update::Strategy { name: entry.name().to_string(), description: entry.describe() });
@@ -207,10 +210,12 @@ pub fn run(
             )?,
         };
         progress(Update::Done { name: report.name.clone(), verdict: report.verdict });
+        cut_short |= report.verdict == Verdict::Interrupted;
         strategies.push(report);
     }
     events.flush()?;
-    let interrupted = interrupt.triggered();
+    // An interrupt that comes after the last strategy ended cuts nothing: the run is whole.
+    let interrupted = cut_short;
     let verdict = if interrupted {
         Verdict::Interrupted
     } else {

@@ -20,8 +20,7 @@ use super::{Interrupt, Progress, RunError, Tick, Update};
 use crate::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, State};
 use crate::net::Transport;
 use crate::outcome::stats::stats;
-use crate::outcome::{ProgramReport, Verdict};
-use crate::outcome::{StrategyReport, judge};
+use crate::outcome::{ProgramReport, StrategyReport, Verdict, judge};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
 use crate::scenario::program::{EventSource, Identity, ProgramEntry, ServerUnderTest};
@@ -171,14 +170,15 @@ impl<'a> StrategyRun<'a> {
     }
 
     /// Takes every event into `log` and the recorder until the end of the quiet period or an
-    /// interrupt, flushing the log and reporting progress every [`TICK`].
+    /// interrupt, flushing the log and reporting progress every [`TICK`]. Returns when an
+    /// interrupt cut the run short, having told the recorder.
     pub(super) async fn record(
         &mut self,
         log: &mut dyn EventLog,
         states: &States,
         interrupt: &Interrupt,
         progress: &Progress,
-    ) -> Result<(), RunError> {
+    ) -> Result<Option<Instant>, RunError> {
         let mut lines = TaggedLines::new(self.entry.name());
         let origin = self.span.origin;
         let deadline = origin + self.span.end_at;
@@ -210,7 +210,12 @@ impl<'a> StrategyRun<'a> {
             lines.write(&event, origin, log)?;
             self.recorder.record(event);
         }
-        Ok(())
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        let cut = Instant::now();
+        self.recorder.cut(cut);
+        Ok(Some(cut))
     }
 
     /// Keeps what the progress line and a stall's diagnosis need.
@@ -264,12 +269,15 @@ impl<'a> StrategyRun<'a> {
     }
 
     /// The strategy's figures, judged against the scenario's SLOs (and, for a client program,
-    /// against its clients' early exits).
+    /// against its clients' early exits); `interrupted_at` (seconds from the start) when an
+    /// interrupt cut it short, which makes its verdict `interrupted` whatever the figures say:
+    /// they cover only part of the run.
     pub(super) fn report(
         recorder: Recorder,
         program: Option<ProgramReport>,
         scenario: &Scenario,
         entry: &Entry<'_>,
+        interrupted_at: Option<f64>,
     ) -> StrategyReport {
         let output = recorder.finish();
         if output.late_events > 0 {
@@ -279,10 +287,14 @@ impl<'a> StrategyRun<'a> {
             );
         }
         let slo = judge::evaluate(&scenario.slo, &output.samples);
-        let mut verdict = judge::verdict(&slo, &output.faults);
-        if program.as_ref().is_some_and(|p| !p.allow_exit && !p.exits.is_empty()) {
-            verdict = verdict.max(Verdict::Fail);
-        }
+        let exited = program.as_ref().is_some_and(|p| !p.allow_exit && !p.exits.is_empty());
+        let verdict = if interrupted_at.is_some() {
+            Verdict::Interrupted
+        } else if exited {
+            judge::verdict(&slo, &output.faults).max(Verdict::Fail)
+        } else {
+            judge::verdict(&slo, &output.faults)
+        };
         let recovery_time_us = output
             .samples
             .get("recovery_time")
@@ -292,6 +304,7 @@ impl<'a> StrategyRun<'a> {
             name: entry.name().to_string(),
             description: entry.describe(),
             verdict,
+            interrupted_at,
             metrics: judge::summaries(&output.samples),
             detect_time_by_reason: output
                 .detect_by_reason
@@ -325,10 +338,12 @@ pub(super) async fn run_strategy(
 ) -> Result<StrategyReport, RunError> {
     let (states, interrupt, progress, logs) = watch;
     let mut run = StrategyRun::start(scenario, entry.clone(), seed, transport, logs).await?;
+    let origin = run.span.origin;
     let recorded = run.record(log, states, interrupt, progress).await;
     let scenario = run.scenario.clone();
     let (recorder, program) = run.stop().await;
-    recorded?;
+    let cut = recorded?;
     log.flush()?;
-    Ok(StrategyRun::report(recorder, program, &scenario, &entry))
+    let interrupted_at = cut.map(|cut| (cut - origin).as_secs_f64());
+    Ok(StrategyRun::report(recorder, program, &scenario, &entry, interrupted_at))
 }

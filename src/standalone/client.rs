@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::write_event;
+use super::{ServeError, write_event};
 use crate::client::{ClientConfig, ClientEventKind, ClientSink, run, stop_signal};
 use crate::net::Transport;
 use crate::program::protocol;
@@ -51,15 +51,16 @@ pub fn resolve(url: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("`{authority}` has no address"))
 }
 
-/// Runs the client until `shutdown`; prints one line per event (time since start, event) and a
-/// summary line at the end.
+/// Runs the client until `shutdown` (or until it gives up, or `out` cannot be written); prints
+/// one line per event (time since start, event) and a summary line at the end.
 pub async fn serve(
     options: ClientOptions,
     mut out: impl Write + Send + 'static,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let addr = resolve(&options.url)
-        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidInput, message))?;
+) -> Result<(), ServeError> {
+    let addr = resolve(&options.url).map_err(|message| {
+        ServeError::Network(std::io::Error::new(std::io::ErrorKind::InvalidInput, message))
+    })?;
     let mut settings = options.strategy.defaults;
     if let Some(heartbeat) = options.heartbeat {
         settings.heartbeat = heartbeat;
@@ -80,16 +81,17 @@ pub async fn serve(
         seed: options.seed,
     };
     let events_only = options.events;
-    if events_only {
-        writeln!(out, "{}", protocol::line(&ClientEventKind::Ready).unwrap_or_default())?;
+    let first = if events_only {
+        protocol::line(&ClientEventKind::Ready).unwrap_or_default()
     } else {
-        writeln!(out, "connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())?;
-    }
-    out.flush()?;
+        format!("connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())
+    };
+    writeln!(out, "{first}").and_then(|()| out.flush()).map_err(ServeError::cut_short)?;
     let (sink, mut events) = ClientSink::channel();
     let (stop, stopped) = stop_signal();
     let origin = Instant::now();
     let client = tokio::spawn(run(config, Transport::Live, sink, stopped, origin));
+    let (failed, printer_failed) = tokio::sync::oneshot::channel();
     let printer = tokio::spawn(async move {
         let (mut offered, mut echoed, mut duplicates, mut attempts) = (0u64, 0u64, 0u64, 0u64);
         while let Some(event) = events.recv().await {
@@ -108,29 +110,37 @@ pub async fn serve(
             } else {
                 write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind)
             };
-            if written.is_err() {
-                break;
+            if let Err(error) = written {
+                let _ = failed.send(error);
+                return Ok(());
             }
         }
         if events_only {
-            return;
+            return Ok(());
         }
-        let _ = writeln!(
+        writeln!(
             out,
             "attempts {attempts}, messages offered {offered}, echoed {echoed}, not echoed {}, duplicates {duplicates}",
             offered.saturating_sub(echoed)
-        );
-        let _ = out.flush();
+        )
+        .and_then(|()| out.flush())
+        .map_err(ServeError::at_the_end)
     });
     tokio::pin!(client);
-    tokio::select! {
+    let (cut, client_ended) = tokio::select! {
         biased;
-        () = shutdown => {
-            let _ = stop.send(true);
-            let _ = (&mut client).await;
-        }
-        _ = &mut client => {}
+        () = shutdown => (None, false),
+        // A printer that ends without an error (the client ended) disables this branch.
+        Ok(error) = printer_failed => (Some(error), false),
+        _ = &mut client => (None, true),
+    };
+    if !client_ended {
+        let _ = stop.send(true);
+        let _ = (&mut client).await;
     }
-    let _ = printer.await;
-    Ok(())
+    let printed = printer.await.unwrap_or(Ok(()));
+    match cut {
+        Some(error) => Err(ServeError::cut_short(error)),
+        None => printed,
+    }
 }

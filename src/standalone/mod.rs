@@ -3,6 +3,10 @@
 //! and `wschaos client` (one reference client against any server). Each runs until a shutdown
 //! future completes and writes one line per event, as the seconds since it started and what
 //! happened, so a user can line them up with what their own program logged.
+//!
+//! Their output is the point of running them: when it can no longer be written (the reader of
+//! a pipe went away, the disk behind a redirect is full) a part stops, as a Unix tool ended by
+//! SIGPIPE would, and says so with [`ServeError::Output`] rather than serving on unseen.
 
 pub mod client;
 pub mod echo;
@@ -12,6 +16,35 @@ use std::fmt::Display;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
+
+/// Why a part stopped other than by its shutdown future.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// It could not listen, or its listener failed; the message says where.
+    #[error("{0}")]
+    Network(io::Error),
+    /// Its output could not be written.
+    #[error("cannot write the output: {error}")]
+    Output {
+        /// The write's error: `ErrorKind::BrokenPipe` when the reader went away.
+        error: io::Error,
+        /// Whether it cut the part's work short (a line while serving), rather than coming at
+        /// the very end (the last line, after the shutdown).
+        cut_short: bool,
+    },
+}
+
+impl ServeError {
+    /// An output failure while serving: the part stops.
+    pub(crate) fn cut_short(error: io::Error) -> ServeError {
+        ServeError::Output { error, cut_short: true }
+    }
+
+    /// An output failure in the last line, once the part had stopped anyway.
+    pub(crate) fn at_the_end(error: io::Error) -> ServeError {
+        ServeError::Output { error, cut_short: false }
+    }
+}
 
 /// A bind failure that names the flag and address, for the command line.
 pub fn cannot_listen(listen: SocketAddr, error: io::Error) -> io::Error {

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 
 use tokio::time::Instant;
 
-use super::{cannot_listen, write_event};
+use super::{ServeError, cannot_listen, write_event};
 use crate::net::Transport;
 use crate::proxy::{EventKind, ProxyEvent};
 use crate::scenario::{ClientSelector, Scenario, defaults};
@@ -26,13 +26,13 @@ pub struct ProxyOptions {
     pub seed: Option<u64>,
 }
 
-/// Runs the proxy until `shutdown`; writes the bound address as the first line of `out`, then
-/// one line per event.
+/// Runs the proxy until `shutdown`, or until `out` cannot be written; writes the bound address
+/// as the first line of `out`, then one line per event.
 pub async fn serve(
     options: ProxyOptions,
     mut out: impl Write + Send + 'static,
     shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
+) -> Result<(), ServeError> {
     let seed = options.seed.or(options.scenario.as_ref().map(|s| s.seed)).unwrap_or(defaults::SEED);
     let client_count = options.scenario.as_ref().map_or(0, |s| s.clients.count);
     let mut stack = Stack::upstream(&Transport::Live, options.upstream)
@@ -42,9 +42,41 @@ pub async fn serve(
         .record_events()
         .start()
         .await
-        .map_err(|error| cannot_listen(options.listen, error))?;
-    writeln!(out, "listening on {}, forwarding to {}", stack.proxy_addr(), options.upstream)?;
+        .map_err(|error| ServeError::Network(cannot_listen(options.listen, error)))?;
     let start = Instant::now();
+    if let Err(error) = introduce(&mut out, &stack, &options, seed) {
+        stack.shutdown().await;
+        return Err(ServeError::cut_short(error));
+    }
+    if let Some(scenario) = &options.scenario {
+        stack.play(&scenario.faults, scenario.duration, start);
+    }
+    let mut events = stack.take_events();
+    let (failed, printer_failed) = tokio::sync::oneshot::channel();
+    let printer = tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            if let Err(error) =
+                write_event(&mut out, event.at.saturating_duration_since(start), describe(&event))
+            {
+                let _ = failed.send(error);
+                return;
+            }
+        }
+    });
+    let cut = tokio::select! {
+        biased;
+        () = shutdown => None,
+        // A printer that ends without an error (its events ended) disables this branch.
+        Ok(error) = printer_failed => Some(error),
+    };
+    stack.shutdown().await;
+    printer.abort();
+    cut.map_or(Ok(()), |error| Err(ServeError::cut_short(error)))
+}
+
+/// The first lines: where the proxy listens and what it plays.
+fn introduce(out: &mut impl Write, stack: &Stack, options: &ProxyOptions, seed: u64) -> std::io::Result<()> {
+    writeln!(out, "listening on {}, forwarding to {}", stack.proxy_addr(), options.upstream)?;
     if let Some(scenario) = &options.scenario {
         let count = scenario.faults.len();
         let plural = if count == 1 { "" } else { "s" };
@@ -62,21 +94,8 @@ pub async fn serve(
                 )?;
             }
         }
-        stack.play(&scenario.faults, scenario.duration, start);
     }
-    out.flush()?;
-    let mut events = stack.take_events();
-    let printer = tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
-            if write_event(&mut out, event.at.saturating_duration_since(start), describe(&event)).is_err() {
-                break;
-            }
-        }
-    });
-    shutdown.await;
-    stack.shutdown().await;
-    printer.abort();
-    Ok(())
+    out.flush()
 }
 
 /// What one event says, for its log line.

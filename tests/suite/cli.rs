@@ -126,6 +126,15 @@ fn every_subcommand_help_shows_an_example() {
 }
 
 #[test]
+fn client_size_is_bounded_like_a_scenarios_message_size() {
+    wschaos().args(["client", "--url", "ws://127.0.0.1:9/", "--size", "100GiB"]).assert().code(2).stderr(
+        predicate::str::contains(
+            "a message is at most 16MiB (tungstenite's frame limit), as in a scenario's workload",
+        ),
+    );
+}
+
+#[test]
 fn bad_usage_exits_2() {
     wschaos().arg("frobnicate").assert().code(2);
     wschaos().arg("validate").assert().code(2);

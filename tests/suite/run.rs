@@ -203,11 +203,76 @@ async fn ctrl_c_mid_run_writes_an_interrupted_report() {
     let report = report(&dir);
     assert_eq!(report["interrupted"], true);
     assert_eq!(report["verdict"], "interrupted");
+    let strategy = &report["strategies"][0];
+    assert_eq!(strategy["verdict"], "interrupted", "the strategy cut short is not failed");
+    assert!(strategy["interrupted_at"].as_f64().unwrap() >= 1.0, "cut after the reset at 1 s");
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(!junit.contains("<failure") && junit.contains("<skipped"), "{junit}");
     let text = std::fs::read_to_string(&events).unwrap();
     assert!(text.ends_with('\n'));
     for line in text.lines() {
         let _: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("a torn line {line:?}: {e}"));
     }
+}
+
+/// At-least-once clients through a 20 s stall from 2 s that no heartbeat notices; the stall
+/// releases what it held, so the whole run loses nothing.
+const STALLED: &str = "version: 1\nname: stalled\nduration: 40s\nquiet_period: 10s\nengine: sim\nclients:\n  count: 5\n  workload: { rate: 50/s }\n  delivery: at_least_once\n  heartbeat: { ping_every: 30s, pong_timeout: 30s }\nfaults:\n  - at: 2s\n    for: 20s\n    stall: { direction: both }\nslo:\n  messages_lost: [\"count == 0\"]\n  availability: [\"mean > 0.5\"]\n";
+
+/// Runs STALLED on sim, interrupted at the first progress tick at or after `cut` seconds of
+/// run time (the paused clock makes that instant exact).
+fn stalled_run_cut_at(cut: f64) -> wschaos::outcome::RunReport {
+    let scenario = Scenario::parse(STALLED, "stalled.yaml").unwrap();
+    let options = RunOptions {
+        file: "stalled.yaml".into(),
+        engine: Engine::Sim,
+        seed: 3,
+        strategies: Vec::new(),
+        logs: None,
+    };
+    let interrupt = Interrupt::default();
+    let pressed = interrupt.clone();
+    let progress: runner::Progress = Arc::new(move |update| {
+        if let runner::Update::Tick(tick) = update
+            && tick.elapsed.as_secs_f64() >= cut
+        {
+            pressed.trigger();
+        }
+    });
+    runner::run(&scenario, &options, &mut runner::NoLog, &interrupt, progress).unwrap()
+}
+
+#[test]
+fn an_interrupt_during_a_stall_is_not_a_failure_and_leaves_the_held_messages_unresolved() {
+    let report = stalled_run_cut_at(7.0);
+    assert!(report.interrupted);
+    assert_eq!(report.verdict, wschaos::Verdict::Interrupted);
+    let strategy = &report.strategies[0];
+    assert_eq!(strategy.verdict, wschaos::Verdict::Interrupted, "not failed: it did not run to its end");
+    assert_eq!(strategy.interrupted_at, Some(7.0));
+    let messages = strategy.messages;
+    // At-least-once keeps every message until it is echoed: none was given up on, and the
+    // ones the stall holds at the cut are unresolved, not lost.
+    assert_eq!(messages.lost, 0, "{messages:?}");
+    assert!(messages.unresolved >= 5 * 50 * 4, "5 s of messages held by the stall: {messages:?}");
+    assert_eq!(messages.echoed + messages.unresolved, messages.offered, "{messages:?}");
+    assert_eq!(strategy.attempts_per_second.len(), 7, "the figures end at the cut");
+
+    let junit = wschaos::report::junit::render(&report);
+    assert!(!junit.contains("<failure"), "{junit}");
+    assert_eq!(junit.matches("<skipped").count(), 3, "two SLOs and the coverage case: {junit}");
+    let summary = wschaos::report::markdown::render(&report);
+    assert!(!summary.contains("**FAIL**") && summary.contains("not judged (interrupted)"), "{summary}");
+    let json = wschaos::report::json::render(&report);
+    assert!(json.contains(&format!("\"unresolved\": {}", messages.unresolved)), "{json}");
+
+    // The same cut on the paused clock gives the same report.
+    assert_eq!(stalled_run_cut_at(7.0), report);
+    // Run to its end, the stall releases what it held: nothing is lost, and the run passes.
+    let whole = stalled_run_cut_at(f64::INFINITY);
+    assert!(!whole.interrupted);
+    assert_eq!(whole.verdict, wschaos::Verdict::Pass);
+    assert_eq!((whole.strategies[0].messages.lost, whole.strategies[0].messages.unresolved), (0, 0));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Message accounting: offered, sent, echoed, lost, duplicated, reordered and latency.
 
 use super::{Script, assert_close};
-use crate::client::ClientEventKind;
+use crate::client::{ClientEventKind, DropReason};
 use crate::outcome::MessageCounts;
 
 /// `count` messages offered and sent by `client` at 1.0, 1.1, ….
@@ -14,7 +14,7 @@ fn offer(mut script: Script, client: u32, count: u64) -> Script {
 }
 
 fn counts(offered: u64, sent: u64, echoed: u64, lost: u64, duplicated: u64, reordered: u64) -> MessageCounts {
-    MessageCounts { offered, sent, echoed, lost, duplicated, reordered }
+    MessageCounts { offered, sent, echoed, lost, unresolved: 0, duplicated, reordered }
 }
 
 #[test]
@@ -87,4 +87,36 @@ fn messages_are_accounted_per_definition() {
         assert_eq!(output.samples["messages_duplicated"], vec![1.0; expected.duplicated as usize], "{name}");
         assert_eq!(output.samples["messages_reordered"], vec![1.0; expected.reordered as usize], "{name}");
     }
+}
+
+#[test]
+fn a_run_cut_short_counts_messages_still_due_or_in_flight_as_unresolved_not_lost() {
+    // Client 0: seqs 0..5 offered and sent; 0 and 1 echoed, 2 dropped (given up on), 3 and 4
+    // in flight; seq 5 fell due but was never sent (queued while offline).
+    let script = offer(Script::new(1, true, 75.0), 0, 5)
+        .echoed(2.0, 0, 0, 10)
+        .echoed(2.1, 0, 1, 10)
+        .client(2.2, 0, ClientEventKind::Dropped { seq: 2, why: DropReason::NotOpen })
+        .offered(2.3, 0, 5)
+        .echoed(20.0, 0, 3, 10);
+    let mut recorder = super::super::Recorder::new(script.span(), 1, true);
+    for event in &script.events {
+        recorder.record(event.clone());
+    }
+    // The interrupt comes at 10 s: an echo after it does not count.
+    recorder.cut(script.at(10.0));
+    let output = recorder.finish();
+    let expected = MessageCounts { unresolved: 3, ..counts(6, 5, 2, 1, 0, 0) };
+    assert_eq!(output.messages, expected, "3, 4 and 5 unresolved; only the dropped 2 lost");
+    assert_eq!(output.samples["messages_lost"], vec![1.0]);
+    assert_eq!(output.attempts_per_second.len(), 10, "the figures end at the cut");
+
+    // The same events without the cut: at the end of the run every unechoed message is lost.
+    let whole = offer(Script::new(1, true, 75.0), 0, 5)
+        .echoed(2.0, 0, 0, 10)
+        .echoed(2.1, 0, 1, 10)
+        .client(2.2, 0, ClientEventKind::Dropped { seq: 2, why: DropReason::NotOpen })
+        .offered(2.3, 0, 5)
+        .finish();
+    assert_eq!(whole.messages, counts(6, 5, 2, 4, 0, 0));
 }

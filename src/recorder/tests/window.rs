@@ -41,6 +41,7 @@ fn a_run_longer_than_the_window_is_derived_as_it_streams() {
             sent: MESSAGES,
             echoed: MESSAGES,
             lost: 1,
+            unresolved: 0,
             duplicated: 0,
             reordered: 0
         }

@@ -9,8 +9,7 @@
 pub mod markdown;
 
 use std::collections::BTreeMap;
-use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +17,8 @@ use crate::outcome::stats::stats;
 use crate::outcome::{RunReport, SloResult, Stats, Verdict};
 use crate::scenario::slo::{METRICS, Metric, MetricShape};
 use crate::scenario::swarm::{Drawn, InvalidDraw};
+
+use super::{Written, write_files};
 
 /// Version of the swarm.json format; bump it when a field changes meaning or disappears.
 pub const SWARM_SCHEMA_VERSION: u32 = 1;
@@ -277,18 +278,14 @@ pub fn render_json(report: &SwarmReport) -> String {
     text
 }
 
-/// Writes `swarm.json` and `swarm.md` into `dir` (created if missing), returning their paths.
-pub fn write(report: &SwarmReport, dir: &Path) -> io::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let files = [("swarm.json", render_json(report)), ("swarm.md", markdown::render(report))];
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        std::fs::write(&path, text)?;
-        written.push(path);
-    }
-    Ok(written)
+/// Writes `swarm.json` and `swarm.md` into `dir` (created if missing), trying both.
+pub fn write(report: &SwarmReport, dir: &Path) -> Written {
+    let files = FILE_NAMES.into_iter().map(String::from).zip([render_json(report), markdown::render(report)]);
+    write_files(dir, files.collect())
 }
+
+/// The files [`write`] writes, in order.
+pub const FILE_NAMES: [&str; 2] = ["swarm.json", "swarm.md"];
 
 #[cfg(test)]
 mod tests;
