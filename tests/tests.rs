@@ -24,7 +24,7 @@
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
-//!   through them meeting the scheduled fault.
+//!   through them meeting the scheduled fault, and `wschaos proxy --out` judging what it saw.
 //! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
 //!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.

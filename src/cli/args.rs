@@ -79,6 +79,11 @@ inconclusive. --seeds N repeats one seed of a swarm with the full report set."
         /// Override the scenario's seed.
         #[arg(long)]
         seed: Option<u64>,
+        /// Record what the proxy sees and, when the scenario ends (or on Ctrl-C), write
+        /// report.json, summary.md and junit.xml here, judged against the scenario's SLOs with
+        /// the exit codes of `wschaos run`.
+        #[arg(long, requires = "scenario", value_name = "DIR")]
+        out: Option<PathBuf>,
     },
     /// Run the echo server alone, for any WebSocket client, until Ctrl-C.
     #[command(after_help = "Example:\n  wschaos echo --listen 127.0.0.1:9000 --heartbeat 10s/5s \

@@ -52,11 +52,10 @@ pub(super) fn run(args: RunArgs) -> Exit {
         }
         Err(exit) => return exit,
     };
-    let strategies: Vec<&str> = plan
-        .scenario
-        .strategies
+    let names = plan.scenario.matrix_names();
+    let strategies: Vec<&str> = names
         .iter()
-        .map(|s| s.strategy.name.as_str())
+        .map(String::as_str)
         .filter(|name| {
             plan.options.strategies.is_empty() || plan.options.strategies.iter().any(|n| n == name)
         })
@@ -255,7 +254,7 @@ fn nondeterministic(difference: &Difference, events: &Path, repro: &str) -> Exit
 /// Writes the reports, prints the summary and maps the verdict to the exit code (an interrupted
 /// run's is the signal's). The summary is printed whatever happened to the files; a file that
 /// could not be written (or events.jsonl cut short, `log_failure`) is named, and is exit 74.
-fn finish(report: &RunReport, out: &Path, stopped: &Stopped, log_failure: Option<String>) -> Exit {
+pub(super) fn finish(report: &RunReport, out: &Path, stopped: &Stopped, log_failure: Option<String>) -> Exit {
     let written = report::write_all(report, out);
     let printed = print(report::markdown::render(report));
     if !written.paths.is_empty() {

@@ -9,8 +9,11 @@ use std::pin::Pin;
 
 use super::args::{ClientArgs, DeliveryArg, EchoArgs, HeartbeatArg};
 use super::input::load_scenario;
+use super::output::prepare_out_dir;
+use super::run::finish;
 use super::signals;
 use crate::Exit;
+use crate::report;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
 use crate::scenario::{Delivery, ServerConfig, Workload, presets};
 use crate::standalone::{self, ServeError};
@@ -85,18 +88,68 @@ fn strategy_named(name: &str) -> Result<Strategy, String> {
 pub(super) fn proxy(
     listen: SocketAddr,
     upstream: SocketAddr,
-    scenario: Option<&Path>,
+    scenario_file: Option<&Path>,
     seed: Option<u64>,
+    out: Option<&Path>,
 ) -> Exit {
-    let scenario = match scenario.map(|file| load_scenario(file, None)).transpose() {
+    let scenario = match scenario_file.map(|file| load_scenario(file, None)).transpose() {
         Ok(scenario) => scenario,
         Err(error) => {
             say!("{error}");
             return Exit::BadInput;
         }
     };
-    let options = standalone::proxy::ProxyOptions { listen, upstream, scenario, seed };
-    serve_until_signal(|shutdown| standalone::proxy::serve(options, std::io::stdout(), shutdown))
+    let report = out.zip(scenario_file).map(|(_, file)| file.display().to_string());
+    let options = standalone::proxy::ProxyOptions { listen, upstream, scenario, seed, report };
+    match out {
+        None => serve_until_signal(|shutdown| async move {
+            standalone::proxy::serve(options, std::io::stdout(), shutdown).await.map(|_| ())
+        }),
+        Some(out) => proxy_with_report(options, out),
+    }
+}
+
+/// `wschaos proxy --out DIR`: the proxy runs until its scenario ends (or a signal), then its
+/// report is written and judged as `wschaos run`'s is, with the same exit codes.
+fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Exit {
+    let files: Vec<String> = report::file_names(&[standalone::proxy::OBSERVED]);
+    if let Err(exit) = prepare_out_dir(out, &files) {
+        return exit;
+    }
+    let (signalled, signal) = tokio::sync::oneshot::channel::<()>();
+    let stopped = signals::watch(move |signal| {
+        say!("interrupted by {}: writing what the proxy saw; a second signal exits at once", signal.name());
+        let _ = signalled.send(());
+    });
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            say!("error: cannot start the async runtime: {error}");
+            return Exit::Internal;
+        }
+    };
+    let served = runtime.block_on(async move {
+        let shutdown = async move {
+            if signal.await.is_err() {
+                // No watcher (it could not be installed, and said so): run to the scenario's end.
+                std::future::pending::<()>().await;
+            }
+        };
+        // The event lines first, then (from `finish`) the summary, all on stdout.
+        standalone::proxy::serve(options, std::io::stdout(), shutdown).await
+    });
+    match served {
+        Ok(standalone::proxy::Served { report: Some(report) }) => finish(&report, out, &stopped, None),
+        Ok(standalone::proxy::Served { report: None }) => Exit::Internal,
+        Err(ServeError::Network(error)) => {
+            say!("error: {error}");
+            Exit::BadInput
+        }
+        Err(ServeError::Output { error, .. }) => {
+            say!("error: cannot write the event lines: {error}");
+            Exit::IoError
+        }
+    }
 }
 
 /// Runs a long-lived command on a multi-thread runtime until SIGINT (Ctrl-C), SIGTERM or

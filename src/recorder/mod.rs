@@ -287,7 +287,10 @@ impl Recorder {
         } else {
             run::unconverged(&timeline, &clients, &messages.unechoed)
         };
-        let availability = run::availability(&timeline, &clients);
+        // Availability is the clients' own account of being connected and echoing; clients
+        // that report nothing give none (the proxy cannot tell a dead open link from a live one).
+        let availability =
+            if self.silent_clients { Vec::new() } else { run::availability(&timeline, &clients) };
 
         let mut add = |name: &'static str, values: Vec<f64>| {
             debug_assert!(samples.contains_key(name), "{name} is not an SLO metric");

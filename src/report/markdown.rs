@@ -25,7 +25,8 @@ impl Format for Markdown {
 }
 
 /// The duration metrics shown per strategy, in this order.
-const TIME_METRICS: [&str; 3] = ["recovery_time", "excess_after_heal", "observed_recovery_time"];
+const TIME_METRICS: [&str; 4] =
+    ["recovery_time", "excess_after_heal", "observed_recovery_time", "observed_detect_time"];
 
 /// The summary. Deterministic: the same report gives the same bytes.
 pub fn render(report: &RunReport) -> String {
@@ -140,6 +141,8 @@ fn strategy_section(out: &mut String, report: &RunReport, strategy: &StrategyRep
         ("peak attempts/s", strategy.peak_attempts_per_second.to_string()),
         ("clients that gave up", gave_up),
         ("clients not converged at the end", unconverged),
+        ("close codes the clients sent", close_codes(strategy)),
+        ("server pings left unanswered (outside faults)", count_of(strategy, "unanswered_pings")),
         ("faults that hit nothing", cell(&unhit)),
         ("frame faults not applied", cell(&not_applied)),
     ] {
@@ -197,6 +200,21 @@ fn program_section(out: &mut String, program: &ProgramReport) {
     for problem in &program.log_problems {
         let _ = writeln!(out, "\n- log: {}", cell(problem));
     }
+}
+
+/// The close codes clients sent, `1000 ×3, none ×1`, or `none seen`.
+fn close_codes(strategy: &StrategyReport) -> String {
+    if strategy.client_close_codes.is_empty() {
+        return "none seen".to_string();
+    }
+    let codes: Vec<String> =
+        strategy.client_close_codes.iter().map(|(code, n)| format!("{code} ×{n}")).collect();
+    cell(&codes.join(", "))
+}
+
+/// The count of an event metric's values, `0` without any.
+fn count_of(strategy: &StrategyReport, metric: &str) -> String {
+    strategy.metrics.get(metric).map_or(0, |stats| stats.count).to_string()
 }
 
 fn time_row(out: &mut String, name: &str, stats: Option<&Stats>) {

@@ -23,8 +23,9 @@ pub use watchdog::{SimRuntime, Stalled};
 
 use crate::client::State;
 use crate::net::Transport;
-use crate::outcome::{RunReport, SCHEMA_VERSION, Verdict};
+use crate::outcome::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{Engine, Scenario};
+pub use strategy::strategy_report;
 use strategy::{Entry, run_strategy};
 
 /// What to run.
@@ -215,13 +216,23 @@ pub fn run(
     }
     events.flush()?;
     // An interrupt that comes after the last strategy ended cuts nothing: the run is whole.
-    let interrupted = cut_short;
+    Ok(run_report(scenario, options, strategies, cut_short))
+}
+
+/// The run's report over its strategies' reports: the verdict is the worst of theirs, or
+/// `interrupted` when the run was cut short.
+pub fn run_report(
+    scenario: &Scenario,
+    options: &RunOptions,
+    strategies: Vec<StrategyReport>,
+    interrupted: bool,
+) -> RunReport {
     let verdict = if interrupted {
         Verdict::Interrupted
     } else {
         strategies.iter().map(|s| s.verdict).max().unwrap_or(Verdict::Pass)
     };
-    Ok(RunReport {
+    RunReport {
         schema_version: SCHEMA_VERSION,
         wschaos_version: env!("CARGO_PKG_VERSION").to_string(),
         scenario: scenario.name.clone(),
@@ -236,5 +247,5 @@ pub fn run(
         interrupted,
         verdict,
         strategies,
-    })
+    }
 }

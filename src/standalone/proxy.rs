@@ -1,6 +1,12 @@
 //! `wschaos proxy`: the proxy on its own, in front of any server, for any client, playing a
 //! scenario's fault timeline with time counted from proxy start. Events are printed as they
 //! happen, one line each, so a user can line them up with what their client logged.
+//!
+//! With a report asked for (`--out`), the proxy also records what it saw, as `wschaos run`
+//! records a client program that reports nothing, stops by itself when the scenario ends
+//! (duration plus quiet period), and returns the run's report: the figures the proxy alone can
+//! give, judged against the scenario's SLOs. Clients are told apart by `x-wschaos-client` or
+//! `?wschaos_client=N`; links that never say which client they are count for no client.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -9,8 +15,11 @@ use tokio::time::Instant;
 
 use super::{ServeError, cannot_listen, write_event};
 use crate::net::Transport;
+use crate::outcome::RunReport;
 use crate::proxy::{EventKind, ProxyEvent};
-use crate::scenario::{ClientSelector, Scenario, defaults};
+use crate::recorder::{Recorded, Recorder, Span};
+use crate::runner::{RunOptions, run_report, strategy_report};
+use crate::scenario::{ClientSelector, Engine, Scenario, defaults};
 use crate::stack::Stack;
 use crate::units::format_duration;
 
@@ -24,15 +33,29 @@ pub struct ProxyOptions {
     pub scenario: Option<Scenario>,
     /// Overrides the scenario's seed.
     pub seed: Option<u64>,
+    /// Record what the proxy sees and report it when the scenario ends: the scenario file as
+    /// the user named it, for the report and its repro line.
+    pub report: Option<String>,
 }
 
-/// Runs the proxy until `shutdown`, or until `out` cannot be written; writes the bound address
-/// as the first line of `out`, then one line per event.
+/// How the standalone proxy's run ended, with its report when one was asked for.
+#[derive(Debug)]
+pub struct Served {
+    /// The report (`--out`), its verdict `interrupted` when the shutdown came first.
+    pub report: Option<RunReport>,
+}
+
+/// The strategy name of the standalone proxy's report.
+pub const OBSERVED: &str = "observed";
+
+/// Runs the proxy until `shutdown`, or until `out` cannot be written, or (with a report) until
+/// the scenario ends; writes the bound address as the first line of `out`, then one line per
+/// event.
 pub async fn serve(
     options: ProxyOptions,
     mut out: impl Write + Send + 'static,
     shutdown: impl Future<Output = ()>,
-) -> Result<(), ServeError> {
+) -> Result<Served, ServeError> {
     let seed = options.seed.or(options.scenario.as_ref().map(|s| s.seed)).unwrap_or(defaults::SEED);
     let client_count = options.scenario.as_ref().map_or(0, |s| s.clients.count);
     let mut stack = Stack::upstream(&Transport::Live, options.upstream)
@@ -51,27 +74,80 @@ pub async fn serve(
     if let Some(scenario) = &options.scenario {
         stack.play(&scenario.faults, scenario.duration, start);
     }
+    let recording = match (&options.scenario, &options.report) {
+        (Some(scenario), Some(_)) => {
+            let span = Span {
+                origin: start,
+                heal_at: scenario.duration,
+                end_at: scenario.duration + scenario.quiet_period,
+            };
+            Some((Recorder::for_programs(span, client_count, false), start + span.end_at))
+        }
+        _ => None,
+    };
+    let end = recording.as_ref().map(|(_, end)| *end);
+    let mut recorder = recording.map(|(recorder, _)| recorder);
     let mut events = stack.take_events();
-    let (failed, printer_failed) = tokio::sync::oneshot::channel();
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let printer = tokio::spawn(async move {
-        while let Some(event) = events.recv().await {
+        loop {
+            let event = tokio::select! {
+                biased;
+                _ = &mut stopped => break,
+                event = events.recv() => match event {
+                    Some(event) => event,
+                    None => break,
+                },
+            };
             if let Err(error) =
                 write_event(&mut out, event.at.saturating_duration_since(start), describe(&event))
             {
-                let _ = failed.send(error);
-                return;
+                return (recorder, Some(error));
+            }
+            if let Some(recorder) = &mut recorder {
+                recorder.record(Recorded::Proxy(event));
             }
         }
+        // What came before the stop is still the run's.
+        while let Ok(event) = events.try_recv() {
+            if let Some(recorder) = &mut recorder {
+                recorder.record(Recorded::Proxy(event));
+            }
+        }
+        (recorder, None)
     });
-    let cut = tokio::select! {
-        biased;
-        () = shutdown => None,
-        // A printer that ends without an error (its events ended) disables this branch.
-        Ok(error) = printer_failed => Some(error),
+    let scenario_end = async {
+        match end {
+            Some(end) => tokio::time::sleep_until(end).await,
+            None => std::future::pending().await,
+        }
     };
+    let interrupted_at = tokio::select! {
+        biased;
+        () = shutdown => Some(Instant::now()),
+        () = scenario_end => None,
+    };
+    stack.heal();
+    let _ = stop.send(());
+    let (recorder, failed) = printer.await.unwrap_or((None, None));
     stack.shutdown().await;
-    printer.abort();
-    cut.map_or(Ok(()), |error| Err(ServeError::cut_short(error)))
+    if let Some(error) = failed {
+        return Err(ServeError::cut_short(error));
+    }
+    let report = match (recorder, &options.scenario, options.report) {
+        (Some(mut recorder), Some(scenario), Some(file)) => {
+            if let Some(at) = interrupted_at {
+                recorder.cut(at);
+            }
+            let cut = interrupted_at.map(|at| (at - start).as_secs_f64());
+            let label = (OBSERVED, "clients as the proxy saw them (wschaos proxy)".to_string());
+            let strategy = strategy_report(recorder, None, scenario, label, cut);
+            let options = RunOptions { file, engine: Engine::Live, seed, strategies: Vec::new(), logs: None };
+            Some(run_report(scenario, &options, vec![strategy], interrupted_at.is_some()))
+        }
+        _ => None,
+    };
+    Ok(Served { report })
 }
 
 /// The first lines: where the proxy listens and what it plays.

@@ -117,3 +117,42 @@ async fn a_client_through_the_standalone_proxy_gets_the_scheduled_close_frame() 
     proxy.interrupt();
     echo.interrupt();
 }
+
+/// `wschaos proxy --out` in front of `wschaos echo`, with two `wschaos client`s naming
+/// themselves by header: the proxy stops when the scenario ends and judges what it saw.
+#[tokio::test]
+async fn the_standalone_proxy_writes_a_judged_report_when_its_scenario_ends() {
+    let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
+    let echo_addr = echo.line(|line| line.starts_with("listening on ws://"));
+    let echo_addr = echo_addr.trim_start_matches("listening on ws://").to_string();
+    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-report.yaml");
+    let text = "version: 1\nname: standalone-report\nduration: 3s\nquiet_period: 2s\nclients: { count: 2 }\n\
+                faults:\n  - at: 1s\n    reset: {}\nslo:\n  observed_recovery_time: [\"count == 2\"]\n  \
+                unconverged: [\"count == 0\"]\n";
+    std::fs::write(&scenario, text).unwrap();
+    let out = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-report");
+    let _ = std::fs::remove_dir_all(&out);
+    let args = ["proxy", "--upstream", &echo_addr, "--scenario", scenario.to_str().unwrap(), "--out"];
+    let mut proxy = Process::start(&[&args[..], &[out.to_str().unwrap()]].concat());
+    let first = proxy.line(|line| line.starts_with("listening on "));
+    let proxy_addr = first.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
+    let url = format!("ws://{proxy_addr}/");
+    let clients: Vec<Process> = (0..2)
+        .map(|index| {
+            Process::start(&["client", "--url", &url, "--index", &index.to_string(), "--heartbeat", "1s/1s"])
+        })
+        .collect();
+    proxy.line(|line| line.starts_with("## PASS · standalone-report"));
+    assert_eq!(proxy.wait().code(), Some(0), "the scenario's end stops the proxy, which passes");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let strategy = &report["strategies"][0];
+    assert_eq!(strategy["name"], "observed");
+    assert_eq!(strategy["metrics"]["observed_recovery_time"]["count"], 2);
+    assert_eq!(strategy["metrics"]["observed_detect_time"]["count"], 2);
+    assert!(out.join("junit.xml").is_file() && out.join("summary.md").is_file());
+    for client in clients {
+        client.interrupt();
+    }
+    echo.interrupt();
+}
