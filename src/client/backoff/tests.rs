@@ -201,9 +201,22 @@ fn exponential_jitter_spreads_plus_minus_r_around_the_value() {
     }
 }
 
+/// Exponential backoff with these parameters.
+fn exponential(factor: f64, base: Duration, cap: Duration) -> Backoff {
+    Backoff::Exponential { base, factor, cap }
+}
+
+/// Asserts that the constructor refuses `backoff` under `quirks`, saying `message`.
+fn assert_rejected(backoff: Backoff, quirks: Quirks, message: &str) {
+    let strategy = Strategy { quirks, ..inline(backoff) };
+    match BackoffState::new(&strategy, rng(1)) {
+        Err(error) => assert_eq!(error.to_string(), message),
+        Ok(_) => panic!("accepted {strategy:?}"),
+    }
+}
+
 #[test]
 fn new_rejects_what_the_formulas_cannot_use() {
-    let exponential = |factor: f64, base: Duration, cap: Duration| Backoff::Exponential { base, factor, cap };
     let jitter = |randomization: f64| Backoff::ExponentialJitter {
         base: secs(1),
         factor: 2.0,
@@ -211,61 +224,42 @@ fn new_rejects_what_the_formulas_cannot_use() {
         randomization,
         jitter_before_cap: false,
     };
-    let cases: Vec<(Backoff, Quirks, &str)> = vec![
-        (
-            exponential(1.0, secs(1), secs(10)),
-            Quirks::default(),
-            "the factor must be a finite number above 1; got 1",
-        ),
-        (
-            exponential(0.0, secs(1), secs(10)),
-            Quirks::default(),
-            "the factor must be a finite number above 1; got 0",
-        ),
-        (
-            exponential(-2.0, secs(1), secs(10)),
-            Quirks::default(),
-            "the factor must be a finite number above 1; got -2",
-        ),
-        (
-            exponential(f64::NAN, secs(1), secs(10)),
-            Quirks::default(),
-            "the factor must be a finite number above 1; got NaN",
-        ),
+    let cases: Vec<(Backoff, &str)> = vec![
+        (exponential(1.0, secs(1), secs(10)), "the factor must be a finite number above 1; got 1"),
+        (exponential(0.0, secs(1), secs(10)), "the factor must be a finite number above 1; got 0"),
+        (exponential(-2.0, secs(1), secs(10)), "the factor must be a finite number above 1; got -2"),
+        (exponential(f64::NAN, secs(1), secs(10)), "the factor must be a finite number above 1; got NaN"),
         (
             exponential(f64::INFINITY, secs(1), secs(10)),
-            Quirks::default(),
             "the factor must be a finite number above 1; got inf",
         ),
-        (exponential(2.0, secs(2), secs(1)), Quirks::default(), "the cap 1s is below the base 2s"),
-        (
-            exponential(2.0, Duration::ZERO, secs(1)),
-            Quirks::default(),
-            "a base of 0s never grows; use kind immediate",
-        ),
-        (jitter(1.0), Quirks::default(), "randomization is a fraction in [0, 1); got 1"),
-        (jitter(-0.1), Quirks::default(), "randomization is a fraction in [0, 1); got -0.1"),
-        (jitter(f64::NAN), Quirks::default(), "randomization is a fraction in [0, 1); got NaN"),
+        (exponential(2.0, secs(2), secs(1)), "the cap 1s is below the base 2s"),
+        (exponential(2.0, Duration::ZERO, secs(1)), "a base of 0s never grows; use kind immediate"),
+        (jitter(1.0), "randomization is a fraction in [0, 1); got 1"),
+        (jitter(-0.1), "randomization is a fraction in [0, 1); got -0.1"),
+        (jitter(f64::NAN), "randomization is a fraction in [0, 1); got NaN"),
         (
             Backoff::FullJitter { base: ms(10), cap: secs(1), floor: secs(2) },
-            Quirks::default(),
             "the floor 2s is above the cap 1s",
         ),
-        (
-            Backoff::DecorrelatedJitter { base: secs(3), cap: secs(1) },
-            Quirks::default(),
-            "the cap 1s is below the base 3s",
-        ),
+        (Backoff::DecorrelatedJitter { base: secs(3), cap: secs(1) }, "the cap 1s is below the base 3s"),
         (
             Backoff::Linear { step: Duration::ZERO, cap: secs(1) },
-            Quirks::default(),
             "a linear step of 0s never grows; use kind immediate",
         ),
         (
             Backoff::Table { delays: vec![], then: TableEnd::GiveUp },
-            Quirks::default(),
             "the table is empty; list at least one delay",
         ),
+    ];
+    for (backoff, message) in cases {
+        assert_rejected(backoff, Quirks::default(), message);
+    }
+}
+
+#[test]
+fn new_rejects_quirks_the_formulas_cannot_use() {
+    let cases: Vec<(Backoff, Quirks, &str)> = vec![
         (
             Backoff::Fixed { delay: secs(1) },
             Quirks { first_delay: Some((secs(5), secs(1))), ..Quirks::default() },
@@ -293,12 +287,12 @@ fn new_rejects_what_the_formulas_cannot_use() {
         ),
     ];
     for (backoff, quirks, message) in cases {
-        let strategy = Strategy { quirks, ..inline(backoff) };
-        match BackoffState::new(&strategy, rng(1)) {
-            Err(error) => assert_eq!(error.to_string(), message),
-            Ok(_) => panic!("accepted {strategy:?}"),
-        }
+        assert_rejected(backoff, quirks, message);
     }
+}
+
+#[test]
+fn new_accepts_every_preset() {
     for name in PRESET_NAMES {
         assert!(BackoffState::new(&preset(name).unwrap(), rng(1)).is_ok(), "{name}");
     }
