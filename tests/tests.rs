@@ -29,8 +29,9 @@
 //! - `support`: the shared harness (a proxy in front of a bare upstream listener, and an echo
 //!   server behind the proxy for reference clients), on `wschaos::stack::Stack`.
 //! - `process`: a `wschaos` process a test starts, killed on drop.
-//! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
-//!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
+//! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
+//!   shutdown on the sim network under paused time.
+//! - `server_live`: the echo server once over loopback TCP, and `wschaos echo` as a process.
 
 #[path = "suite/cli.rs"]
 mod cli;
@@ -62,6 +63,8 @@ mod run;
 mod schema;
 #[path = "suite/server.rs"]
 mod server;
+#[path = "suite/server_live.rs"]
+mod server_live;
 #[path = "suite/slow.rs"]
 mod slow;
 #[path = "suite/standalone.rs"]
