@@ -36,8 +36,9 @@
 //!   proxy's figures against the client's own, Ctrl-C ending every program.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
-//! - `server`: the echo server's echo, heartbeat, pacing, latency, auth and accounting on the
-//!   sim network under paused time, once over loopback TCP, and `wschaos echo` as a process.
+//! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
+//!   shutdown on the sim network under paused time.
+//! - `server_live`: the echo server once over loopback TCP, and `wschaos echo` as a process.
 
 #[path = "suite/cli.rs"]
 mod cli;
@@ -73,6 +74,8 @@ mod run;
 mod schema;
 #[path = "suite/server.rs"]
 mod server;
+#[path = "suite/server_live.rs"]
+mod server_live;
 #[path = "suite/signals.rs"]
 mod signals;
 #[path = "suite/slow.rs"]

@@ -22,7 +22,7 @@ use tokio::time::{Instant, sleep_until};
 pub use events::{ClientEvent, ClientEventKind, ClientSink, DropReason, GiveUp, Reason, State};
 
 use self::backoff::BackoffState;
-use self::connection::{Endpoint, Failure};
+use self::connection::{Endpoint, Failure, Socket};
 use self::delivery::{Due, Outbox};
 use self::policy::{Next, Policy};
 use self::session::Ended;
@@ -205,6 +205,10 @@ impl Context {
 ///
 /// `origin` is the start of the run: the client waits its seeded start offset from there, and
 /// its messages' intended send times count from there.
+///
+/// The states: Connecting → Open → Broken → Waiting → Connecting …, or Connecting (failed) →
+/// Waiting; the policy may give up after a break or a failed attempt (GaveUp), and the stop
+/// signal closes the client from any state (Closed). Each state is one step below.
 pub async fn run(
     config: ClientConfig,
     transport: Transport,
@@ -212,6 +216,48 @@ pub async fn run(
     stop: watch::Receiver<bool>,
     origin: Instant,
 ) -> State {
+    let Some((mut ctx, start)) = prepare(config, transport, sink, stop, origin) else {
+        return State::GaveUp;
+    };
+    ctx.emit(ClientEventKind::Started { session: ctx.target.session });
+    let mut stop = ctx.stop.clone();
+    tokio::select! {
+        biased;
+        () = stopped(&mut stop) => return closed(&ctx),
+        () = sleep_until(start) => {}
+    }
+    let mut attempt = 0u64;
+    loop {
+        attempt += 1;
+        let next = match connecting(&mut ctx, attempt).await {
+            None => return closed(&ctx),
+            Some(Ok(socket)) => match open(&mut ctx, attempt, socket).await {
+                None => return closed(&ctx),
+                Some(next) => next,
+            },
+            Some(Err(failure)) => attempt_failed(&mut ctx, attempt, failure),
+        };
+        match next {
+            Next::GiveUp(why) => return gave_up(&ctx, why),
+            Next::Retry { delay, floor } => {
+                if !waiting(&mut ctx, delay, floor).await {
+                    return closed(&ctx);
+                }
+            }
+        }
+    }
+}
+
+/// Setup: draws the client's session id and start offset, builds its backoff, policy,
+/// schedule and outbox; returns its context and when it starts, or `None` for a backoff it
+/// cannot use.
+fn prepare(
+    config: ClientConfig,
+    transport: Transport,
+    sink: ClientSink,
+    stop: watch::Receiver<bool>,
+    origin: Instant,
+) -> Option<(Context, Instant)> {
     let mut rng = seeds::derive(config.seed, &[seeds::CLIENT, u64::from(config.index)]);
     let session: u64 = rng.random();
     let offset = if config.start_spread.is_zero() {
@@ -225,12 +271,11 @@ pub async fn run(
         Err(error) => {
             // The scenario validator rejects such strategies; a library caller may not have.
             tracing::error!(?error, client = config.index, "invalid backoff");
-            return State::GaveUp;
+            return None;
         }
     };
-    let settings = config.strategy.settings;
     let policy = Policy::new(
-        settings,
+        config.strategy.settings,
         config.strategy.strategy.quirks,
         config.permanent_close_codes.clone(),
         config.normal_close,
@@ -253,66 +298,64 @@ pub async fn run(
         token: config.token.clone(),
     };
     let outbox = Outbox::new(config.delivery, config.outbox);
-    let mut ctx = Context { config, transport, sink, target, policy, outbox, schedule, stop, origin };
-    ctx.emit(ClientEventKind::Started { session });
-    let mut stop = ctx.stop.clone();
-    tokio::select! {
-        biased;
-        () = stopped(&mut stop) => return closed(&ctx),
-        () = sleep_until(start) => {}
+    Some((Context { config, transport, sink, target, policy, outbox, schedule, stop, origin }, start))
+}
+
+/// Connecting: attempt `attempt` opens a connection, handling messages that fall due
+/// meanwhile; `None` when the client was told to stop first.
+async fn connecting(ctx: &mut Context, attempt: u64) -> Option<Result<Socket, Failure>> {
+    ctx.state(State::Connecting);
+    ctx.emit(ClientEventKind::Attempt { n: attempt });
+    let (transport, target) = (ctx.transport.clone(), ctx.target.clone());
+    let timeout = ctx.config.strategy.settings.connect_timeout;
+    // The handshake and the open connection are boxed: a future is as large as its largest
+    // state, so inline they would make every waiting client carry both (9 KiB rather than
+    // 4 KiB per client task; DESIGN.md §8 budgets 64 KiB per client chain).
+    ctx.offline(Box::pin(connection::open(&transport, &target, timeout))).await
+}
+
+/// Open, then Broken: runs the session on the connection attempt `attempt` opened until it
+/// breaks, and returns what the policy says to do next; `None` when the client was told to
+/// stop.
+async fn open(ctx: &mut Context, attempt: u64, socket: Socket) -> Option<Next> {
+    let local = socket.get_ref().local_addr();
+    ctx.emit(ClientEventKind::Opened { n: attempt, local });
+    ctx.state(State::Open);
+    if ctx.policy.on_open() {
+        ctx.emit(ClientEventKind::BackoffReset);
     }
-    let mut attempt = 0u64;
-    loop {
-        attempt += 1;
-        ctx.state(State::Connecting);
-        ctx.emit(ClientEventKind::Attempt { n: attempt });
-        let (transport, target) = (ctx.transport.clone(), ctx.target.clone());
-        let timeout = settings.connect_timeout;
-        // The handshake and the open connection are boxed: a future is as large as its largest
-        // state, so inline they would make every waiting client carry both (9 KiB rather than
-        // 4 KiB per client task; DESIGN.md §8 budgets 64 KiB per client chain).
-        let Some(opened) = ctx.offline(Box::pin(connection::open(&transport, &target, timeout))).await else {
-            return closed(&ctx);
-        };
-        let next = match opened {
-            Ok(socket) => {
-                let local = socket.get_ref().local_addr();
-                ctx.emit(ClientEventKind::Opened { n: attempt, local });
-                ctx.state(State::Open);
-                if ctx.policy.on_open() {
-                    ctx.emit(ClientEventKind::BackoffReset);
-                }
-                match Box::pin(session::run(&mut ctx, socket)).await {
-                    Ended::Stopped => return closed(&ctx),
-                    Ended::Broken { reason, uptime, close_reason } => {
-                        ctx.state(State::Broken);
-                        ctx.emit(ClientEventKind::Detected(reason.clone()));
-                        ctx.policy.after_break(&reason, uptime, &close_reason)
-                    }
-                }
-            }
-            Err(Failure { reason, retry_after }) => {
-                ctx.emit(ClientEventKind::AttemptFailed { n: attempt, reason: reason.clone() });
-                ctx.policy.after_failed_attempt(&reason, retry_after)
-            }
-        };
-        match next {
-            Next::GiveUp(why) => {
-                ctx.emit(ClientEventKind::GaveUp(why));
-                ctx.state(State::GaveUp);
-                return State::GaveUp;
-            }
-            Next::Retry { delay, floor } => {
-                ctx.state(State::Waiting);
-                ctx.emit(ClientEventKind::Waiting { delay, floor });
-                if ctx.offline(tokio::time::sleep(delay)).await.is_none() {
-                    return closed(&ctx);
-                }
-            }
+    match Box::pin(session::run(ctx, socket)).await {
+        Ended::Stopped => None,
+        Ended::Broken { reason, uptime, close_reason } => {
+            ctx.state(State::Broken);
+            ctx.emit(ClientEventKind::Detected(reason.clone()));
+            Some(ctx.policy.after_break(&reason, uptime, &close_reason))
         }
     }
 }
 
+/// A failed attempt: reports it and returns what the policy says to do next.
+fn attempt_failed(ctx: &mut Context, attempt: u64, Failure { reason, retry_after }: Failure) -> Next {
+    ctx.emit(ClientEventKind::AttemptFailed { n: attempt, reason: reason.clone() });
+    ctx.policy.after_failed_attempt(&reason, retry_after)
+}
+
+/// Waiting: the backoff `delay` (at least `floor`), handling messages that fall due meanwhile;
+/// `false` when the client was told to stop first.
+async fn waiting(ctx: &mut Context, delay: Duration, floor: Option<Duration>) -> bool {
+    ctx.state(State::Waiting);
+    ctx.emit(ClientEventKind::Waiting { delay, floor });
+    ctx.offline(tokio::time::sleep(delay)).await.is_some()
+}
+
+/// GaveUp: reports why, and it is the final state.
+fn gave_up(ctx: &Context, why: GiveUp) -> State {
+    ctx.emit(ClientEventKind::GaveUp(why));
+    ctx.state(State::GaveUp);
+    State::GaveUp
+}
+
+/// Closed: the client was told to stop; it is the final state.
 fn closed(ctx: &Context) -> State {
     ctx.state(State::Closed);
     State::Closed

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::{Instant, sleep_until};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::connection::{Socket, reason};
 use super::delivery::{Due, Echo};
@@ -40,27 +40,29 @@ struct Deadlines {
     read_by: Option<Instant>,
 }
 
+/// Why a turn of the connection broke it: how the client noticed, and the Close frame's reason
+/// text (empty without one).
+type Break = (Reason, String);
+
+/// A break without a Close frame.
+fn broke(reason: Reason) -> Break {
+    (reason, String::new())
+}
+
 /// Runs an open connection until it ends.
 pub(crate) async fn run(ctx: &mut Context, mut socket: Socket) -> Ended {
     let opened = Instant::now();
     let settings = ctx.config.strategy.settings;
-    let broken = |reason: Reason, close_reason: String| Ended::Broken {
-        reason,
-        uptime: opened.elapsed(),
-        close_reason,
-    };
+    let broken =
+        |(reason, close_reason): Break| Ended::Broken { reason, uptime: opened.elapsed(), close_reason };
     let mut deadlines = Deadlines {
         next_ping: settings.heartbeat.map(|heartbeat| opened + heartbeat.ping_every),
         pong_due: None,
         read_by: settings.read_timeout.map(|timeout| opened + timeout),
     };
     let mut echoed_here = false;
-
-    for (seq, resend) in ctx.outbox.on_open() {
-        if let Err(reason) = send(ctx, &mut socket, seq, &deadlines).await {
-            return broken(reason, String::new());
-        }
-        ctx.emit(ClientEventKind::Sent { seq, resend });
+    if let Err(why) = send_on_open(ctx, &mut socket, &deadlines).await {
+        return broken(why);
     }
 
     // One stop future for the whole connection: made afresh on every turn of the loop, it
@@ -70,72 +72,104 @@ pub(crate) async fn run(ctx: &mut Context, mut socket: Socket) -> Ended {
     tokio::pin!(stop_signal);
     loop {
         let due = ctx.next_due();
-        tokio::select! {
+        let turn = tokio::select! {
             biased;
-            () = &mut stop_signal => {
-                let frame = CloseFrame { code: CloseCode::Normal, reason: "run over".into() };
-                let _ = tokio::time::timeout(CLOSE_GRACE, socket.close(Some(frame))).await;
-                return Ended::Stopped;
-            }
+            () = &mut stop_signal => return close_on_stop(&mut socket).await,
             () = sleep_until(deadlines.pong_due.unwrap_or_else(Instant::now)), if deadlines.pong_due.is_some() => {
-                return broken(Reason::HeartbeatTimeout, String::new());
+                Err(broke(Reason::HeartbeatTimeout))
             }
             () = sleep_until(deadlines.read_by.unwrap_or_else(Instant::now)), if deadlines.read_by.is_some() => {
-                return broken(Reason::ReadTimeout, String::new());
+                Err(broke(Reason::ReadTimeout))
             }
-            frame = socket.next() => {
-                if let Some(timeout) = settings.read_timeout {
-                    deadlines.read_by = Some(Instant::now() + timeout);
-                }
-                match frame {
-                    Some(Ok(Message::Binary(bytes))) => {
-                        if let Some(header) = Header::decode(&bytes).filter(|h| h.client == ctx.config.index) {
-                            echoed(ctx, header, &mut echoed_here);
-                        }
-                    }
-                    Some(Ok(Message::Pong(_))) => deadlines.pong_due = None,
-                    Some(Ok(Message::Ping(_))) => {
-                        // tungstenite queued the pong; make sure it leaves now.
-                        if let Err(error) = socket.flush().await {
-                            return broken(reason(&error), String::new());
-                        }
-                    }
-                    Some(Ok(Message::Close(frame))) => {
-                        let (code, text) = frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.to_string()));
-                        return broken(Reason::CloseFrame(code), text);
-                    }
-                    Some(Ok(Message::Text(_) | Message::Frame(_))) => {}
-                    Some(Err(error)) => return broken(reason(&error), String::new()),
-                    None => return broken(Reason::Eof, String::new()),
-                }
-            }
+            frame = socket.next() => on_frame(ctx, &mut socket, frame, &mut deadlines, &mut echoed_here).await,
             () = sleep_until(deadlines.next_ping.unwrap_or_else(Instant::now)), if deadlines.next_ping.is_some() => {
-                let heartbeat = settings.heartbeat.expect("pings are scheduled only with a heartbeat");
-                deadlines.next_ping = deadlines.next_ping.map(|at| at + heartbeat.ping_every);
-                if let Some(timeout) = heartbeat.pong_timeout {
-                    deadlines.pong_due = deadlines.pong_due.or(Some(Instant::now() + timeout));
-                }
-                if let Err(reason) = write(&mut socket, Message::Ping(Default::default()), &deadlines).await {
-                    return broken(reason, String::new());
-                }
+                ping(ctx, &mut socket, &mut deadlines).await
             }
             () = sleep_until(due.unwrap_or_else(Instant::now)), if due.is_some() => {
-                let Some(schedule) = ctx.schedule.as_mut() else { continue };
-                let seq = schedule.take();
-                ctx.emit(ClientEventKind::Offered { seq });
-                match ctx.outbox.due(seq, true) {
-                    Due::Send => {
-                        if let Err(reason) = send(ctx, &mut socket, seq, &deadlines).await {
-                            return broken(reason, String::new());
-                        }
-                        ctx.emit(ClientEventKind::Sent { seq, resend: false });
-                    }
-                    Due::Queued => {}
-                    Due::Dropped(why) => ctx.emit(ClientEventKind::Dropped { seq, why }),
-                }
+                message_due(ctx, &mut socket, &deadlines).await
             }
+        };
+        if let Err(why) = turn {
+            return broken(why);
         }
     }
+}
+
+/// Sends what the outbox holds for a new connection, as the delivery mode says.
+async fn send_on_open(ctx: &mut Context, socket: &mut Socket, deadlines: &Deadlines) -> Result<(), Break> {
+    for (seq, resend) in ctx.outbox.on_open() {
+        send(ctx, socket, seq, deadlines).await.map_err(broke)?;
+        ctx.emit(ClientEventKind::Sent { seq, resend });
+    }
+    Ok(())
+}
+
+/// The client was told to stop: it closes with 1000, waiting at most [`CLOSE_GRACE`].
+async fn close_on_stop(socket: &mut Socket) -> Ended {
+    let frame = CloseFrame { code: CloseCode::Normal, reason: "run over".into() };
+    let _ = tokio::time::timeout(CLOSE_GRACE, socket.close(Some(frame))).await;
+    Ended::Stopped
+}
+
+/// A frame arrived, or the stream ended: pushes the read deadline back, then handles an echo,
+/// a pong, a ping (flushing the pong tungstenite queued), a Close frame or the end.
+async fn on_frame(
+    ctx: &mut Context,
+    socket: &mut Socket,
+    frame: Option<Result<Message, WsError>>,
+    deadlines: &mut Deadlines,
+    echoed_here: &mut bool,
+) -> Result<(), Break> {
+    if let Some(timeout) = ctx.config.strategy.settings.read_timeout {
+        deadlines.read_by = Some(Instant::now() + timeout);
+    }
+    match frame {
+        Some(Ok(Message::Binary(bytes))) => {
+            if let Some(header) = Header::decode(&bytes).filter(|h| h.client == ctx.config.index) {
+                echoed(ctx, header, echoed_here);
+            }
+        }
+        Some(Ok(Message::Pong(_))) => deadlines.pong_due = None,
+        // tungstenite queued the pong; make sure it leaves now.
+        Some(Ok(Message::Ping(_))) => socket.flush().await.map_err(|error| broke(reason(&error)))?,
+        Some(Ok(Message::Close(frame))) => {
+            let (code, text) =
+                frame.map_or((1005, String::new()), |f| (u16::from(f.code), f.reason.to_string()));
+            return Err((Reason::CloseFrame(code), text));
+        }
+        Some(Ok(Message::Text(_) | Message::Frame(_))) => {}
+        Some(Err(error)) => return Err(broke(reason(&error))),
+        None => return Err(broke(Reason::Eof)),
+    }
+    Ok(())
+}
+
+/// Time for a heartbeat: schedules the next ping and, if none is pending, the pong deadline,
+/// then sends the ping.
+async fn ping(ctx: &Context, socket: &mut Socket, deadlines: &mut Deadlines) -> Result<(), Break> {
+    let heartbeat =
+        ctx.config.strategy.settings.heartbeat.expect("pings are scheduled only with a heartbeat");
+    deadlines.next_ping = deadlines.next_ping.map(|at| at + heartbeat.ping_every);
+    if let Some(timeout) = heartbeat.pong_timeout {
+        deadlines.pong_due = deadlines.pong_due.or(Some(Instant::now() + timeout));
+    }
+    write(socket, Message::Ping(Default::default()), deadlines).await.map_err(broke)
+}
+
+/// A message fell due: it is offered, then sent, queued or dropped as the delivery mode says.
+async fn message_due(ctx: &mut Context, socket: &mut Socket, deadlines: &Deadlines) -> Result<(), Break> {
+    let Some(schedule) = ctx.schedule.as_mut() else { return Ok(()) };
+    let seq = schedule.take();
+    ctx.emit(ClientEventKind::Offered { seq });
+    match ctx.outbox.due(seq, true) {
+        Due::Send => {
+            send(ctx, socket, seq, deadlines).await.map_err(broke)?;
+            ctx.emit(ClientEventKind::Sent { seq, resend: false });
+        }
+        Due::Queued => {}
+        Due::Dropped(why) => ctx.emit(ClientEventKind::Dropped { seq, why }),
+    }
+    Ok(())
 }
 
 /// An echo of one of this client's messages arrived.

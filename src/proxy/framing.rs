@@ -157,101 +157,147 @@ impl Framing {
         judge: &mut impl Judge,
         out: &mut Vec<Bytes>,
     ) -> Option<Goodbye> {
-        let mut goodbye = None;
         for token in tokens {
             if self.over {
                 break;
             }
-            let stage = &mut self.ways[way as usize];
-            match token {
+            let goodbye = match token {
                 Token::Bytes { range, part } => {
-                    let piece = bytes.slice(range.clone());
-                    match part {
-                        Part::Head if way == Way::Upstream && self.hold_request => stage.hold(piece),
-                        // A continuation of a dropped message must be held too, even once the
-                        // fault has ended, so that its header goes with its payload.
-                        Part::Header
-                            if filtering
-                                || !stage.held.is_empty()
-                                || stage.message == Some(FrameVerdict::Drop) =>
-                        {
-                            stage.hold(piece)
-                        }
-                        Part::Payload if stage.dropping => {}
-                        Part::Head | Part::Header | Part::Payload | Part::Opaque => out.push(piece),
-                    }
+                    self.route(way, bytes.slice(range.clone()), *part, filtering, out);
+                    None
                 }
                 Token::Head(head) if way == Way::Upstream && self.hold_request => {
-                    self.hold_request = false;
-                    match judge.request(head) {
-                        Some((fault, answer)) => {
-                            stage.discard();
-                            self.over = true;
-                            goodbye = Some(Goodbye { fault, bytes: answer });
-                        }
-                        None => stage.release(out),
-                    }
+                    self.answer_request(head, judge, out)
                 }
-                Token::Head(_) => {}
+                Token::Head(_) => None,
                 Token::Frame(frame) => {
-                    let verdict = if frame.continuation {
-                        stage.message.unwrap_or(FrameVerdict::Keep)
-                    } else if filtering && stage.held_len == frame.header_len {
-                        judge.frame(way, frame)
-                    } else {
-                        FrameVerdict::Keep
-                    };
-                    let data = matches!(frame.kind, FrameKind::Text | FrameKind::Binary);
-                    if data {
-                        stage.message = (!frame.fin).then_some(verdict);
-                    }
-                    match verdict {
-                        FrameVerdict::Keep => stage.release(out),
-                        FrameVerdict::Drop => stage.discard(),
-                    }
-                    stage.dropping = verdict == FrameVerdict::Drop;
+                    self.ways[way as usize].judge_frame(way, frame, filtering, judge, out);
+                    None
                 }
-                Token::FrameEnd(_) => {
-                    stage.dropping = false;
-                    if way == Way::Downstream
-                        && let Some(close) = self.pending_close.take()
-                    {
-                        self.over = true;
-                        goodbye = Some(close);
-                    }
-                }
+                Token::FrameEnd(_) => self.frame_end(way),
                 Token::Stopped { way: stopped, why } if *stopped == way => {
-                    stage.release(out);
-                    stage.dropping = false;
-                    stage.message = None;
-                    if way == Way::Upstream {
-                        self.hold_request = false;
-                    }
+                    self.let_go(way, out);
                     // A Close waiting for a frame boundary will never find one now.
                     if way == Way::Downstream
                         && let Some(close) = self.pending_close.take()
                     {
                         judge.cannot_apply(close.fault, *why);
                     }
+                    None
                 }
-                Token::Stopped { .. } => {}
+                Token::Stopped { .. } => None,
+            };
+            // A goodbye ends the link's traffic: nothing after it is read.
+            if goodbye.is_some() {
+                return goodbye;
             }
         }
-        goodbye
+        None
+    }
+
+    /// A piece of `way`'s bytes that is `part`: held while its fate is open (the upgrade
+    /// request under a hold, a frame header under a frame fault), skipped in a dropped
+    /// frame's payload, passed on to `out` otherwise.
+    fn route(&mut self, way: Way, piece: Bytes, part: Part, filtering: bool, out: &mut Vec<Bytes>) {
+        let stage = &mut self.ways[way as usize];
+        match part {
+            Part::Head if way == Way::Upstream && self.hold_request => stage.hold(piece),
+            // A continuation of a dropped message must be held too, even once the fault has
+            // ended, so that its header goes with its payload.
+            Part::Header
+                if filtering || !stage.held.is_empty() || stage.message == Some(FrameVerdict::Drop) =>
+            {
+                stage.hold(piece)
+            }
+            Part::Payload if stage.dropping => {}
+            Part::Head | Part::Header | Part::Payload | Part::Opaque => out.push(piece),
+        }
+    }
+
+    /// The held upgrade request's head is complete: a handshake fault answers it (the goodbye),
+    /// or it goes on to `out`.
+    fn answer_request(
+        &mut self,
+        head: &Head,
+        judge: &mut impl Judge,
+        out: &mut Vec<Bytes>,
+    ) -> Option<Goodbye> {
+        self.hold_request = false;
+        let stage = &mut self.ways[Way::Upstream as usize];
+        match judge.request(head) {
+            Some((fault, answer)) => {
+                stage.discard();
+                self.over = true;
+                Some(Goodbye { fault, bytes: answer })
+            }
+            None => {
+                stage.release(out);
+                None
+            }
+        }
+    }
+
+    /// A frame of `way` ended: a pending Close for the client goes out now (the goodbye).
+    fn frame_end(&mut self, way: Way) -> Option<Goodbye> {
+        self.ways[way as usize].dropping = false;
+        if way == Way::Downstream
+            && let Some(close) = self.pending_close.take()
+        {
+            self.over = true;
+            return Some(close);
+        }
+        None
     }
 
     /// What `way` holds, given up: the observer stopped following it from the other way (a
     /// refused upgrade). The bytes go on as they came.
     pub fn release(&mut self, way: Way) -> Vec<Bytes> {
-        let stage = &mut self.ways[way as usize];
         let mut out = Vec::new();
-        stage.release(&mut out);
+        self.let_go(way, &mut out);
+        out
+    }
+
+    /// Stops acting on `way`: what it holds goes on to `out`, and nothing is dropped or held
+    /// any more.
+    fn let_go(&mut self, way: Way, out: &mut Vec<Bytes>) {
+        let stage = &mut self.ways[way as usize];
+        stage.release(out);
         stage.dropping = false;
         stage.message = None;
         if way == Way::Upstream {
             self.hold_request = false;
         }
-        out
+    }
+}
+
+impl WayStage {
+    /// A frame of `way` starts, its header complete: the verdict (the message's, for a
+    /// continuation; the judge's, for a frame header held whole under a frame fault) keeps its
+    /// held header (to `out`) or discards it, and the payload follows.
+    fn judge_frame(
+        &mut self,
+        way: Way,
+        frame: &Frame,
+        filtering: bool,
+        judge: &mut impl Judge,
+        out: &mut Vec<Bytes>,
+    ) {
+        let verdict = if frame.continuation {
+            self.message.unwrap_or(FrameVerdict::Keep)
+        } else if filtering && self.held_len == frame.header_len {
+            judge.frame(way, frame)
+        } else {
+            FrameVerdict::Keep
+        };
+        let data = matches!(frame.kind, FrameKind::Text | FrameKind::Binary);
+        if data {
+            self.message = (!frame.fin).then_some(verdict);
+        }
+        match verdict {
+            FrameVerdict::Keep => self.release(out),
+            FrameVerdict::Drop => self.discard(),
+        }
+        self.dropping = verdict == FrameVerdict::Drop;
     }
 }
 

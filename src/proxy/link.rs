@@ -102,124 +102,223 @@ struct Seen {
     findings: Vec<Token>,
 }
 
+/// A running link: its two streams, its flow, and what its loop keeps from one turn to the
+/// next.
+struct Link {
+    // In the order the teardown drops them: the streams last, the client after the server.
+    seen: Seen,
+    copies: [CopyState; 2],
+    flow: Flow,
+    commands: mpsc::UnboundedReceiver<LinkCommand>,
+    control: Control,
+    server: Stream,
+    client: Stream,
+    id: LinkId,
+    /// Whether `commands` may still deliver a command.
+    commands_open: bool,
+}
+
 /// Runs a link until it ends; reports its events through `control`.
-pub(super) async fn run(opened: OpenedLink, mut client: Stream, mut server: Stream, control: Control) {
-    let OpenedLink { link, mut commands, initial, hold_request } = opened;
-    let mut flow = Flow::new();
-    if hold_request {
-        flow.hold_request();
-    }
-    let mut copies = [CopyState::new(), CopyState::new()];
-    let mut seen = Seen::default();
-    let mut commands_open = true;
+pub(super) async fn run(opened: OpenedLink, client: Stream, server: Stream, control: Control) {
     let timer = tokio::time::sleep_until(Instant::now());
     tokio::pin!(timer);
+    let (mut link, end) = Link::open(opened, client, server, control);
+    let end = link.pump(end, timer).await;
+    link.close(end).await;
+}
 
-    let mut end = None;
-    for command in initial {
-        end = end.or(obey(&mut flow, command));
+impl Link {
+    /// Setup: a link with empty copy buffers, its flow under the faults it opens under (and
+    /// holding the upgrade request if it must); returns how those faults end it, if they do.
+    fn open(opened: OpenedLink, client: Stream, server: Stream, control: Control) -> (Link, Option<End>) {
+        let OpenedLink { link: id, commands, initial, hold_request } = opened;
+        let mut flow = Flow::new();
+        if hold_request {
+            flow.hold_request();
+        }
+        let mut end = None;
+        for command in initial {
+            end = end.or(obey(&mut flow, command));
+        }
+        let (copies, seen) = ([CopyState::new(), CopyState::new()], Seen::default());
+        (Link { id, client, server, control, commands, flow, copies, seen, commands_open: true }, end)
     }
-    let end = loop {
-        for fault in flow.take_hits() {
-            control.events().emit(EventKind::FaultHit { fault, link: Some(link) });
+
+    /// The I/O loop: reports and checks, waits for whatever comes first, handles it, until the
+    /// link ends (`end` is how the initial commands ended it, if they did).
+    async fn pump(&mut self, mut end: Option<End>, mut timer: Pin<&mut Sleep>) -> End {
+        loop {
+            if let Some(end) = self.ends(end.take()) {
+                return end;
+            }
+            let wake = poll_fn(|cx| self.poll(cx, timer.as_mut())).await;
+            end = self.handle(wake);
         }
-        for (fault, why) in flow.take_not_applied() {
-            control.events().emit(EventKind::FaultNotApplied { fault, link, why });
+    }
+
+    /// Polls everything the link waits on, in priority order: control first, so a reset is never
+    /// stuck behind traffic; then each way's writes before its reads, so bytes drain before more
+    /// come in; then the earliest deadline.
+    fn poll(&mut self, cx: &mut Context<'_>, mut timer: Pin<&mut Sleep>) -> Poll<Wake> {
+        if self.commands_open
+            && let Poll::Ready(command) = self.commands.poll_recv(cx)
+        {
+            return Poll::Ready(Wake::Command(command));
         }
-        if let Some(end) = end.take() {
-            break end;
+        let flow = &self.flow;
+        let now = Instant::now();
+        let mut earliest: Option<Instant> = None;
+        for way in Way::BOTH {
+            let (source, sink) = match way {
+                Way::Upstream => (&mut self.client, &mut self.server),
+                Way::Downstream => (&mut self.server, &mut self.client),
+            };
+            let copy = &mut self.copies[way as usize];
+            if flow.gate(way) != Gate::Hold {
+                if copy.pending() {
+                    let bytes = &copy.buffer[copy.written..copy.filled];
+                    if let Poll::Ready(result) = Pin::new(&mut *sink).poll_write(cx, bytes) {
+                        return Poll::Ready(Wake::Wrote { way, fast: true, result });
+                    }
+                } else if let Some(bytes) = flow.due(way, now) {
+                    if let Poll::Ready(result) = Pin::new(&mut *sink).poll_write(cx, bytes) {
+                        return Poll::Ready(Wake::Wrote { way, fast: false, result });
+                    }
+                } else if let Some(at) = flow.next_deadline(way) {
+                    earliest = Some(earliest.map_or(at, |e| e.min(at)));
+                } else if copy.eof && !copy.shut && !copy.eof_swallowed && flow.drained(way) {
+                    // The shutdown result does not matter: the peer is gone either way.
+                    if Pin::new(&mut *sink).poll_shutdown(cx).is_ready() {
+                        return Poll::Ready(Wake::Shut(way));
+                    }
+                }
+            }
+            if !copy.eof && !copy.pending() && flow.accepts(way) {
+                let mut buf = ReadBuf::new(&mut copy.buffer);
+                if let Poll::Ready(result) = Pin::new(&mut *source).poll_read(cx, &mut buf) {
+                    let filled = buf.filled().len();
+                    return Poll::Ready(Wake::Read(way, result.map(|()| filled)));
+                }
+            }
         }
-        if let Some(id) = flow.should_close() {
-            break End::Close(id);
+        if let Some(at) = earliest {
+            if timer.deadline() != at {
+                timer.as_mut().reset(at);
+            }
+            if timer.poll(cx).is_ready() {
+                return Poll::Ready(Wake::Timer);
+            }
         }
-        if copies.iter().all(|copy| copy.eof && copy.shut) {
-            break End::Finished;
+        Poll::Pending
+    }
+
+    /// The top of each turn: emits the fault hits and the faults not applied since the last
+    /// turn, then says whether the link ends now: by `end`, by a fault closing it, or because
+    /// both ways finished.
+    fn ends(&mut self, end: Option<End>) -> Option<End> {
+        let link = self.id;
+        for fault in self.flow.take_hits() {
+            self.control.events().emit(EventKind::FaultHit { fault, link: Some(link) });
         }
-        let wake = poll_fn(|cx| {
-            poll_link(
-                cx,
-                &mut client,
-                &mut server,
-                &mut copies,
-                &flow,
-                &mut commands,
-                commands_open,
-                timer.as_mut(),
-            )
-        })
-        .await;
+        for (fault, why) in self.flow.take_not_applied() {
+            self.control.events().emit(EventKind::FaultNotApplied { fault, link, why });
+        }
+        if end.is_some() {
+            return end;
+        }
+        if let Some(id) = self.flow.should_close() {
+            return Some(End::Close(id));
+        }
+        self.copies.iter().all(|copy| copy.eof && copy.shut).then_some(End::Finished)
+    }
+
+    /// Handles what woke the link; returns how the link ends if that ends it.
+    fn handle(&mut self, wake: Wake) -> Option<End> {
         match wake {
-            Wake::Command(None) => commands_open = false,
-            Wake::Command(Some(command)) => end = obey(&mut flow, command),
+            Wake::Command(None) => self.commands_open = false,
+            Wake::Command(Some(command)) => return obey(&mut self.flow, command),
             Wake::Read(way, Ok(0)) => {
-                copies[way as usize].eof = true;
-                copies[way as usize].eof_swallowed = flow.gate(way) == Gate::Swallow;
+                self.copies[way as usize].eof = true;
+                self.copies[way as usize].eof_swallowed = self.flow.gate(way) == Gate::Swallow;
             }
-            Wake::Read(way, Ok(read)) => {
-                let copy = &mut copies[way as usize];
-                seen.findings.clear();
-                let findings = flow.observe(way, &copy.buffer[..read]);
-                seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
-                for finding in &seen.findings {
-                    report(link, way, finding, &mut seen.data, &control, &mut flow, &mut end);
-                }
-                if flow.is_clear() {
-                    copy.filled = read;
-                    copy.written = 0;
-                } else {
-                    flow.on_chunk(Instant::now(), way, Bytes::copy_from_slice(&copy.buffer[..read]));
-                }
-                if read == copy.buffer.len() && copy.buffer.len() < MAX_BUFFER_BYTES {
-                    copy.buffer.resize(copy.buffer.len() * 2, 0);
-                }
-            }
-            Wake::Read(Way::Upstream, Err(error)) => end = Some(End::ClientError(error.kind())),
-            Wake::Read(Way::Downstream, Err(error)) => end = Some(End::ServerError(error.kind())),
+            Wake::Read(way, Ok(read)) => return self.on_chunk(way, read),
+            Wake::Read(Way::Upstream, Err(error)) => return Some(End::ClientError(error.kind())),
+            Wake::Read(Way::Downstream, Err(error)) => return Some(End::ServerError(error.kind())),
             Wake::Wrote { way, result: Ok(0), .. } | Wake::Wrote { way, result: Err(_), .. } => {
-                end = Some(match way {
+                return Some(match way {
                     Way::Upstream => End::ServerError(io::ErrorKind::WriteZero),
                     Way::Downstream => End::ClientError(io::ErrorKind::WriteZero),
-                })
+                });
             }
             Wake::Wrote { way, fast: true, result: Ok(written) } => {
-                let copy = &mut copies[way as usize];
+                let copy = &mut self.copies[way as usize];
                 copy.written += written;
                 if !copy.pending() {
                     copy.filled = 0;
                     copy.written = 0;
                 }
             }
-            Wake::Wrote { way, fast: false, result: Ok(written) } => flow.consume(way, written),
-            Wake::Shut(way) => copies[way as usize].shut = true,
+            Wake::Wrote { way, fast: false, result: Ok(written) } => self.flow.consume(way, written),
+            Wake::Shut(way) => self.copies[way as usize].shut = true,
             Wake::Timer => {}
         }
-    };
-    let cause = match end {
-        End::Finished => CloseCause::Finished,
-        End::Reset(id) => {
-            client.reset();
-            server.reset();
-            control.close_link(link, CloseCause::FaultReset(id));
-            return;
+        None
+    }
+
+    /// A chunk of `read` bytes arrived on `way`, in its copy buffer: the observer sees it and
+    /// its findings are reported, then the bytes take the fast path (a clear flow) or go to the
+    /// flow; a full read grows the buffer.
+    fn on_chunk(&mut self, way: Way, read: usize) -> Option<End> {
+        let mut end = None;
+        let copy = &mut self.copies[way as usize];
+        let seen = &mut self.seen;
+        seen.findings.clear();
+        let findings = self.flow.observe(way, &copy.buffer[..read]);
+        seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
+        for finding in &seen.findings {
+            report(self.id, way, finding, &mut seen.data, &self.control, &mut self.flow, &mut end);
         }
-        End::Close(id) => {
-            let _ = client.shutdown().await;
-            let _ = server.shutdown().await;
-            drop(server);
-            control.close_link(link, CloseCause::FaultClosed(id));
-            linger(client).await;
-            return;
+        if self.flow.is_clear() {
+            copy.filled = read;
+            copy.written = 0;
+        } else {
+            self.flow.on_chunk(Instant::now(), way, Bytes::copy_from_slice(&copy.buffer[..read]));
         }
-        End::ClientError(kind) => {
-            mirror(kind, server).await;
-            CloseCause::ClientError(kind)
+        if read == copy.buffer.len() && copy.buffer.len() < MAX_BUFFER_BYTES {
+            copy.buffer.resize(copy.buffer.len() * 2, 0);
         }
-        End::ServerError(kind) => {
-            mirror(kind, client).await;
-            CloseCause::ServerError(kind)
-        }
-    };
-    control.close_link(link, cause);
+        end
+    }
+
+    /// Teardown: does to the streams what `end` calls for, and reports the link closed.
+    async fn close(mut self, end: End) {
+        let cause = match end {
+            End::Finished => CloseCause::Finished,
+            End::Reset(id) => {
+                self.client.reset();
+                self.server.reset();
+                self.control.close_link(self.id, CloseCause::FaultReset(id));
+                return;
+            }
+            End::Close(id) => {
+                let _ = self.client.shutdown().await;
+                let _ = self.server.shutdown().await;
+                drop(self.server);
+                self.control.close_link(self.id, CloseCause::FaultClosed(id));
+                linger(self.client).await;
+                return;
+            }
+            End::ClientError(kind) => {
+                mirror(kind, self.server).await;
+                CloseCause::ClientError(kind)
+            }
+            End::ServerError(kind) => {
+                mirror(kind, self.client).await;
+                CloseCause::ServerError(kind)
+            }
+        };
+        self.control.close_link(self.id, cause);
+    }
 }
 
 /// What one finding of the observer means for the link: an identification (which may start
@@ -295,67 +394,4 @@ fn obey(flow: &mut Flow, command: LinkCommand) -> Option<End> {
             None
         }
     }
-}
-
-/// Polls everything the link waits on, in priority order: control first, so a reset is never
-/// stuck behind traffic; then each way's writes before its reads, so bytes drain before more
-/// come in; then the earliest deadline.
-#[allow(clippy::too_many_arguments)]
-fn poll_link(
-    cx: &mut Context<'_>,
-    client: &mut Stream,
-    server: &mut Stream,
-    copies: &mut [CopyState; 2],
-    flow: &Flow,
-    commands: &mut mpsc::UnboundedReceiver<LinkCommand>,
-    commands_open: bool,
-    mut timer: Pin<&mut Sleep>,
-) -> Poll<Wake> {
-    if commands_open && let Poll::Ready(command) = commands.poll_recv(cx) {
-        return Poll::Ready(Wake::Command(command));
-    }
-    let now = Instant::now();
-    let mut earliest: Option<Instant> = None;
-    for way in Way::BOTH {
-        let (source, sink) = match way {
-            Way::Upstream => (&mut *client, &mut *server),
-            Way::Downstream => (&mut *server, &mut *client),
-        };
-        let copy = &mut copies[way as usize];
-        if flow.gate(way) != Gate::Hold {
-            if copy.pending() {
-                let bytes = &copy.buffer[copy.written..copy.filled];
-                if let Poll::Ready(result) = Pin::new(&mut *sink).poll_write(cx, bytes) {
-                    return Poll::Ready(Wake::Wrote { way, fast: true, result });
-                }
-            } else if let Some(bytes) = flow.due(way, now) {
-                if let Poll::Ready(result) = Pin::new(&mut *sink).poll_write(cx, bytes) {
-                    return Poll::Ready(Wake::Wrote { way, fast: false, result });
-                }
-            } else if let Some(at) = flow.next_deadline(way) {
-                earliest = Some(earliest.map_or(at, |e| e.min(at)));
-            } else if copy.eof && !copy.shut && !copy.eof_swallowed && flow.drained(way) {
-                // The shutdown result does not matter: the peer is gone either way.
-                if Pin::new(&mut *sink).poll_shutdown(cx).is_ready() {
-                    return Poll::Ready(Wake::Shut(way));
-                }
-            }
-        }
-        if !copy.eof && !copy.pending() && flow.accepts(way) {
-            let mut buf = ReadBuf::new(&mut copy.buffer);
-            if let Poll::Ready(result) = Pin::new(&mut *source).poll_read(cx, &mut buf) {
-                let filled = buf.filled().len();
-                return Poll::Ready(Wake::Read(way, result.map(|()| filled)));
-            }
-        }
-    }
-    if let Some(at) = earliest {
-        if timer.deadline() != at {
-            timer.as_mut().reset(at);
-        }
-        if timer.poll(cx).is_ready() {
-            return Poll::Ready(Wake::Timer);
-        }
-    }
-    Poll::Pending
 }

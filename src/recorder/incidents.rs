@@ -149,49 +149,82 @@ struct Building {
     end: f64,
 }
 
-/// Derives the incidents from the timeline.
+/// Derives the incidents from the timeline: a state-machine pass builds them from the events,
+/// then a second pass attributes their causes and measures them.
 pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
     let links = Links::gather(timeline);
     let faults = fault_table(timeline);
-    let mut clients: BTreeMap<u32, ClientState> = BTreeMap::new();
-    let mut building: Vec<Building> = Vec::new();
-    // The link each client address opened last, so far: addresses are reused over a long run
-    // (ports wrap), so a client's open is matched with the link its address opened before it.
-    let mut by_peer: BTreeMap<std::net::SocketAddr, LinkId> = BTreeMap::new();
+    let building = IncidentPass::build(timeline, &links);
+    measure(building, &links, &faults)
+}
 
-    for event in &timeline.events {
-        let t = event.t;
-        let (client, kind) = match event.what {
-            What::Proxy(EventKind::LinkIdentified { link, client }) => {
-                let state = clients.entry(*client).or_insert(ClientState::new());
+/// The state-machine pass: one walk over the events that follows each client through its
+/// phases and opens, continues and ends incidents as it goes.
+struct IncidentPass<'l> {
+    links: &'l Links,
+    /// End of the run, where an incident that never stopped ends.
+    end: f64,
+    clients: BTreeMap<u32, ClientState>,
+    building: Vec<Building>,
+    /// The link each client address opened last, so far: addresses are reused over a long run
+    /// (ports wrap), so a client's open is matched with the link its address opened before it.
+    by_peer: BTreeMap<std::net::SocketAddr, LinkId>,
+}
+
+impl<'l> IncidentPass<'l> {
+    /// Walks the timeline once and returns the incidents it built, in order of detection.
+    fn build(timeline: &Timeline<'_>, links: &'l Links) -> Vec<Building> {
+        let mut pass = IncidentPass {
+            links,
+            end: timeline.end,
+            clients: BTreeMap::new(),
+            building: Vec::new(),
+            by_peer: BTreeMap::new(),
+        };
+        for event in &timeline.events {
+            match event.what {
+                What::Proxy(kind) => pass.proxy_event(kind),
+                What::Client(client, kind) => pass.client_event(client, kind, event.t, event.awaits_echo),
+            }
+        }
+        pass.building
+    }
+
+    /// Notes which client a link belongs to and which address opened it.
+    fn proxy_event(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::LinkIdentified { link, client } => {
+                let state = self.clients.entry(*client).or_insert(ClientState::new());
                 if !state.pinned {
                     state.link = Some(*link);
                 }
-                continue;
             }
-            What::Proxy(EventKind::LinkOpened { link, peer }) => {
-                by_peer.insert(*peer, *link);
-                continue;
+            EventKind::LinkOpened { link, peer } => {
+                self.by_peer.insert(*peer, *link);
             }
-            What::Proxy(_) => continue,
-            What::Client(client, kind) => (client, kind),
-        };
-        let state = clients.entry(client).or_insert(ClientState::new());
+            _ => {}
+        }
+    }
+
+    /// Moves `client` through its phases on one of its events at `t`.
+    fn client_event(&mut self, client: u32, kind: &ClientEventKind, t: f64, awaits_echo: bool) {
+        let state = self.clients.entry(client).or_insert(ClientState::new());
         // The connection that opened is the link whose peer is the client's local address: a
         // stalled earlier attempt may identify itself later, so the last identified link is
         // only the fallback.
         if let ClientEventKind::Opened { local: Some(local), .. } = kind
-            && let Some(link) = by_peer.get(local)
+            && let Some(link) = self.by_peer.get(local)
         {
             state.link = Some(*link);
             state.pinned = true;
         }
+        let building = &mut self.building;
         match (state.phase, kind) {
             (Phase::Reconnecting(index), ClientEventKind::Opened { .. }) => {
                 state.opened = t;
                 let incident = &mut building[index].incident;
                 incident.t_open = Some(t);
-                if event.awaits_echo {
+                if awaits_echo {
                     state.phase = Phase::Resyncing(index);
                 } else {
                     incident.t_recovered = Some(t);
@@ -207,20 +240,8 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
                 state.phase = Phase::Open;
             }
             (Phase::Open, ClientEventKind::Detected(reason)) => {
-                building.push(Building {
-                    incident: Incident {
-                        client,
-                        t_break: links.t_break(state.link, state.opened, t),
-                        t_detect: t,
-                        reason: reason.to_string(),
-                        attempts: 0,
-                        t_open: None,
-                        t_recovered: None,
-                        t_heal: None,
-                        causes: Vec::new(),
-                    },
-                    end: timeline.end,
-                });
+                let t_break = self.links.t_break(state.link, state.opened, t);
+                building.push(Building::detected(client, t_break, t, reason.to_string(), self.end));
                 state.phase = Phase::Reconnecting(building.len() - 1);
             }
             (Phase::Resyncing(index), ClientEventKind::Detected(_)) => {
@@ -239,43 +260,87 @@ pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
             _ => {}
         }
     }
+}
 
+/// The measuring pass: attributes each built incident's causes and t_heal, and derives the
+/// samples from its instants.
+fn measure(building: Vec<Building>, links: &Links, faults: &BTreeMap<FaultId, FaultRow>) -> Incidents {
     let mut out = Incidents::default();
-    let mut recovery_time = Vec::new();
-    let mut detect_time = Vec::new();
-    let mut reconnect_time = Vec::new();
-    let mut resync_time = Vec::new();
-    let mut excess_after_heal = Vec::new();
-    let mut attempts = Vec::new();
+    let mut samples = Samples::default();
     for Building { mut incident, end } in building {
         let until = incident.t_open.unwrap_or(end);
-        let causes = causes(&links, &faults, incident.client, incident.t_break, until);
+        let causes = causes(links, faults, incident.client, incident.t_break, until);
         incident.t_heal = causes.iter().map(|id| faults[id].healed()).reduce(f64::max);
         incident.causes = causes.iter().map(|id| format!("{id} {}", faults[id].name)).collect();
 
         let detected_after = incident.t_detect - incident.t_break;
         out.detect_by_reason.entry(incident.reason.clone()).or_default().push(detected_after);
-        detect_time.push(detected_after);
-        attempts.push(incident.attempts as f64);
-        if let (Some(t_open), Some(t_recovered)) = (incident.t_open, incident.t_recovered) {
-            let network_healthy = incident.t_heal.map_or(incident.t_break, |h| h.max(incident.t_break));
-            recovery_time.push(t_recovered - incident.t_break);
-            reconnect_time.push(t_open - incident.t_detect);
-            resync_time.push(t_recovered - t_open);
-            // Back before the heal (new links were spared, say): no time lost after it.
-            excess_after_heal.push((t_recovered - network_healthy).max(0.0));
-        }
+        samples.add(&incident, detected_after);
         out.incidents.push(incident);
     }
-    out.samples = vec![
-        ("recovery_time", recovery_time),
-        ("detect_time", detect_time),
-        ("reconnect_time", reconnect_time),
-        ("resync_time", resync_time),
-        ("excess_after_heal", excess_after_heal),
-        ("attempts", attempts),
-    ];
+    out.samples = samples.named();
     out
+}
+
+/// The per-incident samples, gathered by [`measure`].
+#[derive(Debug, Default)]
+struct Samples {
+    recovery_time: Vec<f64>,
+    detect_time: Vec<f64>,
+    reconnect_time: Vec<f64>,
+    resync_time: Vec<f64>,
+    excess_after_heal: Vec<f64>,
+    attempts: Vec<f64>,
+}
+
+impl Samples {
+    /// Adds what `incident` contributes, detected `detected_after` seconds after its break: an
+    /// unrecovered one only its detect time and attempts.
+    fn add(&mut self, incident: &Incident, detected_after: f64) {
+        self.detect_time.push(detected_after);
+        self.attempts.push(incident.attempts as f64);
+        if let (Some(t_open), Some(t_recovered)) = (incident.t_open, incident.t_recovered) {
+            let network_healthy = incident.t_heal.map_or(incident.t_break, |h| h.max(incident.t_break));
+            self.recovery_time.push(t_recovered - incident.t_break);
+            self.reconnect_time.push(t_open - incident.t_detect);
+            self.resync_time.push(t_recovered - t_open);
+            // Back before the heal (new links were spared, say): no time lost after it.
+            self.excess_after_heal.push((t_recovered - network_healthy).max(0.0));
+        }
+    }
+
+    /// The samples under their metric names, in the report's order.
+    fn named(self) -> Vec<(&'static str, Vec<f64>)> {
+        vec![
+            ("recovery_time", self.recovery_time),
+            ("detect_time", self.detect_time),
+            ("reconnect_time", self.reconnect_time),
+            ("resync_time", self.resync_time),
+            ("excess_after_heal", self.excess_after_heal),
+            ("attempts", self.attempts),
+        ]
+    }
+}
+
+impl Building {
+    /// A new incident of `client`, broken at `t_break` and noticed at `t_detect` for `reason`,
+    /// that runs until `end` unless it stops sooner.
+    fn detected(client: u32, t_break: f64, t_detect: f64, reason: String, end: f64) -> Building {
+        Building {
+            incident: Incident {
+                client,
+                t_break,
+                t_detect,
+                reason,
+                attempts: 0,
+                t_open: None,
+                t_recovered: None,
+                t_heal: None,
+                causes: Vec::new(),
+            },
+            end,
+        }
+    }
 }
 
 impl ClientState {

@@ -1,15 +1,11 @@
-//! The echo server end to end: echo, heartbeat, accept pacing, handshake latency, auth and
-//! duplicate accounting on the sim network under paused time (so every timing is exact), one
-//! echo over real loopback TCP, and `wschaos echo` run as a process.
+//! The echo server end to end on the sim network under paused time, so every timing is exact:
+//! echo, heartbeat, accept pacing, handshake latency, auth, duplicate accounting and shutdown.
+//! The harness here (a [`Running`] server, [`round_trip`]) serves `server_live.rs` too.
 
-use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::process::{Command as StdCommand, Stdio};
 use std::time::Duration;
 
-use assert_cmd::Command;
 use futures_util::{SinkExt, StreamExt};
-use predicates::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -30,15 +26,17 @@ use wschaos::wire::Header;
 use wschaos::wire::websocket_config;
 
 /// A server serving in a task, with what a test needs to reach and stop it.
-struct Running {
+pub struct Running {
     transport: Transport,
-    addr: SocketAddr,
+    /// Where it listens.
+    pub addr: SocketAddr,
     stats: StatsHandle,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<ServerStats>>,
 }
 
-async fn start(transport: Transport, config: ServerConfig) -> Running {
+/// Starts a server with `config` on `transport`, its generator seeded with 1.
+pub async fn start(transport: Transport, config: ServerConfig) -> Running {
     start_seeded(transport, config, 1).await
 }
 
@@ -56,7 +54,7 @@ async fn start_seeded(transport: Transport, config: ServerConfig, seed: u64) -> 
 
 impl Running {
     /// Opens a WebSocket to the server, failing the test if the upgrade fails.
-    async fn connect(&self) -> WebSocketStream<Stream> {
+    pub async fn connect(&self) -> WebSocketStream<Stream> {
         self.try_connect(None).await.unwrap()
     }
 
@@ -71,14 +69,15 @@ impl Running {
         Ok(ws)
     }
 
-    async fn stop(self) -> ServerStats {
+    /// Stops the server and returns its counters.
+    pub async fn stop(self) -> ServerStats {
         self.stop.send(()).unwrap();
         self.task.await.unwrap().unwrap()
     }
 }
 
 /// Sends `message` and returns the next data frame that comes back.
-async fn round_trip(ws: &mut WebSocketStream<Stream>, message: Message) -> Message {
+pub async fn round_trip(ws: &mut WebSocketStream<Stream>, message: Message) -> Message {
     ws.send(message).await.unwrap();
     loop {
         match ws.next().await.expect("connection open").unwrap() {
@@ -88,7 +87,8 @@ async fn round_trip(ws: &mut WebSocketStream<Stream>, message: Message) -> Messa
     }
 }
 
-fn workload_message(client: u32, seq: u64) -> Message {
+/// A workload message of `client` with sequence number `seq`, as the reference client sends it.
+pub fn workload_message(client: u32, seq: u64) -> Message {
     Message::binary(Header { client, seq, intended: Duration::ZERO }.encode(64))
 }
 
@@ -299,106 +299,4 @@ async fn shutdown_says_going_away_to_open_peers_and_returns_the_counters() {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
         other => panic!("expected Close 1001, got {other:?}"),
     }
-}
-
-#[tokio::test]
-async fn echoes_over_live_loopback_tcp() {
-    let server = start(Transport::Live, ServerConfig::default()).await;
-    assert!(server.addr.ip().is_loopback() && server.addr.port() != 0);
-    let mut ws = server.connect().await;
-    assert_eq!(round_trip(&mut ws, Message::text("over tcp")).await, Message::text("over tcp"));
-    let message = workload_message(1, 0);
-    assert_eq!(round_trip(&mut ws, message.clone()).await, message);
-    let stats = server.stop().await;
-    assert_eq!((stats.frames_echoed, stats.messages_received()), (2, 1));
-}
-
-#[tokio::test]
-async fn echo_command_prints_its_address_echoes_and_stops_on_ctrl_c() {
-    let mut child = StdCommand::new(env!("CARGO_BIN_EXE_wschaos"))
-        .args(["echo", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    stdout.read_line(&mut first).unwrap();
-    let addr: SocketAddr = first
-        .trim()
-        .strip_prefix("listening on ws://")
-        .unwrap_or_else(|| panic!("first line: {first:?}"))
-        .parse()
-        .unwrap();
-
-    let stream = Transport::Live.connect(addr).await.unwrap();
-    let (mut ws, _) =
-        client_async_with_config(format!("ws://{addr}/"), stream, Some(websocket_config())).await.unwrap();
-    assert_eq!(round_trip(&mut ws, Message::text("hi")).await, Message::text("hi"));
-
-    if cfg!(unix) {
-        // Ctrl-C as a terminal sends it; `kill` keeps the test free of a libc dependency.
-        let sent = StdCommand::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
-        assert!(sent.success());
-        let waited = timeout(
-            Duration::from_secs(30),
-            tokio::task::spawn_blocking(move || {
-                let status = child.wait().unwrap();
-                let rest: Vec<String> = stdout.lines().map(Result::unwrap).collect();
-                (status, rest)
-            }),
-        );
-        let (status, rest) = waited.await.expect("exits after Ctrl-C").unwrap();
-        assert!(status.success(), "{status}");
-        assert_eq!(rest.len(), 1, "{rest:?}");
-        assert!(rest[0].starts_with("connections 1, rejected 0,"), "{rest:?}");
-        assert!(rest[0].contains("frames echoed 1"), "{rest:?}");
-    } else {
-        child.kill().unwrap();
-        child.wait().unwrap();
-    }
-}
-
-fn wschaos() -> Command {
-    Command::cargo_bin("wschaos").unwrap()
-}
-
-#[test]
-fn echo_rejects_bad_values_with_exit_2() {
-    let cases: &[(&[&str], &str)] = &[
-        (&["--heartbeat", "10s"], "write it like `10s/5s`"),
-        (&["--heartbeat", "0s/5s"], "must be longer than 0s"),
-        (&["--heartbeat", "10s/5"], "TIMEOUT: `5` has no unit"),
-        (&["--handshake-latency", "1ms ± 2ms"], "larger than the value"),
-        (&["--accept-rate", "fast"], "is not a rate"),
-        (&["--accept-rate", "0/s"], "must be above zero"),
-        (&["--token", ""], "the token is empty"),
-        (&["--token", "two words"], "no spaces"),
-        (&["--listen", "localhost"], "--listen"),
-    ];
-    for (args, message) in cases {
-        wschaos().arg("echo").args(*args).assert().code(2).stderr(predicate::str::contains(*message));
-    }
-}
-
-#[test]
-fn echo_on_a_taken_address_exits_2() {
-    // A plain blocking listener: this test has no runtime, and is not a sim run.
-    #[allow(clippy::disallowed_methods)]
-    let taken = std::net::TcpListener::bind(any_loopback()).unwrap();
-    let addr = taken.local_addr().unwrap().to_string();
-    wschaos()
-        .args(["echo", "--listen", &addr])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains(format!("--listen {addr}: cannot listen there")));
-}
-
-#[test]
-fn echo_help_shows_an_example() {
-    wschaos()
-        .args(["echo", "--help"])
-        .assert()
-        .code(0)
-        .stdout(predicate::str::contains("Example:").and(predicate::str::contains("--heartbeat 10s/5s")));
 }

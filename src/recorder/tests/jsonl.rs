@@ -9,10 +9,19 @@ use crate::client::{ClientEventKind, DropReason, GiveUp, Reason, State};
 use crate::proxy::{CloseCause, EventKind, LinkId};
 use crate::recorder::jsonl_line;
 
+/// Asserts that each event of `script` writes one line, which parses to its `expected` fields.
+fn assert_lines(script: &Script, expected: Vec<Value>) {
+    for (event, expected) in script.events.iter().zip(expected) {
+        let line = jsonl_line(event, script.origin);
+        assert!(!line.contains('\n'), "{line}");
+        let parsed: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
+        assert_eq!(parsed, expected, "{line}");
+    }
+}
+
 #[test]
-fn every_event_kind_writes_its_fields() {
+fn every_proxy_event_kind_writes_its_fields() {
     let peer = "127.0.0.1:4000".parse().unwrap();
-    let ms = Duration::from_millis;
     let proxy: Vec<(EventKind, Value)> = vec![
         (
             EventKind::LinkOpened { link: LinkId(3), peer },
@@ -39,6 +48,20 @@ fn every_event_kind_writes_its_fields() {
             json!({"event": "fault_hit", "fault": "faults[0]#0", "link": null}),
         ),
     ];
+    let mut script = Script::new(8, true, 10.0);
+    let mut expected = Vec::new();
+    for (kind, mut fields) in proxy {
+        script = script.proxy(1.25, kind);
+        fields["t"] = json!(1.25);
+        fields["source"] = json!("proxy");
+        expected.push(fields);
+    }
+    assert_lines(&script, expected);
+}
+
+#[test]
+fn every_client_event_kind_writes_its_fields() {
+    let ms = Duration::from_millis;
     let client: Vec<(ClientEventKind, Value)> = vec![
         (
             ClientEventKind::Started { session: 255 },
@@ -74,15 +97,8 @@ fn every_event_kind_writes_its_fields() {
             json!({"event": "dropped", "seq": 9, "why": "outbox_full"}),
         ),
     ];
-
     let mut script = Script::new(8, true, 10.0);
     let mut expected = Vec::new();
-    for (kind, mut fields) in proxy {
-        script = script.proxy(1.25, kind);
-        fields["t"] = json!(1.25);
-        fields["source"] = json!("proxy");
-        expected.push(fields);
-    }
     for (kind, mut fields) in client {
         script = script.client(2.5, 7, kind);
         fields["t"] = json!(2.5);
@@ -90,12 +106,7 @@ fn every_event_kind_writes_its_fields() {
         fields["client"] = json!(7);
         expected.push(fields);
     }
-    for (event, expected) in script.events.iter().zip(expected) {
-        let line = jsonl_line(event, script.origin);
-        assert!(!line.contains('\n'), "{line}");
-        let parsed: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}"));
-        assert_eq!(parsed, expected, "{line}");
-    }
+    assert_lines(&script, expected);
 }
 
 #[test]
