@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use tokio::io::BufReader;
 use tokio::process::ChildStdout;
 
-use super::process::{Child, Launch, LaunchError, Output, ReadLine, Stopped, next_line};
-use super::protocol::{self, Line, ProgramEvent};
+use super::output::{Output, ReadLine, next_line};
+use super::process::{Child, Launch, LaunchError, StopOutcome};
+use super::protocol::{self, ProgramEvent, StdoutLine};
 use super::translate::Translator;
 use crate::client::{ClientEventKind, ClientSink};
 use crate::scenario::command::expand;
@@ -73,7 +74,7 @@ impl Fleet {
     }
 
     /// Stops every client at once by `policy`, returning how each ended, by index.
-    pub async fn stop(mut self, policy: StopPolicy) -> Vec<Stopped> {
+    pub async fn stop(mut self, policy: StopPolicy) -> Vec<StopOutcome> {
         let stops = self.clients.iter_mut().map(|child| child.stop(policy.signal.into(), policy.grace));
         futures_util::future::join_all(stops).await
     }
@@ -148,16 +149,16 @@ async fn read_events(stdout: ChildStdout, client: u32, sink: ClientSink, output:
             }
         };
         let error = match protocol::parse(&line) {
-            Line::Log => {
+            StdoutLine::Log => {
                 output.line(&line);
                 continue;
             }
-            Line::Malformed(message) => message,
-            Line::Event(ProgramEvent::Ready) => {
+            StdoutLine::Malformed(message) => message,
+            StdoutLine::Event(ProgramEvent::Ready) => {
                 sink.emit(client, ClientEventKind::Ready);
                 continue;
             }
-            Line::Event(event) => match translator.translate(event, tokio::time::Instant::now()) {
+            StdoutLine::Event(event) => match translator.translate(event, tokio::time::Instant::now()) {
                 Ok(kinds) => {
                     for kind in kinds {
                         sink.emit(client, kind);

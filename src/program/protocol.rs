@@ -17,7 +17,7 @@ pub const EVENTS: [&str; 7] = ["ready", "connecting", "open", "closed", "sent", 
 
 /// What one stdout line says.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Line {
+pub enum StdoutLine {
     /// A protocol event.
     Event(ProgramEvent),
     /// Not an event (it does not start with `{`): it goes to the client's log.
@@ -71,21 +71,21 @@ struct Raw {
 }
 
 /// Reads one line (without its line ending).
-pub fn parse(line: &str) -> Line {
+pub fn parse(line: &str) -> StdoutLine {
     let trimmed = line.trim();
     if !trimmed.starts_with('{') {
-        return Line::Log;
+        return StdoutLine::Log;
     }
     if line.len() > MAX_LINE_BYTES {
-        return Line::Malformed(format!("the line is longer than {} KiB", MAX_LINE_BYTES / 1024));
+        return StdoutLine::Malformed(format!("the line is longer than {} KiB", MAX_LINE_BYTES / 1024));
     }
     let raw: Raw = match serde_json::from_str(trimmed) {
         Ok(raw) => raw,
-        Err(error) => return Line::Malformed(format!("not a JSON object: {error}")),
+        Err(error) => return StdoutLine::Malformed(format!("not a JSON object: {error}")),
     };
     match event(raw) {
-        Ok(event) => Line::Event(event),
-        Err(message) => Line::Malformed(message),
+        Ok(event) => StdoutLine::Event(event),
+        Err(message) => StdoutLine::Malformed(message),
     }
 }
 
@@ -192,14 +192,14 @@ mod tests {
 
     fn event(line: &str) -> ProgramEvent {
         match parse(line) {
-            Line::Event(event) => event,
+            StdoutLine::Event(event) => event,
             other => panic!("{line}: {other:?}"),
         }
     }
 
     fn malformed(line: &str) -> String {
         match parse(line) {
-            Line::Malformed(message) => message,
+            StdoutLine::Malformed(message) => message,
             other => panic!("{line}: {other:?}"),
         }
     }
@@ -231,7 +231,7 @@ mod tests {
     #[test]
     fn lines_that_are_not_objects_are_log_lines() {
         for line in ["", "INFO connected", "[1, 2]", "  starting up", "\"ready\""] {
-            assert_eq!(parse(line), Line::Log, "{line:?}");
+            assert_eq!(parse(line), StdoutLine::Log, "{line:?}");
         }
     }
 
@@ -280,7 +280,7 @@ mod tests {
         ];
         for (kind, event) in kinds {
             let line = line(&kind).unwrap();
-            assert_eq!(parse(&line), Line::Event(event), "{line}");
+            assert_eq!(parse(&line), StdoutLine::Event(event), "{line}");
         }
         assert_eq!(line(&ClientEventKind::BackoffReset), None);
     }

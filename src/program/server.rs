@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::process::{Child, Launch, LaunchError, Output};
+use super::output::Output;
+use super::process::{Child, Launch, LaunchError};
 use crate::net::Transport;
 use crate::scenario::command::expand;
 use crate::scenario::program::ServerProgram;

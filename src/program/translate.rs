@@ -133,7 +133,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::program::protocol::{Line, parse};
+    use crate::program::protocol::{StdoutLine, parse};
 
     /// Feeds protocol lines, one per millisecond, and lists what came out in words.
     fn run(lines: &[&str]) -> Vec<String> {
@@ -141,7 +141,7 @@ mod tests {
         let mut translator = Translator::default();
         let mut out = Vec::new();
         for (ms, line) in lines.iter().enumerate() {
-            let Line::Event(event) = parse(line) else { panic!("{line}") };
+            let StdoutLine::Event(event) = parse(line) else { panic!("{line}") };
             match translator.translate(event, start + Duration::from_millis(ms as u64)) {
                 Ok(kinds) => out.extend(kinds.iter().map(ToString::to_string)),
                 Err(error) => out.push(format!("error: {error}")),

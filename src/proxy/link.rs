@@ -95,7 +95,7 @@ enum End {
 
 /// What the observer found in the chunks of one link, beyond each frame: for its events.
 #[derive(Debug, Default)]
-struct Seen {
+struct LinkFindings {
     /// Whether a data frame has crossed each way yet.
     data: [bool; 2],
     /// The findings of the chunk being handled (a reused buffer).
@@ -106,7 +106,7 @@ struct Seen {
 /// next.
 struct Link {
     // In the order the teardown drops them: the streams last, the client after the server.
-    seen: Seen,
+    seen: LinkFindings,
     copies: [CopyState; 2],
     flow: Flow,
     commands: mpsc::UnboundedReceiver<LinkCommand>,
@@ -140,7 +140,7 @@ impl Link {
         for command in initial {
             end = end.or(obey(&mut flow, command));
         }
-        let (copies, seen) = ([CopyState::new(), CopyState::new()], Seen::default());
+        let (copies, seen) = ([CopyState::new(), CopyState::new()], LinkFindings::default());
         (Link { id, client, server, control, commands, flow, copies, seen, commands_open: true }, end)
     }
 

@@ -40,7 +40,7 @@ use crate::outcome::Incident;
 use crate::proxy::{EventKind, LinkId};
 
 use super::run::{FaultRow, fault_table};
-use super::{Timeline, What};
+use super::{History, What};
 
 /// The incidents and what they contribute to the samples.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -70,7 +70,7 @@ struct Links {
 }
 
 impl Links {
-    fn gather(timeline: &Timeline<'_>) -> Links {
+    fn gather(timeline: &History<'_>) -> Links {
         let mut links = Links::default();
         for event in &timeline.events {
             let What::Proxy(kind) = event.what else { continue };
@@ -151,7 +151,7 @@ struct Building {
 
 /// Derives the incidents from the timeline: a state-machine pass builds them from the events,
 /// then a second pass attributes their causes and measures them.
-pub(super) fn derive(timeline: &Timeline<'_>) -> Incidents {
+pub(super) fn derive(timeline: &History<'_>) -> Incidents {
     let links = Links::gather(timeline);
     let faults = fault_table(timeline);
     let building = IncidentPass::build(timeline, &links);
@@ -173,7 +173,7 @@ struct IncidentPass<'l> {
 
 impl<'l> IncidentPass<'l> {
     /// Walks the timeline once and returns the incidents it built, in order of detection.
-    fn build(timeline: &Timeline<'_>, links: &'l Links) -> Vec<Building> {
+    fn build(timeline: &History<'_>, links: &'l Links) -> Vec<Building> {
         let mut pass = IncidentPass {
             links,
             end: timeline.end,
@@ -266,7 +266,7 @@ impl<'l> IncidentPass<'l> {
 /// samples from its instants.
 fn measure(building: Vec<Building>, links: &Links, faults: &BTreeMap<FaultId, FaultRow>) -> Incidents {
     let mut out = Incidents::default();
-    let mut samples = Samples::default();
+    let mut samples = IncidentSamples::default();
     for Building { mut incident, end } in building {
         let until = incident.t_open.unwrap_or(end);
         let causes = causes(links, faults, incident.client, incident.t_break, until);
@@ -284,7 +284,7 @@ fn measure(building: Vec<Building>, links: &Links, faults: &BTreeMap<FaultId, Fa
 
 /// The per-incident samples, gathered by [`measure`].
 #[derive(Debug, Default)]
-struct Samples {
+struct IncidentSamples {
     recovery_time: Vec<f64>,
     detect_time: Vec<f64>,
     reconnect_time: Vec<f64>,
@@ -293,7 +293,7 @@ struct Samples {
     attempts: Vec<f64>,
 }
 
-impl Samples {
+impl IncidentSamples {
     /// Adds what `incident` contributes, detected `detected_after` seconds after its break: an
     /// unrecovered one only its detect time and attempts.
     fn add(&mut self, incident: &Incident, detected_after: f64) {

@@ -38,7 +38,7 @@ use crate::ws::Way;
 pub use jsonl::{jsonl_line, write_jsonl_line};
 
 use messages::{Accounting, Keep};
-use window::Window;
+use window::ReorderWindow;
 
 /// One event from any source.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,7 +106,7 @@ pub struct Recorder {
     span: Span,
     clients: u32,
     workload: bool,
-    window: Window,
+    window: ReorderWindow,
     accounting: Accounting,
     /// The events the end-of-run derivations read, in time order.
     kept: Vec<Kept>,
@@ -153,7 +153,7 @@ pub(crate) enum What<'a> {
 
 /// The sorted timeline and the facts every derivation shares.
 #[derive(Debug)]
-pub(crate) struct Timeline<'a> {
+pub(crate) struct History<'a> {
     /// The kept events up to the end of the quiet period, in time order: every proxy event but
     /// control frames and observer stops, and the client events `messages` keeps.
     pub events: Vec<Timed<'a>>,
@@ -173,7 +173,7 @@ impl Recorder {
             span,
             clients,
             workload,
-            window: Window::new(),
+            window: ReorderWindow::new(),
             accounting: Accounting::new(workload, span.heal_at.as_secs_f64()),
             kept: Vec::new(),
             extra_clients: BTreeSet::new(),
@@ -254,31 +254,11 @@ impl Recorder {
             // Late events were kept where they arrived; `sort_by_key` is stable.
             self.kept.sort_by_key(|kept| kept.event.at());
         }
-        let origin = self.span.origin;
-        let events = self
-            .kept
-            .iter()
-            .map(|kept| Timed {
-                t: seconds(kept.event.at(), origin),
-                what: match &kept.event {
-                    Recorded::Proxy(e) => What::Proxy(&e.kind),
-                    Recorded::Client(e) => What::Client(e.client, &e.kind),
-                },
-                awaits_echo: kept.awaits_echo,
-            })
-            .collect();
-        let timeline = Timeline {
-            events,
-            end: self.span.end_at.as_secs_f64(),
-            workload: self.workload,
-            workload_until: self.span.heal_at.as_secs_f64(),
-        };
-        let clients: Vec<u32> = (0..self.clients).chain(self.extra_clients.iter().copied()).collect();
-
-        let mut samples: BTreeMap<&'static str, Vec<f64>> =
-            METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();
-        let derived_incidents = incidents::derive(&timeline);
         let messages = self.accounting.finish(self.cut_short);
+        let frames = self.frames.finish();
+        let timeline = timeline(&self.kept, &self.span, self.workload);
+        let clients: Vec<u32> = (0..self.clients).chain(self.extra_clients.iter().copied()).collect();
+        let derived_incidents = incidents::derive(&timeline);
         let attempts = if self.silent_clients { run::arrivals(&timeline) } else { run::attempts(&timeline) };
         let gave_up = run::gave_up(&timeline);
         let observed = observed::observe(&timeline, &clients);
@@ -292,6 +272,8 @@ impl Recorder {
         let availability =
             if self.silent_clients { Vec::new() } else { run::availability(&timeline, &clients) };
 
+        let mut samples: BTreeMap<&'static str, Vec<f64>> =
+            METRICS.iter().map(|metric| (metric.name, Vec::new())).collect();
         let mut add = |name: &'static str, values: Vec<f64>| {
             debug_assert!(samples.contains_key(name), "{name} is not an SLO metric");
             samples.entry(name).or_default().extend(values);
@@ -299,22 +281,22 @@ impl Recorder {
         for (name, values) in derived_incidents.samples {
             add(name, values);
         }
-        add("incidents", vec![1.0; derived_incidents.incidents.len()]);
-        add("messages_lost", vec![1.0; messages.counts.lost as usize]);
-        add("messages_duplicated", vec![1.0; messages.counts.duplicated as usize]);
-        add("messages_reordered", vec![1.0; messages.counts.reordered as usize]);
+        let events = |count: usize| vec![1.0; count];
+        add("incidents", events(derived_incidents.incidents.len()));
+        add("messages_lost", events(messages.counts.lost as usize));
+        add("messages_duplicated", events(messages.counts.duplicated as usize));
+        add("messages_reordered", events(messages.counts.reordered as usize));
         add("message_latency", messages.latencies);
         add("availability", availability);
-        add("gave_up", vec![1.0; gave_up.len()]);
-        add("unconverged", vec![1.0; unconverged.len()]);
+        add("gave_up", events(gave_up.len()));
+        add("unconverged", events(unconverged.len()));
         add("peak_attempts_per_second", vec![attempts.peak as f64]);
         add("observed_recovery_time", observed.recovery_times);
         add("observed_detect_time", observed.detect_times);
         add("observed_attempts", observed.attempts);
         add("attempt_interval", observed.attempt_intervals);
-        let frames = self.frames.finish();
         add("client_ping_interval", frames.ping_intervals);
-        add("unanswered_pings", vec![1.0; frames.unanswered as usize]);
+        add("unanswered_pings", events(frames.unanswered as usize));
 
         RecorderOutput {
             samples,
@@ -330,6 +312,23 @@ impl Recorder {
             late_events,
         }
     }
+}
+
+/// The kept events as the derivations read them, on the run's clock.
+fn timeline<'a>(kept: &'a [Kept], span: &Span, workload: bool) -> History<'a> {
+    let origin = span.origin;
+    let events = kept
+        .iter()
+        .map(|kept| Timed {
+            t: seconds(kept.event.at(), origin),
+            what: match &kept.event {
+                Recorded::Proxy(e) => What::Proxy(&e.kind),
+                Recorded::Client(e) => What::Client(e.client, &e.kind),
+            },
+            awaits_echo: kept.awaits_echo,
+        })
+        .collect();
+    History { events, end: span.end_at.as_secs_f64(), workload, workload_until: span.heal_at.as_secs_f64() }
 }
 
 /// Seconds from `origin` to `at` (0 for anything before the origin).

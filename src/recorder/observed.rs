@@ -39,7 +39,7 @@ use crate::proxy::{CloseCause, EventKind, LinkId};
 use crate::scenario::{FaultKind, FrameKind};
 use crate::ws::Way;
 
-use super::{Timeline, What};
+use super::{History, What};
 
 /// What the proxy said about one link.
 #[derive(Debug, Default)]
@@ -63,7 +63,7 @@ impl LinkFacts {
         self.arrived.unwrap_or(self.identified)
     }
 
-    fn useful(&self, timeline: &Timeline<'_>) -> Option<f64> {
+    fn useful(&self, timeline: &History<'_>) -> Option<f64> {
         match self.opened {
             Some(opened) if timeline.workload && opened < timeline.workload_until => self.first_echo,
             opened => opened,
@@ -100,107 +100,136 @@ fn breaks_links(name: &str) -> bool {
     )
 }
 
-/// Everything the proxy saw, per link and per client, for `clients`.
-pub(super) fn observe(timeline: &Timeline<'_>, clients: &[u32]) -> Observed {
-    let mut links: BTreeMap<LinkId, LinkFacts> = BTreeMap::new();
-    let mut by_client: BTreeMap<u32, Vec<LinkId>> = BTreeMap::new();
-    let mut ended: BTreeMap<FaultId, f64> = BTreeMap::new();
-    let mut handshake_only: BTreeSet<FaultId> = BTreeSet::new();
-    let mut breaking: BTreeSet<FaultId> = BTreeSet::new();
-    for event in &timeline.events {
-        let What::Proxy(kind) = event.what else { continue };
-        let t = event.t;
+/// What the proxy's events say, gathered by link and by client.
+#[derive(Debug, Default)]
+struct Gathered {
+    links: BTreeMap<LinkId, LinkFacts>,
+    /// Each client's links, in the order they arrived (after [`Gathered::order`]).
+    by_client: BTreeMap<u32, Vec<LinkId>>,
+    ended: BTreeMap<FaultId, f64>,
+    /// Faults that act on new connections only.
+    handshake_only: BTreeSet<FaultId>,
+    /// Faults that break links ([`breaks_links`]).
+    breaking: BTreeSet<FaultId>,
+}
+
+impl Gathered {
+    fn from(timeline: &History<'_>) -> Gathered {
+        let mut gathered = Gathered::default();
+        for event in &timeline.events {
+            if let What::Proxy(kind) = event.what {
+                gathered.take(kind, event.t);
+            }
+        }
+        let links = &gathered.links;
+        for chain in gathered.by_client.values_mut() {
+            chain.sort_by(|a, b| links[a].start().total_cmp(&links[b].start()).then(a.cmp(b)));
+        }
+        gathered
+    }
+
+    fn take(&mut self, kind: &EventKind, t: f64) {
         match kind {
-            EventKind::LinkOpened { link, .. } => links.entry(*link).or_default().arrived = Some(t),
+            EventKind::LinkOpened { link, .. } => self.links.entry(*link).or_default().arrived = Some(t),
             EventKind::LinkIdentified { link, client } => {
-                links.entry(*link).or_default().identified = t;
-                by_client.entry(*client).or_default().push(*link);
+                self.links.entry(*link).or_default().identified = t;
+                self.by_client.entry(*client).or_default().push(*link);
             }
             EventKind::Upgraded { link, status: 101 } => {
-                links.entry(*link).or_default().opened.get_or_insert(t);
+                self.links.entry(*link).or_default().opened.get_or_insert(t);
             }
             EventKind::FirstData { link, way: Way::Downstream } => {
-                links.entry(*link).or_default().first_echo.get_or_insert(t);
+                self.links.entry(*link).or_default().first_echo.get_or_insert(t);
             }
             EventKind::ControlFrame { link, way: Way::Upstream, kind: FrameKind::Close, .. } => {
-                links.entry(*link).or_default().client_close.get_or_insert(t);
+                self.links.entry(*link).or_default().client_close.get_or_insert(t);
             }
             EventKind::LinkClosed { link, cause } => {
-                let facts = links.entry(*link).or_default();
+                let facts = self.links.entry(*link).or_default();
                 facts.closed.get_or_insert(t);
                 if matches!(cause, CloseCause::ClientError(_)) {
                     facts.client_failed.get_or_insert(t);
                 }
             }
             EventKind::FaultHit { fault, link: Some(link) } => {
-                links.entry(*link).or_default().hits.push((t, *fault))
+                self.links.entry(*link).or_default().hits.push((t, *fault))
             }
             EventKind::FaultEnded { fault } => {
-                ended.entry(*fault).or_insert(t);
+                self.ended.entry(*fault).or_insert(t);
             }
             EventKind::FaultStarted { fault, name } => {
                 if FaultKind::named(name).is_some_and(FaultKind::acts_on_new_connections) {
-                    handshake_only.insert(*fault);
+                    self.handshake_only.insert(*fault);
                 }
                 if breaks_links(name) {
-                    breaking.insert(*fault);
+                    self.breaking.insert(*fault);
                 }
             }
             _ => {}
         }
     }
-    let mut observed = Observed::default();
-    for chain in by_client.values_mut() {
-        chain.sort_by(|a, b| links[a].start().total_cmp(&links[b].start()).then(a.cmp(b)));
-        for (index, link) in chain.iter().enumerate() {
-            let facts = &links[link];
-            let (Some(opened), Some(_)) = (facts.opened, facts.useful(timeline)) else { continue };
-            let next_arrived = chain.get(index + 1).map(|next| links[next].start());
-            let over = [facts.closed, next_arrived].into_iter().flatten().reduce(f64::min);
-            let Some(over) = over else { continue };
-            let breaks_open_links = |fault: &FaultId| {
-                !handshake_only.contains(fault) && ended.get(fault).is_none_or(|end| *end > opened)
-            };
-            let hit = facts
-                .hits
-                .iter()
-                .find(|(t, fault)| *t >= opened && *t <= over && breaks_open_links(fault))
-                .map(|(t, _)| *t);
-            let t_break = hit.unwrap_or(over);
-            let later = &chain[index + 1..];
-            let back = later.iter().position(|next| links[next].useful(timeline).is_some());
-            if let Some(back) = back
-                && let Some(useful) = links[&later[back]].useful(timeline)
-            {
-                observed.recovery_times.push(useful - t_break);
-            }
-            if hit.is_some() {
-                let reaction = [facts.client_close, facts.client_failed]
-                    .into_iter()
-                    .flatten()
-                    .filter(|t| *t >= t_break)
-                    .chain(next_arrived)
-                    .reduce(f64::min);
-                if let Some(reaction) = reaction {
-                    observed.detect_times.push(reaction - t_break);
-                }
-                let tries = &later[..back.map_or(later.len(), |back| back + 1)];
-                observed.attempts.push(tries.len() as f64);
-                let arrivals: Vec<f64> = tries.iter().map(|next| links[next].start()).collect();
-                observed.attempt_intervals.extend(arrivals.windows(2).map(|pair| pair[1] - pair[0]));
-            }
+
+    /// Measures the break of the `index`th link of `chain`, if it was useful and is over.
+    fn measure(&self, timeline: &History<'_>, chain: &[LinkId], index: usize, observed: &mut Observed) {
+        let links = &self.links;
+        let facts = &links[&chain[index]];
+        let (Some(opened), Some(_)) = (facts.opened, facts.useful(timeline)) else { return };
+        let next_arrived = chain.get(index + 1).map(|next| links[next].start());
+        let Some(over) = [facts.closed, next_arrived].into_iter().flatten().reduce(f64::min) else { return };
+        let breaks_open_links = |fault: &FaultId| {
+            !self.handshake_only.contains(fault) && self.ended.get(fault).is_none_or(|end| *end > opened)
+        };
+        let hit = facts
+            .hits
+            .iter()
+            .find(|(t, fault)| *t >= opened && *t <= over && breaks_open_links(fault))
+            .map(|(t, _)| *t);
+        let t_break = hit.unwrap_or(over);
+        let later = &chain[index + 1..];
+        let back = later.iter().position(|next| links[next].useful(timeline).is_some());
+        if let Some(back) = back
+            && let Some(useful) = links[&later[back]].useful(timeline)
+        {
+            observed.recovery_times.push(useful - t_break);
         }
+        if hit.is_none() {
+            return;
+        }
+        let reaction = [facts.client_close, facts.client_failed]
+            .into_iter()
+            .flatten()
+            .filter(|t| *t >= t_break)
+            .chain(next_arrived)
+            .reduce(f64::min);
+        if let Some(reaction) = reaction {
+            observed.detect_times.push(reaction - t_break);
+        }
+        let tries = &later[..back.map_or(later.len(), |back| back + 1)];
+        observed.attempts.push(tries.len() as f64);
+        let arrivals: Vec<f64> = tries.iter().map(|next| links[next].start()).collect();
+        observed.attempt_intervals.extend(arrivals.windows(2).map(|pair| pair[1] - pair[0]));
     }
-    for client in clients {
-        let last = by_client.get(client).and_then(|chain| chain.last()).map(|link| &links[link]);
-        let converged = last.is_some_and(|facts| {
+
+    /// Whether `client`'s last link opened, is still open and was never hit by a breaking fault.
+    fn converged(&self, client: u32) -> bool {
+        let last = self.by_client.get(&client).and_then(|chain| chain.last()).map(|link| &self.links[link]);
+        last.is_some_and(|facts| {
             facts.opened.is_some()
                 && facts.closed.is_none()
-                && !facts.hits.iter().any(|(_, fault)| breaking.contains(fault))
-        });
-        if !converged {
-            observed.unconverged.push(*client);
+                && !facts.hits.iter().any(|(_, fault)| self.breaking.contains(fault))
+        })
+    }
+}
+
+/// Everything the proxy saw, per link and per client, for `clients`.
+pub(super) fn observe(timeline: &History<'_>, clients: &[u32]) -> Observed {
+    let gathered = Gathered::from(timeline);
+    let mut observed = Observed::default();
+    for chain in gathered.by_client.values() {
+        for index in 0..chain.len() {
+            gathered.measure(timeline, chain, index, &mut observed);
         }
     }
+    observed.unconverged = clients.iter().copied().filter(|client| !gathered.converged(*client)).collect();
     observed
 }

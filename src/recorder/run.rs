@@ -8,7 +8,7 @@ use crate::fault::FaultId;
 use crate::outcome::FaultOutcome;
 use crate::proxy::EventKind;
 
-use super::{Timeline, What};
+use super::{History, What};
 
 /// What the timeline says about one fault occurrence.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +38,7 @@ impl FaultRow {
 /// Every fault that started, by id. Ends and hits of faults that never started are dropped:
 /// they cannot be named. Starts are gathered first, so a hit stamped with its fault's start
 /// instant counts whichever arrived first.
-pub(super) fn fault_table(timeline: &Timeline<'_>) -> BTreeMap<FaultId, FaultRow> {
+pub(super) fn fault_table(timeline: &History<'_>) -> BTreeMap<FaultId, FaultRow> {
     let mut table = BTreeMap::new();
     for event in &timeline.events {
         if let What::Proxy(EventKind::FaultStarted { fault, name }) = event.what {
@@ -77,7 +77,7 @@ pub(super) fn fault_table(timeline: &Timeline<'_>) -> BTreeMap<FaultId, FaultRow
 }
 
 /// One [`FaultOutcome`] per `FaultStarted`, in `(plan, occurrence)` order.
-pub(super) fn faults(timeline: &Timeline<'_>) -> Vec<FaultOutcome> {
+pub(super) fn faults(timeline: &History<'_>) -> Vec<FaultOutcome> {
     fault_table(timeline)
         .into_iter()
         .map(|(id, row)| FaultOutcome {
@@ -106,17 +106,17 @@ pub(super) struct Attempts {
 }
 
 /// Counts attempts per second of the run.
-pub(super) fn attempts(timeline: &Timeline<'_>) -> Attempts {
+pub(super) fn attempts(timeline: &History<'_>) -> Attempts {
     count_per_second(timeline, |what| matches!(what, What::Client(_, ClientEventKind::Attempt { .. })))
 }
 
 /// Connections that arrived at the proxy, per second: the attempts of clients that report
 /// nothing.
-pub(super) fn arrivals(timeline: &Timeline<'_>) -> Attempts {
+pub(super) fn arrivals(timeline: &History<'_>) -> Attempts {
     count_per_second(timeline, |what| matches!(what, What::Proxy(EventKind::LinkOpened { .. })))
 }
 
-fn count_per_second(timeline: &Timeline<'_>, counts: impl Fn(&What<'_>) -> bool) -> Attempts {
+fn count_per_second(timeline: &History<'_>, counts: impl Fn(&What<'_>) -> bool) -> Attempts {
     let seconds = (timeline.end.ceil() as usize).max(1);
     let mut per_second = vec![0u64; seconds];
     let mut total = 0;
@@ -132,7 +132,7 @@ fn count_per_second(timeline: &Timeline<'_>, counts: impl Fn(&What<'_>) -> bool)
 }
 
 /// The clients with a `GaveUp` event, sorted, each once.
-pub(super) fn gave_up(timeline: &Timeline<'_>) -> Vec<u32> {
+pub(super) fn gave_up(timeline: &History<'_>) -> Vec<u32> {
     let clients: BTreeSet<u32> = timeline
         .events
         .iter()
@@ -146,7 +146,7 @@ pub(super) fn gave_up(timeline: &Timeline<'_>) -> Vec<u32> {
 
 /// Clients that had not converged by the end of the quiet period: not open at the end, or with
 /// offered messages never echoed (`unechoed`). Sorted by index, over `clients`.
-pub(super) fn unconverged(timeline: &Timeline<'_>, clients: &[u32], unechoed: &BTreeSet<u32>) -> Vec<u32> {
+pub(super) fn unconverged(timeline: &History<'_>, clients: &[u32], unechoed: &BTreeSet<u32>) -> Vec<u32> {
     let mut open: BTreeMap<u32, bool> = clients.iter().map(|c| (*c, false)).collect();
     for event in &timeline.events {
         let What::Client(client, kind) = event.what else { continue };
@@ -198,7 +198,7 @@ impl Health {
 /// `Detected`, `GaveUp` or the end. A
 /// client that never attempted, or whose first attempt came at the very end, scores 0: it was
 /// never available.
-pub(super) fn availability(timeline: &Timeline<'_>, clients: &[u32]) -> Vec<f64> {
+pub(super) fn availability(timeline: &History<'_>, clients: &[u32]) -> Vec<f64> {
     let mut health: BTreeMap<u32, Health> = clients.iter().map(|c| (*c, Health::default())).collect();
     for event in &timeline.events {
         let What::Client(client, kind) = event.what else { continue };

@@ -21,7 +21,7 @@ pub(crate) const WINDOW_EVENTS: usize = 64 * 1024;
 
 /// Sorted recent events.
 #[derive(Debug)]
-pub(crate) struct Window {
+pub(crate) struct ReorderWindow {
     events: VecDeque<Recorded>,
     capacity: usize,
     /// The time of the last event let go.
@@ -30,14 +30,14 @@ pub(crate) struct Window {
     late: u64,
 }
 
-impl Window {
+impl ReorderWindow {
     /// A window of [`WINDOW_EVENTS`].
-    pub fn new() -> Window {
-        Window::with_capacity(WINDOW_EVENTS)
+    pub fn new() -> ReorderWindow {
+        ReorderWindow::with_capacity(WINDOW_EVENTS)
     }
 
-    fn with_capacity(capacity: usize) -> Window {
-        Window { events: VecDeque::with_capacity(capacity), capacity, released: None, late: 0 }
+    fn with_capacity(capacity: usize) -> ReorderWindow {
+        ReorderWindow { events: VecDeque::with_capacity(capacity), capacity, released: None, late: 0 }
     }
 
     /// Takes `event`; returns the event it pushes out (the earliest), if the window is full,
@@ -94,7 +94,7 @@ mod tests {
         Recorded::Client(ClientEvent { at, client: 0, kind: ClientEventKind::Attempt { n } })
     }
 
-    fn drain(window: &mut Window, out: &mut Vec<u64>) {
+    fn drain(window: &mut ReorderWindow, out: &mut Vec<u64>) {
         while let Some(event) = window.pop() {
             out.push(label(&event));
         }
@@ -112,7 +112,7 @@ mod tests {
         let origin = Instant::now();
         // (time, label): labels 1 and 3 share a time and must keep their arrival order.
         let arrivals = [(5, 1), (2, 2), (5, 3), (1, 4), (9, 5), (2, 6)];
-        let mut window = Window::with_capacity(16);
+        let mut window = ReorderWindow::with_capacity(16);
         let mut out = Vec::new();
         for (t, n) in arrivals {
             assert!(window.push(event(origin, t, n)).is_none(), "the window is not full");
@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn a_full_window_lets_the_earliest_go_and_counts_what_comes_too_late() {
         let origin = Instant::now();
-        let mut window = Window::with_capacity(2);
+        let mut window = ReorderWindow::with_capacity(2);
         let mut out = Vec::new();
         for (t, n) in [(3, 1), (1, 2), (2, 3), (4, 4)] {
             out.extend(window.push(event(origin, t, n)).as_ref().map(label));

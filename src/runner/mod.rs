@@ -26,7 +26,7 @@ use crate::net::Transport;
 use crate::outcome::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{Engine, Scenario};
 pub use strategy::strategy_report;
-use strategy::{Entry, run_strategy};
+use strategy::{MatrixEntry, run_strategy};
 
 /// What to run.
 #[derive(Clone, Debug)]
@@ -176,9 +176,9 @@ pub fn run(
     let mut strategies = Vec::new();
     // Whether an interrupt cut a strategy short or kept one from starting.
     let mut cut_short = false;
-    let matrix: Vec<Entry<'_>> = match &scenario.program {
-        Some(program) => program.matrix().into_iter().map(Entry::Program).collect(),
-        None => scenario.strategies.iter().map(Entry::Reference).collect(),
+    let matrix: Vec<MatrixEntry<'_>> = match &scenario.program {
+        Some(program) => program.matrix().into_iter().map(MatrixEntry::Program).collect(),
+        None => scenario.strategies.iter().map(MatrixEntry::Reference).collect(),
     };
     for entry in matrix
         .into_iter()

@@ -94,7 +94,7 @@ impl Programs {
             Recorded::Client(ClientEvent { client, kind, .. }) => match kind {
                 ClientEventKind::Ready => self.mark_ready(*client, t),
                 ClientEventKind::Exited { code, signal } => {
-                    let exit = crate::program::Exit { code: *code, signal: *signal, at: event.at() };
+                    let exit = crate::program::ProgramEnd { code: *code, signal: *signal, at: event.at() };
                     let last_lines = self.fleet.output(*client).map(|o| o.tail()).unwrap_or_default();
                     self.exits.push(ProgramExit { client: *client, t, status: exit.to_string(), last_lines });
                 }

@@ -39,27 +39,27 @@ pub(super) type States = Mutex<BTreeMap<u32, State>>;
 /// One entry of the matrix: a strategy of the reference client, or a command of the user's
 /// client program.
 #[derive(Clone, Debug)]
-pub(super) enum Entry<'a> {
+pub(super) enum MatrixEntry<'a> {
     /// The reference client under a strategy.
     Reference(&'a ClientStrategy),
     /// The user's client program under this entry's command.
     Program(ProgramEntry),
 }
 
-impl Entry<'_> {
+impl MatrixEntry<'_> {
     /// Its name in reports and on the command line.
     pub(super) fn name(&self) -> &str {
         match self {
-            Entry::Reference(strategy) => &strategy.strategy.name,
-            Entry::Program(entry) => &entry.name,
+            MatrixEntry::Reference(strategy) => &strategy.strategy.name,
+            MatrixEntry::Program(entry) => &entry.name,
         }
     }
 
     /// Its one-line description in reports.
     pub(super) fn describe(&self) -> String {
         match self {
-            Entry::Reference(strategy) => strategy.strategy.describe(),
-            Entry::Program(entry) => format!("your program: {}", entry.command.join(" ")),
+            MatrixEntry::Reference(strategy) => strategy.strategy.describe(),
+            MatrixEntry::Program(entry) => format!("your program: {}", entry.command.join(" ")),
         }
     }
 }
@@ -75,7 +75,7 @@ enum Clients {
 /// One strategy's run in progress.
 pub(super) struct StrategyRun<'a> {
     scenario: Scenario,
-    entry: Entry<'a>,
+    entry: MatrixEntry<'a>,
     span: Span,
     stack: Stack,
     proxy_events: mpsc::UnboundedReceiver<ProxyEvent>,
@@ -91,7 +91,7 @@ impl<'a> StrategyRun<'a> {
     /// timeline; the run's clock starts now. Program logs go under `logs`.
     pub(super) async fn start(
         scenario: &Scenario,
-        entry: Entry<'a>,
+        entry: MatrixEntry<'a>,
         seed: u64,
         transport: Transport,
         logs: Option<&PathBuf>,
@@ -117,7 +117,7 @@ impl<'a> StrategyRun<'a> {
             Span { origin, heal_at: scenario.duration, end_at: scenario.duration + scenario.quiet_period };
         let (sink, client_events) = ClientSink::channel();
         let (clients, recorder) = match (&entry, &scenario.program) {
-            (Entry::Program(program_entry), Some(program)) => {
+            (MatrixEntry::Program(program_entry), Some(program)) => {
                 let programs = Programs::launch(
                     program,
                     &program_entry.command,
@@ -135,7 +135,7 @@ impl<'a> StrategyRun<'a> {
                     Recorder::for_programs(span, scenario.clients.count, events),
                 )
             }
-            (Entry::Reference(strategy), _) => {
+            (MatrixEntry::Reference(strategy), _) => {
                 let (stop, stopped) = client::stop_signal();
                 let tasks = (0..scenario.clients.count)
                     .map(|index| {
@@ -153,7 +153,9 @@ impl<'a> StrategyRun<'a> {
                 let workload = scenario.clients.workload.is_some();
                 (Clients::Reference { stop, tasks }, Recorder::new(span, scenario.clients.count, workload))
             }
-            (Entry::Program(_), None) => unreachable!("program entries come from the scenario's program"),
+            (MatrixEntry::Program(_), None) => {
+                unreachable!("program entries come from the scenario's program")
+            }
         };
         stack.play(&scenario.faults, scenario.duration, origin);
         Ok(StrategyRun {
@@ -276,7 +278,7 @@ impl<'a> StrategyRun<'a> {
         recorder: Recorder,
         program: Option<ProgramReport>,
         scenario: &Scenario,
-        entry: &Entry<'_>,
+        entry: &MatrixEntry<'_>,
         interrupted_at: Option<f64>,
     ) -> StrategyReport {
         let label = (entry.name(), entry.describe());
@@ -287,7 +289,7 @@ impl<'a> StrategyRun<'a> {
 /// Runs one strategy start to finish on the current runtime.
 pub(super) async fn run_strategy(
     scenario: &Scenario,
-    entry: Entry<'_>,
+    entry: MatrixEntry<'_>,
     seed: u64,
     transport: Transport,
     log: &mut dyn EventLog,

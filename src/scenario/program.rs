@@ -101,20 +101,20 @@ impl EventSource {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StopPolicy {
     /// The signal sent first.
-    pub signal: StopSignal,
+    pub signal: ProgramSignal,
     /// How long it gets to exit before SIGKILL.
     pub grace: Duration,
 }
 
 impl Default for StopPolicy {
     fn default() -> Self {
-        StopPolicy { signal: StopSignal::Term, grace: STOP_GRACE }
+        StopPolicy { signal: ProgramSignal::Term, grace: STOP_GRACE }
     }
 }
 
 /// The signals a program may be stopped with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StopSignal {
+pub enum ProgramSignal {
     /// SIGTERM.
     Term,
     /// SIGINT.
@@ -131,28 +131,28 @@ pub enum StopSignal {
     Kill,
 }
 
-impl StopSignal {
+impl ProgramSignal {
     /// Every signal with its name.
-    pub const ALL: [(StopSignal, &'static str); 7] = [
-        (StopSignal::Term, "SIGTERM"),
-        (StopSignal::Int, "SIGINT"),
-        (StopSignal::Hup, "SIGHUP"),
-        (StopSignal::Quit, "SIGQUIT"),
-        (StopSignal::Usr1, "SIGUSR1"),
-        (StopSignal::Usr2, "SIGUSR2"),
-        (StopSignal::Kill, "SIGKILL"),
+    pub const ALL: [(ProgramSignal, &'static str); 7] = [
+        (ProgramSignal::Term, "SIGTERM"),
+        (ProgramSignal::Int, "SIGINT"),
+        (ProgramSignal::Hup, "SIGHUP"),
+        (ProgramSignal::Quit, "SIGQUIT"),
+        (ProgramSignal::Usr1, "SIGUSR1"),
+        (ProgramSignal::Usr2, "SIGUSR2"),
+        (ProgramSignal::Kill, "SIGKILL"),
     ];
 
     /// Its name, `SIGTERM` and so on.
     pub fn name(self) -> &'static str {
-        StopSignal::ALL.iter().find(|(signal, _)| *signal == self).map_or("SIGTERM", |(_, name)| name)
+        ProgramSignal::ALL.iter().find(|(signal, _)| *signal == self).map_or("SIGTERM", |(_, name)| name)
     }
 
     /// The signal named `name` (`SIGTERM` or `TERM`, any case).
-    pub fn named(name: &str) -> Option<StopSignal> {
+    pub fn named(name: &str) -> Option<ProgramSignal> {
         let upper = name.to_ascii_uppercase();
         let full = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
-        StopSignal::ALL.iter().find(|(_, n)| *n == full).map(|(signal, _)| *signal)
+        ProgramSignal::ALL.iter().find(|(_, n)| *n == full).map(|(signal, _)| *signal)
     }
 }
 
@@ -190,12 +190,12 @@ mod tests {
 
     #[test]
     fn signals_are_named_with_or_without_sig() {
-        assert_eq!(StopSignal::named("SIGTERM"), Some(StopSignal::Term));
-        assert_eq!(StopSignal::named("int"), Some(StopSignal::Int));
-        assert_eq!(StopSignal::named("SigHup"), Some(StopSignal::Hup));
-        assert_eq!(StopSignal::named("SIGSTOP"), None);
-        for (signal, name) in StopSignal::ALL {
-            assert_eq!(StopSignal::named(name), Some(signal));
+        assert_eq!(ProgramSignal::named("SIGTERM"), Some(ProgramSignal::Term));
+        assert_eq!(ProgramSignal::named("int"), Some(ProgramSignal::Int));
+        assert_eq!(ProgramSignal::named("SigHup"), Some(ProgramSignal::Hup));
+        assert_eq!(ProgramSignal::named("SIGSTOP"), None);
+        for (signal, name) in ProgramSignal::ALL {
+            assert_eq!(ProgramSignal::named(name), Some(signal));
             assert_eq!(signal.name(), name);
         }
     }

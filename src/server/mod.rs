@@ -28,7 +28,7 @@ pub use pacing::AcceptPacing;
 
 use crate::net::Listener;
 use crate::scenario::ServerConfig;
-use session::{Shared, Stop};
+use session::{SessionStop, Shared};
 
 /// An echo server, configured and not yet serving.
 #[derive(Debug)]
@@ -91,7 +91,7 @@ impl Server {
     ) -> io::Result<ServerStats> {
         let mut shutdown = std::pin::pin!(shutdown);
         let (stop_sender, stop) = watch::channel(false);
-        let stop = Stop(stop);
+        let stop = SessionStop(stop);
         let mut pacing = self.config.accept_rate.map(AcceptPacing::new);
         let mut sessions = JoinSet::new();
         let result = loop {

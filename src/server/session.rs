@@ -54,9 +54,9 @@ impl Shared {
 
 /// The server's stop signal as one session sees it.
 #[derive(Clone, Debug)]
-pub(crate) struct Stop(pub(crate) watch::Receiver<bool>);
+pub(crate) struct SessionStop(pub(crate) watch::Receiver<bool>);
 
-impl Stop {
+impl SessionStop {
     /// Resolves once the server stops (or has gone away).
     async fn wait(&mut self) {
         let _ = self.0.wait_for(|stopped| *stopped).await;
@@ -78,7 +78,7 @@ enum Ended {
 
 /// Serves one accepted connection to its end. `latency` is this connection's handshake latency,
 /// already drawn by the accept loop.
-pub(crate) async fn run(stream: Stream, shared: Arc<Shared>, latency: Duration, mut stop: Stop) {
+pub(crate) async fn run(stream: Stream, shared: Arc<Shared>, latency: Duration, mut stop: SessionStop) {
     let authorize = Authorize { token: shared.auth_token.clone() };
     let handshake = accept_hdr_async_with_config(
         DelayedAnswer::new(stream, latency),
@@ -151,7 +151,7 @@ enum Step {
 
 impl Echo {
     /// Reads frames and answers them until the connection ends.
-    async fn serve(&mut self, stop: &mut Stop) -> Ended {
+    async fn serve(&mut self, stop: &mut SessionStop) -> Ended {
         loop {
             let wake = self.heartbeat.as_ref().map(Heartbeat::wake_at);
             let step = tokio::select! {
@@ -174,7 +174,7 @@ impl Echo {
     }
 
     /// Acts on a heartbeat wake-up.
-    async fn beat(&mut self, stop: &mut Stop) -> Result<(), Ended> {
+    async fn beat(&mut self, stop: &mut SessionStop) -> Result<(), Ended> {
         match self.heartbeat.as_mut().and_then(|heartbeat| heartbeat.due(Instant::now())) {
             Some(Beat::Overdue) => Err(Ended::HeartbeatTimeout),
             Some(Beat::Ping) => self.deliver(Message::Ping(Bytes::new()), stop).await,
@@ -184,7 +184,7 @@ impl Echo {
 
     /// Answers one frame: data is counted and echoed; a Pong feeds the heartbeat. Pings are
     /// answered by tungstenite itself (on the next read), and Close frames too.
-    async fn answer(&mut self, message: Message, stop: &mut Stop) -> Result<(), Ended> {
+    async fn answer(&mut self, message: Message, stop: &mut SessionStop) -> Result<(), Ended> {
         match &message {
             Message::Text(text) => self.shared.ledger().frame(text.as_bytes(), false),
             Message::Binary(bytes) => self.shared.ledger().frame(bytes, true),
@@ -200,7 +200,7 @@ impl Echo {
     }
 
     /// Sends `message`, then any ping that fell due while it was stuck.
-    async fn deliver(&mut self, message: Message, stop: &mut Stop) -> Result<(), Ended> {
+    async fn deliver(&mut self, message: Message, stop: &mut SessionStop) -> Result<(), Ended> {
         self.send(message, stop).await?;
         while mem::take(&mut self.ping_owed) {
             self.send(Message::Ping(Bytes::new()), stop).await?;
@@ -210,7 +210,7 @@ impl Echo {
 
     /// Writes and flushes one frame, while still keeping the heartbeat's time: a deadline that
     /// passes during the write ends the connection; a ping that falls due is owed.
-    async fn send(&mut self, message: Message, stop: &mut Stop) -> Result<(), Ended> {
+    async fn send(&mut self, message: Message, stop: &mut SessionStop) -> Result<(), Ended> {
         let Echo { ws, heartbeat, ping_owed, .. } = self;
         let mut sending = pin!(ws.send(message));
         loop {

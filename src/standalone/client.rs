@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{ServeError, write_event};
-use crate::client::{ClientConfig, ClientEventKind, ClientSink, run, stop_signal};
+use crate::client::{ClientConfig, ClientEvent, ClientEventKind, ClientSink, run, stop_signal};
 use crate::net::Transport;
 use crate::program::protocol;
 use crate::scenario::strategy::Strategy;
@@ -51,24 +51,16 @@ pub fn resolve(url: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("`{authority}` has no address"))
 }
 
-/// Runs the client until `shutdown` (or until it gives up, or `out` cannot be written); prints
-/// one line per event (time since start, event) and a summary line at the end.
-pub async fn serve(
-    options: ClientOptions,
-    mut out: impl Write + Send + 'static,
-    shutdown: impl Future<Output = ()>,
-) -> Result<(), ServeError> {
-    let addr = resolve(&options.url).map_err(|message| {
-        ServeError::Network(std::io::Error::new(std::io::ErrorKind::InvalidInput, message))
-    })?;
+/// The reference client's settings for `options`, connecting to `addr`.
+fn config(options: ClientOptions, addr: SocketAddr) -> ClientConfig {
     let mut settings = options.strategy.defaults;
     if let Some(heartbeat) = options.heartbeat {
         settings.heartbeat = heartbeat;
     }
-    let config = ClientConfig {
+    ClientConfig {
         index: options.index,
         addr,
-        url: options.url.clone(),
+        url: options.url,
         strategy: ClientStrategy { strategy: options.strategy, settings },
         workload: options.workload,
         delivery: options.delivery,
@@ -79,53 +71,77 @@ pub async fn serve(
         start_spread: Duration::ZERO,
         workload_until: None,
         seed: options.seed,
-    };
+    }
+}
+
+/// Prints each client event (as an event line, or as a protocol line with `events_only`) and,
+/// at the end, the counts; a write that fails is sent to `failed` and ends the printing.
+async fn print_events(
+    mut events: tokio::sync::mpsc::UnboundedReceiver<ClientEvent>,
+    mut out: impl Write + Send + 'static,
+    origin: Instant,
+    events_only: bool,
+    failed: tokio::sync::oneshot::Sender<std::io::Error>,
+) -> Result<(), ServeError> {
+    let (mut offered, mut echoed, mut duplicates, mut attempts) = (0u64, 0u64, 0u64, 0u64);
+    while let Some(event) = events.recv().await {
+        match event.kind {
+            ClientEventKind::Offered { .. } => offered += 1,
+            ClientEventKind::Echoed { .. } => echoed += 1,
+            ClientEventKind::Duplicate { .. } => duplicates += 1,
+            ClientEventKind::Attempt { .. } => attempts += 1,
+            _ => {}
+        }
+        let written = if events_only {
+            match protocol::line(&event.kind) {
+                Some(line) => writeln!(out, "{line}").and_then(|()| out.flush()),
+                None => Ok(()),
+            }
+        } else {
+            write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind)
+        };
+        if let Err(error) = written {
+            let _ = failed.send(error);
+            return Ok(());
+        }
+    }
+    if events_only {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "attempts {attempts}, messages offered {offered}, echoed {echoed}, not echoed {}, duplicates {duplicates}",
+        offered.saturating_sub(echoed)
+    )
+    .and_then(|()| out.flush())
+    .map_err(ServeError::at_the_end)
+}
+
+/// Runs the client until `shutdown` (or until it gives up, or `out` cannot be written); prints
+/// one line per event (time since start, event) and a summary line at the end.
+pub async fn serve(
+    options: ClientOptions,
+    mut out: impl Write + Send + 'static,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let addr = resolve(&options.url).map_err(|message| {
+        ServeError::Network(std::io::Error::new(std::io::ErrorKind::InvalidInput, message))
+    })?;
     let events_only = options.events;
+    let url = options.url.clone();
+    let config = config(options, addr);
     let first = if events_only {
         protocol::line(&ClientEventKind::Ready).unwrap_or_default()
     } else {
-        format!("connecting to {} ({addr}) with {}", options.url, config.strategy.strategy.describe())
+        format!("connecting to {url} ({addr}) with {}", config.strategy.strategy.describe())
     };
     writeln!(out, "{first}").and_then(|()| out.flush()).map_err(ServeError::cut_short)?;
-    let (sink, mut events) = ClientSink::channel();
+    let (sink, events) = ClientSink::channel();
     let (stop, stopped) = stop_signal();
     let origin = Instant::now();
     let client = tokio::spawn(run(config, Transport::Live, sink, stopped, origin));
     let (failed, printer_failed) = tokio::sync::oneshot::channel();
-    let printer = tokio::spawn(async move {
-        let (mut offered, mut echoed, mut duplicates, mut attempts) = (0u64, 0u64, 0u64, 0u64);
-        while let Some(event) = events.recv().await {
-            match event.kind {
-                ClientEventKind::Offered { .. } => offered += 1,
-                ClientEventKind::Echoed { .. } => echoed += 1,
-                ClientEventKind::Duplicate { .. } => duplicates += 1,
-                ClientEventKind::Attempt { .. } => attempts += 1,
-                _ => {}
-            }
-            let written = if events_only {
-                match protocol::line(&event.kind) {
-                    Some(line) => writeln!(out, "{line}").and_then(|()| out.flush()),
-                    None => Ok(()),
-                }
-            } else {
-                write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind)
-            };
-            if let Err(error) = written {
-                let _ = failed.send(error);
-                return Ok(());
-            }
-        }
-        if events_only {
-            return Ok(());
-        }
-        writeln!(
-            out,
-            "attempts {attempts}, messages offered {offered}, echoed {echoed}, not echoed {}, duplicates {duplicates}",
-            offered.saturating_sub(echoed)
-        )
-        .and_then(|()| out.flush())
-        .map_err(ServeError::at_the_end)
-    });
+    let printer = tokio::spawn(print_events(events, out, origin, events_only, failed));
     tokio::pin!(client);
     let (cut, client_ended) = tokio::select! {
         biased;

@@ -86,8 +86,47 @@ pub async fn serve(
         _ => None,
     };
     let end = recording.as_ref().map(|(_, end)| *end);
-    let mut recorder = recording.map(|(recorder, _)| recorder);
-    let mut events = stack.take_events();
+    let recorder = recording.map(|(recorder, _)| recorder);
+    let (stop, printer) = spawn_printer(stack.take_events(), out, start, recorder);
+    let scenario_end = async {
+        match end {
+            Some(end) => tokio::time::sleep_until(end).await,
+            None => std::future::pending().await,
+        }
+    };
+    let interrupted_at = tokio::select! {
+        biased;
+        () = shutdown => Some(Instant::now()),
+        () = scenario_end => None,
+    };
+    stack.heal();
+    let _ = stop.send(());
+    let (recorder, failed) = printer.await.unwrap_or((None, None));
+    stack.shutdown().await;
+    if let Some(error) = failed {
+        return Err(ServeError::cut_short(error));
+    }
+    let report = match (recorder, &options.scenario, options.report) {
+        (Some(recorder), Some(scenario), Some(file)) => {
+            Some(observed_report(recorder, scenario, file, seed, start, interrupted_at))
+        }
+        _ => None,
+    };
+    Ok(Served { report })
+}
+
+/// What the printer gives back: its recorder, and the write error that ended it early.
+type Printed = (Option<Recorder>, Option<std::io::Error>);
+
+/// The task that prints each proxy event to `out` (and records it, with a recorder) until it
+/// is told to stop, then records what was still queued; it gives back the recorder, and the
+/// write error that ended it early, if one did.
+fn spawn_printer(
+    mut events: tokio::sync::mpsc::UnboundedReceiver<ProxyEvent>,
+    mut out: impl Write + Send + 'static,
+    start: Instant,
+    mut recorder: Option<Recorder>,
+) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Printed>) {
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let printer = tokio::spawn(async move {
         loop {
@@ -116,38 +155,27 @@ pub async fn serve(
         }
         (recorder, None)
     });
-    let scenario_end = async {
-        match end {
-            Some(end) => tokio::time::sleep_until(end).await,
-            None => std::future::pending().await,
-        }
-    };
-    let interrupted_at = tokio::select! {
-        biased;
-        () = shutdown => Some(Instant::now()),
-        () = scenario_end => None,
-    };
-    stack.heal();
-    let _ = stop.send(());
-    let (recorder, failed) = printer.await.unwrap_or((None, None));
-    stack.shutdown().await;
-    if let Some(error) = failed {
-        return Err(ServeError::cut_short(error));
+    (stop, printer)
+}
+
+/// The report of what the proxy saw, judged against `scenario`'s SLOs; cut at
+/// `interrupted_at` when a signal stopped the proxy before the scenario's end.
+fn observed_report(
+    mut recorder: Recorder,
+    scenario: &Scenario,
+    file: String,
+    seed: u64,
+    start: Instant,
+    interrupted_at: Option<Instant>,
+) -> RunReport {
+    if let Some(at) = interrupted_at {
+        recorder.cut(at);
     }
-    let report = match (recorder, &options.scenario, options.report) {
-        (Some(mut recorder), Some(scenario), Some(file)) => {
-            if let Some(at) = interrupted_at {
-                recorder.cut(at);
-            }
-            let cut = interrupted_at.map(|at| (at - start).as_secs_f64());
-            let label = (OBSERVED, "clients as the proxy saw them (wschaos proxy)".to_string());
-            let strategy = strategy_report(recorder, None, scenario, label, cut);
-            let options = RunOptions { file, engine: Engine::Live, seed, strategies: Vec::new(), logs: None };
-            Some(run_report(scenario, &options, vec![strategy], interrupted_at.is_some()))
-        }
-        _ => None,
-    };
-    Ok(Served { report })
+    let cut = interrupted_at.map(|at| (at - start).as_secs_f64());
+    let label = (OBSERVED, "clients as the proxy saw them (wschaos proxy)".to_string());
+    let strategy = strategy_report(recorder, None, scenario, label, cut);
+    let options = RunOptions { file, engine: Engine::Live, seed, strategies: Vec::new(), logs: None };
+    run_report(scenario, &options, vec![strategy], interrupted_at.is_some())
 }
 
 /// The first lines: where the proxy listens and what it plays.

@@ -41,7 +41,10 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     (
         "standalone",
         9,
-        &["client", "net", "program", "proxy", "scenario", "seeds", "server", "stack", "units"],
+        &[
+            "client", "net", "outcome", "program", "proxy", "recorder", "runner", "scenario", "seeds",
+            "server", "stack", "units",
+        ],
     ),
     (
         "cli",

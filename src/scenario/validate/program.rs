@@ -282,9 +282,9 @@ fn command_words(check: &mut Checker, path: &str, command: &[String], allowed: &
 fn stop_policy(check: &mut Checker, path: &str, spec: Option<&StopSpec>) -> StopPolicy {
     let Some(spec) = spec else { return StopPolicy::default() };
     let signal = match &spec.signal {
-        None => StopSignal::Term,
-        Some(name) => StopSignal::named(name).unwrap_or_else(|| {
-            let names: Vec<&str> = StopSignal::ALL.iter().map(|(_, n)| *n).collect();
+        None => ProgramSignal::Term,
+        Some(name) => ProgramSignal::named(name).unwrap_or_else(|| {
+            let names: Vec<&str> = ProgramSignal::ALL.iter().map(|(_, n)| *n).collect();
             check.report(
                 Diagnostic::at(
                     format!("{path}.signal"),
@@ -295,7 +295,7 @@ fn stop_policy(check: &mut Checker, path: &str, spec: Option<&StopSpec>) -> Stop
                 )
                 .maybe_help(did_you_mean(name, names.iter().copied())),
             );
-            StopSignal::Term
+            ProgramSignal::Term
         }),
     };
     let grace = match &spec.grace {

@@ -46,7 +46,7 @@ pub enum Side {
 
 /// Where a head being gathered stands after more bytes.
 #[derive(Debug, PartialEq, Eq)]
-pub enum Progress {
+pub enum HeadProgress {
     /// The head needs more bytes; all of the input belongs to it.
     More,
     /// The head ended `used` bytes into the input; the rest is frames.
@@ -74,7 +74,7 @@ impl HeadReader {
     }
 
     /// Takes the next bytes of the stream.
-    pub fn feed(&mut self, input: &[u8]) -> Progress {
+    pub fn feed(&mut self, input: &[u8]) -> HeadProgress {
         let before = self.bytes.len();
         let room = HEAD_LIMIT_BYTES - before;
         self.bytes.extend_from_slice(&input[..input.len().min(room)]);
@@ -84,18 +84,18 @@ impl HeadReader {
         match end {
             Some(end) => {
                 let progress = match self.parse(end) {
-                    Ok(head) => Progress::Done { used: end - before, head },
-                    Err(stop) => Progress::Failed(stop),
+                    Ok(head) => HeadProgress::Done { used: end - before, head },
+                    Err(stop) => HeadProgress::Failed(stop),
                 };
                 self.bytes = Vec::new();
                 progress
             }
-            None if self.bytes.len() >= HEAD_LIMIT_BYTES => Progress::Failed(Stop::HeadTooLong),
+            None if self.bytes.len() >= HEAD_LIMIT_BYTES => HeadProgress::Failed(Stop::HeadTooLong),
             // A partial parse fails as soon as the bytes cannot start an HTTP head (a TLS
             // ClientHello, say), so such links are given up at their first chunk.
             None => match self.parse_partial() {
-                true => Progress::More,
-                false => Progress::Failed(Stop::NotHttp),
+                true => HeadProgress::More,
+                false => HeadProgress::Failed(Stop::NotHttp),
             },
         }
     }
@@ -165,14 +165,14 @@ mod tests {
             let (a, b) = REQUEST.split_at(split);
             let mut input = a.to_vec();
             let first = reader.feed(&input);
-            let done = if let Progress::Done { used, head } = first {
+            let done = if let HeadProgress::Done { used, head } = first {
                 assert_eq!((used, split), (REQUEST.len(), REQUEST.len()));
                 head
             } else {
-                assert_eq!(first, Progress::More, "split at {split}");
+                assert_eq!(first, HeadProgress::More, "split at {split}");
                 input = [b, b"\x81\x80rest"].concat();
                 match reader.feed(&input) {
-                    Progress::Done { used, head } => {
+                    HeadProgress::Done { used, head } => {
                         assert_eq!(used, b.len(), "split at {split}");
                         head
                     }
@@ -189,13 +189,16 @@ mod tests {
         let answer = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n\r\n";
         assert_eq!(
             reader.feed(answer),
-            Progress::Done { used: answer.len(), head: Head::Response { status: 503, retry_after: Some(5) } }
+            HeadProgress::Done {
+                used: answer.len(),
+                head: Head::Response { status: 503, retry_after: Some(5) }
+            }
         );
         let mut reader = HeadReader::new(Side::Response);
         let switching = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n\x81\x00";
         assert_eq!(
             reader.feed(switching),
-            Progress::Done {
+            HeadProgress::Done {
                 used: switching.len() - 2,
                 head: Head::Response { status: 101, retry_after: None }
             }
@@ -212,7 +215,7 @@ mod tests {
             (b"GET /?wschaos_client=7 HTTP/1.1\r\nx-wschaos-client: 2\r\n\r\n", Some(2)),
         ];
         for (request, client) in cases {
-            let Progress::Done { head, .. } = HeadReader::new(Side::Request).feed(request) else {
+            let HeadProgress::Done { head, .. } = HeadReader::new(Side::Request).feed(request) else {
                 panic!("{request:?} is a whole head")
             };
             assert_eq!(
@@ -227,14 +230,17 @@ mod tests {
     #[test]
     fn what_is_not_an_upgrade_head_is_given_up() {
         let tls_hello = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00];
-        assert_eq!(HeadReader::new(Side::Request).feed(&tls_hello), Progress::Failed(Stop::NotHttp));
-        assert_eq!(HeadReader::new(Side::Response).feed(b"hello"), Progress::Failed(Stop::NotHttp));
+        assert_eq!(HeadReader::new(Side::Request).feed(&tls_hello), HeadProgress::Failed(Stop::NotHttp));
+        assert_eq!(HeadReader::new(Side::Response).feed(b"hello"), HeadProgress::Failed(Stop::NotHttp));
         let plain = b"GET / HTTP/1.1\r\nx-wschaos-client: 2\r\n\r\n";
         let head = Head::Request { client: Some(2), upgrade: false };
-        assert_eq!(HeadReader::new(Side::Request).feed(plain), Progress::Done { used: plain.len(), head });
+        assert_eq!(
+            HeadReader::new(Side::Request).feed(plain),
+            HeadProgress::Done { used: plain.len(), head }
+        );
         let mut reader = HeadReader::new(Side::Request);
-        assert_eq!(reader.feed(b"GET / HTTP/1.1\r\nX-Long: "), Progress::More);
+        assert_eq!(reader.feed(b"GET / HTTP/1.1\r\nX-Long: "), HeadProgress::More);
         let filler = vec![b'a'; HEAD_LIMIT_BYTES];
-        assert_eq!(reader.feed(&filler), Progress::Failed(Stop::HeadTooLong));
+        assert_eq!(reader.feed(&filler), HeadProgress::Failed(Stop::HeadTooLong));
     }
 }

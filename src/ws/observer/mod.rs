@@ -23,7 +23,7 @@ pub use frame::{Frame, FrameEnd, MAX_HEADER_BYTES};
 pub use http::{HEAD_LIMIT_BYTES, Head};
 
 use self::frame::{Found, FrameReader};
-use self::http::{HeadReader, Progress, Side};
+use self::http::{HeadProgress, HeadReader, Side};
 use crate::ws::FrameKind;
 use crate::ws::Way;
 
@@ -190,11 +190,11 @@ impl LinkObserver {
             let rest = &input[at..];
             match &mut self.ways[way as usize] {
                 Phase::Head(reader) => match reader.feed(rest) {
-                    Progress::More => {
+                    HeadProgress::More => {
                         sink.bytes(at..input.len(), Part::Head);
                         at = input.len();
                     }
-                    Progress::Done { used, head } => {
+                    HeadProgress::Done { used, head } => {
                         sink.bytes(at..at + used, Part::Head);
                         at += used;
                         let stop = match head {
@@ -218,7 +218,7 @@ impl LinkObserver {
                             }
                         }
                     }
-                    Progress::Failed(why) => self.stop(way, why, sink),
+                    HeadProgress::Failed(why) => self.stop(way, why, sink),
                 },
                 Phase::Frames(reader) => match reader.step(rest) {
                     Found::HeaderPart { used } => {

@@ -40,13 +40,13 @@ pub(crate) fn frame(opcode: u8, fin: bool, payload: &[u8], mask: Option<[u8; 4]>
 /// What an observer saw, with byte ranges merged by part across inputs, so that the same
 /// stream fed in different pieces gives the same trace.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Seen {
+pub(crate) enum Traced {
     Bytes(Part, Vec<u8>),
     Token(Token),
 }
 
-pub(crate) fn trace(observer: &mut LinkObserver, way: Way, stream: &[u8], splits: &[usize]) -> Vec<Seen> {
-    let mut seen: Vec<Seen> = Vec::new();
+pub(crate) fn trace(observer: &mut LinkObserver, way: Way, stream: &[u8], splits: &[usize]) -> Vec<Traced> {
+    let mut seen: Vec<Traced> = Vec::new();
     let mut cuts: Vec<usize> = splits.iter().copied().filter(|&s| s <= stream.len()).collect();
     cuts.push(0);
     cuts.push(stream.len());
@@ -64,13 +64,13 @@ pub(crate) fn trace(observer: &mut LinkObserver, way: Way, stream: &[u8], splits
                     assert!(range.end > range.start, "no empty ranges");
                     covered = range.end;
                     match seen.last_mut() {
-                        Some(Seen::Bytes(last, bytes)) if *last == part => {
+                        Some(Traced::Bytes(last, bytes)) if *last == part => {
                             bytes.extend_from_slice(&input[range])
                         }
-                        _ => seen.push(Seen::Bytes(part, input[range].to_vec())),
+                        _ => seen.push(Traced::Bytes(part, input[range].to_vec())),
                     }
                 }
-                other => seen.push(Seen::Token(other)),
+                other => seen.push(Traced::Token(other)),
             }
         }
         assert_eq!(covered, input.len(), "ranges cover the whole input");
@@ -78,13 +78,13 @@ pub(crate) fn trace(observer: &mut LinkObserver, way: Way, stream: &[u8], splits
     seen
 }
 
-fn frames_of(seen: &[Seen]) -> Vec<Frame> {
-    seen.iter().filter_map(|s| if let Seen::Token(Token::Frame(f)) = s { Some(*f) } else { None }).collect()
+fn frames_of(seen: &[Traced]) -> Vec<Frame> {
+    seen.iter().filter_map(|s| if let Traced::Token(Token::Frame(f)) = s { Some(*f) } else { None }).collect()
 }
 
-fn ends_of(seen: &[Seen]) -> Vec<FrameEnd> {
+fn ends_of(seen: &[Traced]) -> Vec<FrameEnd> {
     seen.iter()
-        .filter_map(|s| if let Seen::Token(Token::FrameEnd(e)) = s { Some(*e) } else { None })
+        .filter_map(|s| if let Traced::Token(Token::FrameEnd(e)) = s { Some(*e) } else { None })
         .collect()
 }
 
@@ -114,8 +114,8 @@ fn client_stream() -> Vec<u8> {
 fn a_client_stream_is_read_frame_by_frame() {
     let stream = client_stream();
     let seen = trace(&mut LinkObserver::new(), Way::Upstream, &stream, &[]);
-    assert_eq!(seen[0], Seen::Bytes(Part::Head, REQUEST.to_vec()));
-    assert_eq!(seen[1], Seen::Token(Token::Head(Head::Request { client: Some(3), upgrade: true })));
+    assert_eq!(seen[0], Traced::Bytes(Part::Head, REQUEST.to_vec()));
+    assert_eq!(seen[1], Traced::Token(Token::Head(Head::Request { client: Some(3), upgrade: true })));
     let frames = frames_of(&seen);
     let shape: Vec<(FrameKind, bool, bool, u64)> =
         frames.iter().map(|f| (f.kind, f.continuation, f.fin, f.payload_len)).collect();
@@ -140,7 +140,7 @@ fn a_client_stream_is_read_frame_by_frame() {
         ends_of(&seen).iter().filter(|e| e.kind == FrameKind::Close).map(|e| e.close_code).collect();
     assert_eq!(closes, vec![Some(1001)], "the close code is unmasked");
     assert_eq!(ends_of(&seen).len(), frames.len(), "every frame ends, the empty pong too");
-    assert!(!seen.iter().any(|s| matches!(s, Seen::Token(Token::Stopped { .. }))));
+    assert!(!seen.iter().any(|s| matches!(s, Traced::Token(Token::Stopped { .. }))));
 }
 
 #[test]
@@ -153,7 +153,7 @@ fn a_server_stream_is_read_unmasked_after_the_101() {
     ]
     .concat();
     let seen = trace(&mut LinkObserver::new(), Way::Downstream, &stream, &[]);
-    assert_eq!(seen[1], Seen::Token(Token::Head(Head::Response { status: 101, retry_after: None })));
+    assert_eq!(seen[1], Traced::Token(Token::Head(Head::Response { status: 101, retry_after: None })));
     let kinds: Vec<FrameKind> = frames_of(&seen).iter().map(|f| f.kind).collect();
     assert_eq!(kinds, vec![FrameKind::Binary, FrameKind::Ping, FrameKind::Close]);
     assert_eq!(ends_of(&seen)[2].close_code, Some(1012));
@@ -196,10 +196,11 @@ fn broken_framing_stops_the_way_and_the_rest_is_opaque() {
         let head = if way == Way::Upstream { REQUEST } else { RESPONSE };
         let stream = [head, &frames[..], b"tail"].concat();
         let seen = trace(&mut LinkObserver::new(), way, &stream, &[]);
-        let stop = seen.iter().position(|s| matches!(s, Seen::Token(Token::Stopped { .. }))).expect("stops");
-        assert_eq!(seen[stop], Seen::Token(Token::Stopped { way, why }), "{why}");
+        let stop =
+            seen.iter().position(|s| matches!(s, Traced::Token(Token::Stopped { .. }))).expect("stops");
+        assert_eq!(seen[stop], Traced::Token(Token::Stopped { way, why }), "{why}");
         match &seen[stop + 1..] {
-            [Seen::Bytes(Part::Opaque, rest)] => assert!(rest.ends_with(b"tail"), "{why}"),
+            [Traced::Bytes(Part::Opaque, rest)] => assert!(rest.ends_with(b"tail"), "{why}"),
             other => panic!("{why}: after the stop {other:?}"),
         }
     }
@@ -248,7 +249,7 @@ fn every_single_split_parses_like_the_whole_stream() {
 #[test]
 fn an_observer_that_is_off_labels_everything_opaque() {
     let seen = trace(&mut LinkObserver::off(), Way::Upstream, &client_stream(), &[100, 200]);
-    assert_eq!(seen, vec![Seen::Bytes(Part::Opaque, client_stream())]);
+    assert_eq!(seen, vec![Traced::Bytes(Part::Opaque, client_stream())]);
 }
 
 proptest! {
@@ -295,7 +296,7 @@ proptest! {
             }
         }
         let whole = trace(&mut LinkObserver::new(), way, &stream, &[]);
-        let stopped = whole.iter().any(|s| matches!(s, Seen::Token(Token::Stopped { .. })));
+        let stopped = whole.iter().any(|s| matches!(s, Traced::Token(Token::Stopped { .. })));
         prop_assert!(!stopped, "a valid stream is followed to its end");
         let parts = trace(&mut LinkObserver::new(), way, &stream, &splits);
         prop_assert_eq!(parts, whole);
