@@ -1,9 +1,9 @@
 //! `summary.md`: GitHub-flavoured Markdown for people and `$GITHUB_STEP_SUMMARY` — the verdict
-//! first, a table per strategy, the SLO table, and the repro lines.
+//! first, the strategies side by side, a table per strategy, the SLO table, and the repro lines.
 
 use std::fmt::Write;
 
-use super::{Format, cell, not_applied_faults, repro_line, unhit_faults, verdict_word};
+use super::{Format, cell, not_applied_faults, repro_line, side_by_side, unhit_faults, verdict_word};
 use crate::outcome::{ProgramReport, RunReport, Stats, StrategyReport};
 use crate::units::format_seconds;
 
@@ -71,6 +71,7 @@ pub fn render(report: &RunReport) -> String {
     if let Some(description) = &report.description {
         let _ = writeln!(out, "\n{}", description.trim());
     }
+    side_by_side(&mut out, report);
     for strategy in &report.strategies {
         strategy_section(&mut out, report, strategy);
     }
@@ -81,6 +82,48 @@ pub fn render(report: &RunReport) -> String {
     }
     out.push_str("```\n");
     out
+}
+
+/// The strategies side by side, ranked, the best figure of each column in bold.
+fn side_by_side(out: &mut String, report: &RunReport) {
+    let table = side_by_side::table(report);
+    let (metric, aggregate) = &table.ranked_by;
+    let _ = writeln!(
+        out,
+        "\n### Strategies side by side\n\nRanked by {} {} ({}); **bold** marks the best of each column.\n",
+        cell(metric),
+        cell(aggregate),
+        table.because
+    );
+    out.push_str("| strategy | verdict |");
+    for (name, _) in side_by_side::COLUMNS {
+        let _ = write!(out, " {name} |");
+    }
+    out.push_str("\n|---|---|");
+    out.push_str(&"---:|".repeat(side_by_side::COLUMNS.len()));
+    out.push('\n');
+    for row in &table.rows {
+        let _ = write!(out, "| {} | {} |", cell(&row.name), verdict_word(row.verdict));
+        for (figure, best) in row.figures.iter().zip(row.best) {
+            let text = figure_text(*figure);
+            if best {
+                let _ = write!(out, " **{text}** |");
+            } else {
+                let _ = write!(out, " {text} |");
+            }
+        }
+        out.push('\n');
+    }
+}
+
+/// A side-by-side figure in its unit.
+pub(super) fn figure_text(figure: side_by_side::Figure) -> String {
+    match figure {
+        side_by_side::Figure::Seconds(seconds) => format_seconds(seconds),
+        side_by_side::Figure::Count(count) => count.to_string(),
+        side_by_side::Figure::Fraction(fraction) => format!("{:.2}%", fraction * 100.0),
+        side_by_side::Figure::Missing => "n/a".to_string(),
+    }
 }
 
 fn strategy_section(out: &mut String, report: &RunReport, strategy: &StrategyReport) {

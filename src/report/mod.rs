@@ -12,6 +12,7 @@ pub mod hgrm;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod side_by_side;
 pub mod swarm;
 mod text;
 
