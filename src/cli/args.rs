@@ -248,6 +248,8 @@ pub enum FormatArg {
     Md,
     /// junit.xml: a suite per strategy, a case per SLO.
     Junit,
+    /// report.html: one self-contained page with charts (no script, works offline).
+    Html,
     /// The HdrHistogram percentile distribution of one strategy's recovery times.
     Hgrm,
     /// report.json, re-serialized.
@@ -260,6 +262,7 @@ impl FormatArg {
         match self {
             FormatArg::Md => "md",
             FormatArg::Junit => "junit",
+            FormatArg::Html => "html",
             FormatArg::Hgrm => "hgrm",
             FormatArg::Json => "json",
         }

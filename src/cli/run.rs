@@ -199,8 +199,13 @@ fn check_determinism(
             say!("seed {} · repro: {repro}", plan.options.seed);
             Err(Exit::NonDeterministic)
         }
+        Ok((again, None)) if report::html::render(&again) != report::html::render(first) => {
+            say!("non-determinism: the events and report.json matched but report.html differs");
+            say!("seed {} · repro: {repro}", plan.options.seed);
+            Err(Exit::NonDeterministic)
+        }
         Ok(_) => {
-            say!("deterministic: both runs gave the same events and the same report");
+            say!("deterministic: both runs gave the same events, report.json and report.html");
             Ok(())
         }
     }

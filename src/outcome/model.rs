@@ -105,9 +105,62 @@ pub struct StrategyReport {
     /// proxy saw them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub client_close_codes: BTreeMap<String, u64>,
+    /// What the HTML page draws: bucketed time series, the recovery CDF, a few clients' lanes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charts: Option<Charts>,
     /// For the user's own client program: how the programs fared.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub program: Option<ProgramReport>,
+}
+
+/// What the HTML page draws for one strategy, bounded whatever the client count: at most 600
+/// time buckets, 200 CDF points and 10 lanes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Charts {
+    /// Seconds per time bucket; bucket `i` covers `[i × bucket, (i + 1) × bucket)`.
+    pub bucket: f64,
+    /// Clients connected at each bucket's end.
+    pub open: Vec<u32>,
+    /// Clients trying to connect at each bucket's end.
+    pub connecting: Vec<u32>,
+    /// Clients neither connected nor trying (not started, broken, or between attempts).
+    pub waiting: Vec<u32>,
+    /// Clients that gave up or stopped.
+    pub gone: Vec<u32>,
+    /// Connection attempts in each bucket.
+    pub attempts: Vec<u64>,
+    /// Message latency of the echoes in each bucket, seconds: p50, p90, p99, max.
+    pub latency: Vec<Option<[f64; 4]>>,
+    /// The recovery-time distribution: `[seconds, share of recoveries within]`, ascending.
+    pub recovery_cdf: Vec<[f64; 2]>,
+    /// A few clients' stories: the slowest recoveries and some ordinary clients.
+    pub lanes: Vec<Lane>,
+}
+
+/// One client's story, for a swim lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lane {
+    /// The client.
+    pub client: u32,
+    /// Why it was chosen: `slowest recovery` or `ordinary`.
+    pub why: String,
+    /// Its longest recovery, seconds, if it had one.
+    pub recovery: Option<f64>,
+    /// Its states over time.
+    pub spans: Vec<LaneSpan>,
+    /// When it began each connection attempt.
+    pub attempts: Vec<f64>,
+}
+
+/// A span of one state in a lane.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LaneSpan {
+    /// Start, seconds.
+    pub from: f64,
+    /// End, seconds.
+    pub to: f64,
+    /// `open`, `trying`, `down` or `gone`.
+    pub state: String,
 }
 
 /// How the user's client programs fared in one strategy.

@@ -11,6 +11,7 @@
 //! fault outcomes), `observed` (recovery as the proxy's frame observer saw it).
 //! `jsonl` writes single events as lines of `events.jsonl` (every event, whatever is kept).
 
+mod charts;
 mod frames;
 mod incidents;
 mod jsonl;
@@ -29,7 +30,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::client::{ClientEvent, ClientEventKind};
-use crate::outcome::{FaultOutcome, Incident, MessageCounts};
+use crate::outcome::{Charts, FaultOutcome, Incident, MessageCounts};
 use crate::proxy::{EventKind, ProxyEvent};
 use crate::scenario::FrameKind;
 use crate::scenario::slo::METRICS;
@@ -95,6 +96,8 @@ pub struct RecorderOutput {
     pub incidents: Vec<Incident>,
     /// Close frames the clients sent, per code (`none` without one).
     pub client_close_codes: BTreeMap<String, u64>,
+    /// What the HTML page draws.
+    pub charts: Charts,
     /// Events that arrived too late for the reorder window and were taken out of time order
     /// (0 on the sim engine, which delivers in order).
     pub late_events: u64,
@@ -114,6 +117,8 @@ pub struct Recorder {
     extra_clients: BTreeSet<u32>,
     /// The clients' control frames, taken as they pass.
     frames: frames::Frames,
+    /// What the charts draw, taken as the events pass.
+    charts: charts::ChartStream,
     /// The clients report nothing (programs with `events: none`): convergence and attempts
     /// come from the proxy.
     silent_clients: bool,
@@ -178,6 +183,7 @@ impl Recorder {
             kept: Vec::new(),
             extra_clients: BTreeSet::new(),
             frames: frames::Frames::default(),
+            charts: charts::ChartStream::new(span.end_at.as_secs_f64(), clients, false),
             silent_clients: false,
             cut_short: false,
         }
@@ -193,6 +199,7 @@ impl Recorder {
         Recorder {
             accounting: Accounting::reported(span.heal_at.as_secs_f64()),
             silent_clients: !events,
+            charts: charts::ChartStream::new(span.end_at.as_secs_f64(), clients, !events),
             ..Recorder::new(span, clients, false)
         }
     }
@@ -224,6 +231,7 @@ impl Recorder {
             Recorded::Proxy(e) => {
                 let t = seconds(e.at, self.span.origin);
                 self.frames.take(&e.kind, t);
+                self.charts.proxy(&e.kind, t);
                 match e.kind {
                     // A client's Close frame is kept: it is its reaction to a break (`observed`).
                     EventKind::ControlFrame { kind: FrameKind::Close, way: Way::Upstream, .. } => false,
@@ -235,7 +243,9 @@ impl Recorder {
                 if e.client >= self.clients {
                     self.extra_clients.insert(e.client);
                 }
-                match self.accounting.take(e.client, &e.kind, seconds(e.at, self.span.origin)) {
+                let t = seconds(e.at, self.span.origin);
+                self.charts.client(e.client, &e.kind, t);
+                match self.accounting.take(e.client, &e.kind, t) {
                     Keep::No => return,
                     Keep::Yes { awaits_echo } => awaits_echo,
                 }
@@ -298,8 +308,12 @@ impl Recorder {
         add("client_ping_interval", frames.ping_intervals);
         add("unanswered_pings", events(frames.unanswered as usize));
 
+        // Clients that report nothing recover as the proxy saw them.
+        let recovery = if self.silent_clients { "observed_recovery_time" } else { "recovery_time" };
+        let charts = self.charts.finish(&timeline, &samples[recovery], &derived_incidents.incidents);
         RecorderOutput {
             samples,
+            charts,
             detect_by_reason: derived_incidents.detect_by_reason,
             messages: messages.counts,
             attempts_total: attempts.total,

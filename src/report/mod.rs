@@ -9,6 +9,7 @@ pub mod compare;
 pub mod example;
 pub mod github;
 pub mod hgrm;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod markdown;
@@ -44,9 +45,10 @@ pub trait Format {
 }
 
 /// Every format, in the order [`write_all`] writes them.
-pub const FORMATS: [&dyn Format; 4] = [&json::Json, &markdown::Markdown, &junit::Junit, &hgrm::Hgrm];
+pub const FORMATS: [&dyn Format; 5] =
+    [&json::Json, &markdown::Markdown, &junit::Junit, &html::Html, &hgrm::Hgrm];
 
-/// The format called `name` (`json`, `md`, `junit`, `hgrm`).
+/// The format called `name` (`json`, `md`, `junit`, `html`, `hgrm`).
 pub fn format_named(name: &str) -> Option<&'static dyn Format> {
     FORMATS.into_iter().find(|format| format.name() == name)
 }
@@ -171,7 +173,10 @@ mod tests {
         assert!(written.failed.is_empty(), "{:?}", written.failed);
         let names: Vec<String> =
             written.paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
-        assert_eq!(names, ["report.json", "summary.md", "junit.xml", "socketio.hgrm", "fixed-1s.hgrm"]);
+        assert_eq!(
+            names,
+            ["report.json", "summary.md", "junit.xml", "report.html", "socketio.hgrm", "fixed-1s.hgrm"]
+        );
         assert_eq!(names, file_names(&["socketio", "fixed-1s"]));
         let back = json::read(&dir.join("report.json")).unwrap();
         assert_eq!(back, example::report());
@@ -191,15 +196,15 @@ mod tests {
                 .to_string()
                 .starts_with(&format!("cannot write {}", dir.join("summary.md").display()))
         );
-        assert_eq!(written.paths.len(), 4, "the other files are written: {:?}", written.paths);
+        assert_eq!(written.paths.len(), 5, "the other files are written: {:?}", written.paths);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn formats_are_found_by_name() {
-        for name in ["json", "md", "junit", "hgrm"] {
+        for name in ["json", "md", "junit", "html", "hgrm"] {
             assert_eq!(format_named(name).map(|f| f.name()), Some(name));
         }
-        assert!(format_named("html").is_none());
+        assert!(format_named("pdf").is_none());
     }
 }

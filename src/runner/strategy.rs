@@ -359,6 +359,7 @@ pub fn strategy_report(
         incidents: output.incidents,
         recovery_time_us,
         client_close_codes: output.client_close_codes,
+        charts: Some(output.charts),
         program,
     }
 }

@@ -61,7 +61,7 @@ fn every_example_runs_on_sim_and_writes_every_report() {
         let code = output.status.code().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            stderr.contains("deterministic: both runs gave the same events and the same report"),
+            stderr.contains("deterministic: both runs gave the same events, report.json and report.html"),
             "{name}: {stderr}"
         );
         assert!(code == 0 || code == 1, "{name}: exit {code}: {stderr}");
