@@ -37,8 +37,8 @@ const fn metric(name: &'static str, shape: MetricShape, needs_workload: bool) ->
     Metric { name, shape, needs_workload }
 }
 
-/// The SLO vocabulary: the figures docs/measurement.md defines, and for client programs of
-/// their own the ones docs/client-protocol.md adds; `wschaos schema` lists every name.
+/// The SLO vocabulary: the figures docs/measurement.md defines, and the ones measured at the
+/// proxy that docs/programs.md adds ("What is measured"); `wschaos schema` lists every name.
 pub const METRICS: &[Metric] = &[
     metric("recovery_time", MetricShape::Duration, false),
     metric("detect_time", MetricShape::Duration, false),
