@@ -1,6 +1,6 @@
 //! Proxy overhead on live loopback: bulk throughput and 64-byte round trips, straight to the
-//! server and through a fault-free proxy, in the same run (DESIGN.md §8 targets: throughput
-//! ≥ 0.7 × direct, round-trip p50 ≤ 1.15 × direct).
+//! server and through a fault-free proxy, in the same run (the targets of README.md's Performance
+//! section: throughput ≥ 0.7 × direct, round-trip p50 ≤ 1.15 × direct).
 //!
 //! Run with `cargo bench --bench proxy`; `python3 benches/summarize.py` then writes the medians
 //! to reports/proxy-bench.md.

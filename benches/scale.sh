@@ -73,10 +73,10 @@ if [ ! -f "$report" ]; then
 
 Written by `benches/scale.sh` (release build, `wschaos run … --engine sim` under
 `/usr/bin/time -v`); one section per run. Peak RSS is the whole process's "Maximum resident set
-size"; per client it is that divided by the client count (DESIGN.md §8 budgets 64 KiB for a
-client + proxy + server chain). Virtual seconds per wall second is the run's duration plus quiet
-period over its wall time, including start-up, events.jsonl and the reports. Wall-clock figures
-depend on what else the machine runs.
+size"; per client it is that divided by the client count (README.md's Performance section
+budgets 64 KiB for a client + proxy + server chain). Virtual seconds per wall second is the
+run's duration plus quiet period over its wall time, including start-up, events.jsonl and the
+reports. Wall-clock figures depend on what else the machine runs.
 EOF
 fi
 {

@@ -4,10 +4,11 @@
 //!   in-memory network on the sim engine's paused runtime ([`SimRuntime`]). `1_client` is one
 //!   client's sequential round trips; `100_clients` is 100 clients each doing one round trip
 //!   per iteration at once. Criterion's throughput is round trips per wall-clock second.
-//! - `sim_speed`: the DESIGN.md §8 target, 1,000 clients × 10 msg/s, as a whole run of the
-//!   runner (server, proxy, reference clients, recorder; events.jsonl not written: see
-//!   benches/scale.sh for the full command). Its throughput "elements" are the run's virtual
-//!   seconds, so criterion's elem/s is virtual seconds per wall second (target ≥ 50).
+//! - `sim_speed`: the sim-speed target of README.md's Performance section, 1,000 clients ×
+//!   10 msg/s, as a whole run of the runner (server, proxy, reference clients, recorder;
+//!   events.jsonl not written: see benches/scale.sh for the full command). Its throughput
+//!   "elements" are the run's virtual seconds, so criterion's elem/s is virtual seconds per wall
+//!   second (target ≥ 50).
 //!
 //! Run with `cargo bench --bench sim`; `python3 benches/summarize.py sim` then writes the
 //! medians to reports/sim-bench.md.
@@ -29,7 +30,7 @@ use wschaos::wire::Header;
 /// Bytes per message, header included.
 const MESSAGE_BYTES: usize = 64;
 
-/// The §8 sim-speed run: 1,000 clients × 10 msg/s with heartbeats, 10 s plus 1 s of quiet.
+/// The sim-speed target's run: 1,000 clients × 10 msg/s with heartbeats, 10 s plus 1 s of quiet.
 const SPEED_SCENARIO: &str = "
 version: 1
 name: sim-speed

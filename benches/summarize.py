@@ -8,9 +8,9 @@ after `cargo bench --bench sim` appends to reports/sim-bench.md.
 For the proxy:
 
 Reads the median of each benchmark (criterion's estimate over its samples, with the 95 %
-interval) from target/criterion/, computes proxy / direct ratios against the DESIGN.md §8
-targets, and appends one dated section per run, so repeated runs on a noisy machine stay
-visible side by side instead of overwriting each other.
+interval) from target/criterion/, computes proxy / direct ratios against the targets in
+README.md's Performance section, and appends one dated section per run, so repeated runs on a
+noisy machine stay visible side by side instead of overwriting each other.
 """
 
 import json

@@ -1,4 +1,4 @@
-//! Process exit codes (DESIGN.md §7), in one place so the binary and the tests agree.
+//! Process exit codes (README.md, "Exit codes"), in one place so the binary and the tests agree.
 
 /// Why the process ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,6 @@
 //! The client's socket side: opening a connection (TCP plus the WebSocket handshake, under one
-//! timeout) and reading the failures tungstenite reports as DESIGN.md §5 reasons.
+//! timeout) and reading the failures tungstenite reports as the detection reasons of
+//! docs/reference-client.md.
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -1,5 +1,6 @@
-//! The outbox: what happens to each message of the open-model workload under the four delivery
-//! modes of DESIGN.md §5. Pure: it sees sequence numbers and whether the connection is open.
+//! The outbox: what happens to each message of the open-model workload under the four
+//! delivery modes of docs/reference-client.md. Pure: it sees sequence numbers and whether the
+//! connection is open.
 //!
 //! - `at_most_once` sends when open and drops otherwise (the background article's behaviour).
 //! - `buffered` queues while offline and flushes on reconnect; what was in flight at a break is

@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-/// The client's states (DESIGN.md §5).
+/// The client's states (docs/reference-client.md, "States and rules").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum State {
     /// Opening TCP and the WebSocket handshake.
@@ -25,7 +25,7 @@ pub enum State {
     Closed,
 }
 
-/// Why a connection or an attempt failed (DESIGN.md §5 "Detection").
+/// Why a connection or an attempt failed (docs/reference-client.md, "Detection").
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
     /// A read or write failed: the peer reset the connection.

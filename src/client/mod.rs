@@ -1,6 +1,6 @@
 //! The reference reconnecting client: an explicit state machine over any [`Transport`] stream,
-//! with seeded backoff, heartbeats, reason-aware reconnect and the delivery modes of DESIGN.md
-//! §5, driving an open-model workload and reporting every step as an event.
+//! with seeded backoff, heartbeats, reason-aware reconnect and the delivery modes of
+//! docs/reference-client.md, driving an open-model workload and reporting every step as an event.
 //!
 //! `policy.rs` (when to retry), `delivery.rs` (what happens to each message) and `backoff.rs`
 //! (the delays) are pure; `connection.rs` opens sockets; this file runs the states.
@@ -310,7 +310,7 @@ async fn connecting(ctx: &mut Context, attempt: u64) -> Option<Result<Socket, Fa
     let timeout = ctx.config.strategy.settings.connect_timeout;
     // The handshake and the open connection are boxed: a future is as large as its largest
     // state, so inline they would make every waiting client carry both (9 KiB rather than
-    // 4 KiB per client task; DESIGN.md §8 budgets 64 KiB per client chain).
+    // 4 KiB per client task; README.md's Performance section budgets 64 KiB per client chain).
     ctx.offline(Box::pin(connection::open(&transport, &target, timeout))).await
 }
 

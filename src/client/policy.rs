@@ -1,7 +1,7 @@
 //! The reconnect policy: after a failed attempt or a broken connection, wait how long, or give
 //! up. Pure: it sees reasons, uptimes and the seeded backoff, never a socket or a clock.
 //!
-//! Reason-aware rules (DESIGN.md §5): 401/403 and close codes listed as permanent stop the
+//! Reason-aware rules (docs/reference-client.md): 401/403 and close codes listed as permanent stop the
 //! client; `Retry-After` on 429/503 and close 1013 put a floor under the next delay; a normal
 //! close (1000/1001) reconnects or stops as configured. The backoff starts over by the
 //! configured rule, and `max_attempts` failed attempts since the last reset end the run.

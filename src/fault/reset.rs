@@ -1,8 +1,9 @@
 //! `reset`: abort matched links at once with an RST, whether or not bytes are flowing.
 //!
 //! toxiproxy's `reset_peer` waits for the next chunk before it fires, so an idle WebSocket
-//! between pings is not reset until traffic flows (proxies.md §2.1). Here the reset is the
-//! fault's start action, carried out by the link immediately.
+//! between pings is not reset until traffic flows (`Pipe` in toxiproxy's toxics/reset_peer.go
+//! starts its timer only when a chunk arrives on `stub.Input`). Here the reset is the fault's
+//! start action, carried out by the link immediately.
 
 use tokio::time::Instant;
 

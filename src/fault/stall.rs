@@ -4,8 +4,8 @@
 //! The link holds a stalled way by neither reading nor writing it, so the bytes wait in socket
 //! buffers exactly as on a frozen network, and the sender blocks once they are full. Nothing is
 //! dropped and the connection is kept: toxiproxy's `timeout` closes the connection when it is
-//! removed, which makes "stall, then recover on the same connection" untestable (proxies.md
-//! §2.1, PR #168).
+//! removed, which makes "stall, then recover on the same connection" untestable (`Cleanup` in
+//! toxiproxy's toxics/timeout.go closes the link, since Shopify/toxiproxy PR #168).
 
 use super::{Gate, LinkFault};
 use crate::scenario::Direction;

@@ -33,7 +33,7 @@ thread_local! {
 /// Refuses real sockets on this thread until the guard drops. The sim engine holds one while
 /// it runs: tokio's paused clock jumps to the next timer whenever every task is idle, and a
 /// task waiting on a real socket looks idle, so one real socket would turn timeouts into
-/// instant failures that depend on the machine (simulation.md §1.3).
+/// instant failures that depend on the machine (docs/simulation.md, "No real sockets in sim").
 pub fn refuse_real_sockets() -> RealSocketGuard {
     RealSocketGuard { before: SIM_THREAD.with(|flag| flag.replace(true)) }
 }

@@ -274,7 +274,7 @@ pub struct FaultOutcome {
     pub not_applied: BTreeMap<String, u64>,
 }
 
-/// A client's connection broke, and what followed (DESIGN.md §6).
+/// A client's connection broke, and what followed (docs/measurement.md, "What is measured").
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
     /// The client.

@@ -4,7 +4,7 @@
 //! Control never waits. It holds a mutex only for bookkeeping (never across an `.await`) and
 //! talks to links over unbounded channels, so a link that is blocked writing to a slow peer, or
 //! a flood of traffic, cannot make a start or stop hang. toxiproxy's API hangs when removing a
-//! toxic under load (proxies.md §6.B: #159, #210, #558); this design has nothing to hang on.
+//! toxic under load (Shopify/toxiproxy #159, #210, #558); this design has nothing to hang on.
 //!
 //! Which links a fault hits is decided once, from the seed, when the fault starts (for links
 //! already open) or when a link opens or identifies itself (for later ones), and never rolled

@@ -33,7 +33,7 @@ use crate::ws::Way;
 use crate::ws::observer::{Head, Token};
 
 /// A way's copy buffer starts this small, so the many idle WebSocket links of a large run cost
-/// little memory (DESIGN.md §8: 64 KiB per client chain).
+/// little memory (the budget is 64 KiB per client chain: README.md, "Performance").
 const FIRST_BUFFER_BYTES: usize = 4 * 1024;
 /// A buffer that a read fills completely doubles, up to this, so bulk transfers get the large
 /// buffers that loopback throughput needs.

@@ -29,7 +29,7 @@ use crate::net::{Listener, Stream, Transport};
 /// How long the proxy waits for the upstream to accept a connection before giving up on it and
 /// resetting the client. The dial happens in the connection's own task, never in the accept
 /// loop, so a slow upstream cannot block other accepts (toxiproxy dials inside its accept loop:
-/// proxies.md §2.1).
+/// `accept` in toxiproxy's proxy.go calls `net.Dial` before the next connection is accepted).
 pub const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A proxied connection's number, in accept order from 0.

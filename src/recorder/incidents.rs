@@ -1,5 +1,5 @@
 //! Incidents: a client's open connection breaks, and what followed until it recovered, gave up
-//! or the run ended (DESIGN.md §6).
+//! or the run ended (docs/measurement.md, "What is measured").
 //!
 //! Definitions:
 //! - A client's links are the ones whose `LinkIdentified` names it; its **current link** is the

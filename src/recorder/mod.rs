@@ -1,5 +1,5 @@
 //! The recorder: consumes proxy and client events and derives incidents, message accounting,
-//! availability and the herd figures (DESIGN.md §6). No I/O and no clock of its own: every
+//! availability and the herd figures (docs/measurement.md). No I/O and no clock of its own: every
 //! event carries its timestamp, converted here to seconds since [`Span::origin`].
 //!
 //! Events pass through a reorder window (`window`) that lets them go in time order (a stable

@@ -1,8 +1,8 @@
 //! Strategy presets: what real reconnecting clients do by default, quirks included.
 //!
-//! Every number comes from shared/research/reconnect.md §2.1 (the library source files named in
-//! each preset's `source`), unless the comment says it is wschaos's own default because the
-//! library sets none.
+//! Every number comes from the library source files (and version, where known) named in each
+//! preset's doc comment and `source`, unless the comment says it is wschaos's own default
+//! because the library sets none.
 
 use std::time::Duration;
 
@@ -74,7 +74,7 @@ fn base(backoff: Backoff, defaults: ClientSettings, source: &'static str) -> Str
     Strategy { name: String::new(), backoff, quirks: Quirks::default(), defaults, source: Some(source) }
 }
 
-/// The background article's loop (shared/reference/seed-article-zh.txt, §6–8): a fixed 5 s
+/// The background article's loop ("WebSocket重连机制详解", sections 2 and 6–8): a fixed 5 s
 /// sleep, at most 10 dials counted over the whole run (its loop counts successful dials too,
 /// so the counter never resets), and a 10 s ping ticker that never checks for pongs. The 45 s
 /// connect limit is gorilla/websocket's `DefaultDialer.HandshakeTimeout`, which the article uses.
@@ -334,7 +334,8 @@ mod tests {
         assert!(preset("socket.io").is_none());
     }
 
-    // The expected sequences below are the ones shared/research/reconnect.md §2.2 derives.
+    // The expected sequences below are worked out by hand from the defaults each preset's doc
+    // comment quotes from its library, not read back from the formulas under test.
 
     #[test]
     fn signalr_waits_0_2_10_30_seconds_then_gives_up() {

@@ -1,4 +1,4 @@
-//! SLO thresholds: the metric vocabulary of DESIGN.md §6 and k6-style expressions over it
+//! SLO thresholds: the metric vocabulary of docs/measurement.md and k6-style expressions over it
 //! (`p(99) < 8s`, `count == 0`, `mean >= 99%`).
 
 use std::fmt;
@@ -37,7 +37,8 @@ const fn metric(name: &'static str, shape: MetricShape, needs_workload: bool) ->
     Metric { name, shape, needs_workload }
 }
 
-/// The SLO vocabulary of DESIGN.md §6.
+/// The SLO vocabulary: the figures docs/measurement.md defines, and the ones measured at the
+/// proxy that docs/programs.md adds ("What is measured"); `wschaos schema` lists every name.
 pub const METRICS: &[Metric] = &[
     metric("recovery_time", MetricShape::Duration, false),
     metric("detect_time", MetricShape::Duration, false),

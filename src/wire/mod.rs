@@ -37,9 +37,10 @@ pub const CLIENT_QUERY: &str = "wschaos_client";
 
 /// Bytes tungstenite allocates up front to read frames into. Workload messages are 64 B by
 /// default and rarely above a few KiB; a bigger frame makes the buffer grow for as long as it is
-/// needed. tungstenite's default is 128 KiB, which alone would be twice DESIGN.md §8's budget of
-/// 64 KiB for a whole client + proxy + server chain. 4 KiB leaves the server's share of that
-/// budget at about 8 KiB with the task, the socket and the small write buffer.
+/// needed. tungstenite's default (`WebSocketConfig::read_buffer_size`) is 128 KiB, which alone
+/// would be twice the budget of 64 KiB for a whole client + proxy + server chain (README.md,
+/// "Performance"). 4 KiB leaves the server's share of that budget at about 8 KiB with the task,
+/// the socket and the small write buffer.
 const READ_BUFFER_BYTES: usize = 4 * 1024;
 
 /// The largest message (and frame) the server accepts: 16 MiB, the largest workload message a

@@ -37,7 +37,7 @@ pub struct Workload {
     pub size_bytes: u64,
 }
 
-/// Delivery guarantees across reconnects (DESIGN.md §5).
+/// Delivery guarantees across reconnects (docs/reference-client.md, "Delivery modes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Delivery {
     /// Send if open, else drop.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::units::Jittered;
 use crate::ws::{Direction, FrameKind};
 
-/// A fault kind with its parameters (DESIGN.md §4; docs/faults.md).
+/// A fault kind with its parameters (docs/faults.md).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// Abort links (RST).
@@ -111,7 +111,7 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// Every kind, in the order of DESIGN.md §4.
+    /// Every kind, in the order README.md lists them: the link faults, then the frame faults.
     pub const ALL: [FaultKind; 14] = [
         FaultKind::Reset,
         FaultKind::Close,

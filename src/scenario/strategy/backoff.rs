@@ -8,7 +8,8 @@ use super::TableEnd;
 use super::window::{UNCAPPED, Window, scaled, two_to};
 use crate::units::{format_duration, trim_decimals, trim_float};
 
-/// The backoff formulas of DESIGN.md §5. `n` is the attempt number, starting at 1 after a break.
+/// The backoff formulas (docs/scenario-language.md, "Formulas"). `n` is the attempt number,
+/// starting at 1 after a break.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Backoff {
     /// No delay.

@@ -4,8 +4,9 @@
 //! Each formula is written once, in `Backoff::window`: the uniform range a delay is drawn from
 //! and the cap applied after the draw. Two readers share it: [`Strategy::delay_bounds`] answers
 //! "what can the delay before attempt n be?" without any randomness (`wschaos presets` prints it
-//! and the preset tests check it against shared/research/reconnect.md §2.2), and the client's
-//! sampler (`client::backoff`) draws an actual delay from its seeded generator.
+//! and the preset tests check it against sequences worked out by hand from each library's
+//! defaults), and the client's sampler (`client::backoff`) draws an actual delay from its seeded
+//! generator.
 //!
 //! This module holds the named [`Strategy`] with its quirks and settings; the formulas are in
 //! `backoff` and the draw windows they produce in `window`.
@@ -30,7 +31,8 @@ pub enum TableEnd {
     GiveUp,
 }
 
-/// Library behaviours beyond the formula, reproduced by presets (reconnect.md §2.3).
+/// Library behaviours beyond the formula, reproduced by presets ("Quirks modelled as data" in
+/// docs/scenario-language.md; each preset's doc comment names the library source).
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct Quirks {
     /// The first delay after a reset is drawn from this range, and the second delay is the

@@ -1,6 +1,6 @@
 //! The `swarm:` section: ranges over values the file sets, drawn anew for every seed of
-//! `wschaos run --seeds` (swarm testing as TigerBeetle's VOPR does it,
-//! shared/research/simulation.md §2.3).
+//! `wschaos run --seeds` (swarm testing as TigerBeetle's VOPR does it: `options_swarm` in
+//! tigerbeetle's src/vopr.zig derives every parameter of a run from its seed).
 //!
 //! The section is checked at load with the rest of the file: each key must name a field of
 //! the format ([`fields`]) that the file sets, and each value must be a range of that field's

@@ -1,5 +1,6 @@
-//! Unit tests of the backoff presets: every preset's documented sequence
-//! (shared/research/reconnect.md §2.2), its bounds, and its restart on reset.
+//! Unit tests of the backoff presets: every preset's documented sequence (worked out by hand
+//! from the library defaults its doc comment in src/scenario/presets.rs quotes), its bounds,
+//! and its restart on reset.
 
 use super::*;
 
