@@ -13,6 +13,7 @@
 
 mod charts;
 pub mod svg;
+pub mod swarm;
 #[cfg(test)]
 mod tests;
 

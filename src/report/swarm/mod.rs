@@ -278,14 +278,15 @@ pub fn render_json(report: &SwarmReport) -> String {
     text
 }
 
-/// Writes `swarm.json` and `swarm.md` into `dir` (created if missing), trying both.
+/// Writes `swarm.json`, `swarm.md` and `swarm.html` into `dir` (created if missing), trying each.
 pub fn write(report: &SwarmReport, dir: &Path) -> Written {
-    let files = FILE_NAMES.into_iter().map(String::from).zip([render_json(report), markdown::render(report)]);
+    let pages = [render_json(report), markdown::render(report), super::html::swarm::render(report)];
+    let files = FILE_NAMES.into_iter().map(String::from).zip(pages);
     write_files(dir, files.collect())
 }
 
 /// The files [`write`] writes, in order.
-pub const FILE_NAMES: [&str; 2] = ["swarm.json", "swarm.md"];
+pub const FILE_NAMES: [&str; 3] = ["swarm.json", "swarm.md", "swarm.html"];
 
 #[cfg(test)]
 mod tests;

@@ -124,3 +124,30 @@ fn swarm_md_lists_each_failing_strategy_with_its_repro_and_the_table_in_metric_u
     let back: SwarmReport = serde_json::from_str(&render_json(&report)).unwrap();
     assert_eq!(back, report);
 }
+
+#[test]
+fn swarm_html_draws_each_varied_metric_and_lists_the_failing_seeds() {
+    let seeds = vec![seed(1, 1.0), seed(2, 2.0), seed(3, 0.5)];
+    let report = assemble(header(), seeds, false);
+    let page = crate::report::html::swarm::render(&report);
+    let options = roxmltree::ParsingOptions { allow_dtd: true, ..roxmltree::ParsingOptions::default() };
+    let doc = roxmltree::Document::parse_with_options(&page, options).expect("swarm.html is well-formed");
+    let curve = doc
+        .descendants()
+        .find(|n| {
+            n.attribute("data-metric") == Some("recovery_time")
+                && n.attribute("data-strategy") == Some("socketio")
+        })
+        .expect("a recovery_time curve for socketio");
+    // socketio's p99 (2.5 s) scaled by each seed's factor, sorted.
+    assert_eq!(curve.attribute("data-values"), Some("1.25 2.5 5"));
+    let failing: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("failing-seed"))
+        .filter_map(|n| n.attribute("data-seed"))
+        .collect();
+    // A row per strategy that did not pass: fixed-1s fails and socketio is inconclusive (a
+    // fault hit nothing) in every seed.
+    assert_eq!(failing, ["1", "1", "2", "2", "3", "3"]);
+    assert!(page.contains("wschaos run scenarios/flaky.yaml --engine sim --seeds 2 --strategy fixed-1s"));
+}
