@@ -125,7 +125,7 @@ pub fn breakdown(out: &mut String, report: &RunReport) {
     let total =
         rows.iter().flat_map(|(_, p)| p.iter().map(|row| row.iter().sum::<f64>())).fold(0f64, f64::max);
     // Room on the right of the longest bar for its label.
-    let x = Scale::Linear { min: 0.0, max: total.max(1e-3) * 1.35 };
+    let x = Scale::Linear { min: 0.0, max: total.max(1e-3) * 1.7 };
     let y = Scale::Linear { min: 0.0, max: (rows.len() * 2) as f64 };
     let plot = Plot { height: 70 + rows.len() as i64 * 2 * 22, ..Plot::new(x, y) };
     svg::open(
@@ -327,7 +327,16 @@ pub fn latency(
     fault_bands(out, &plot, strategy, end);
     plot.axes(out, "run time", "latency (log scale)", seconds_text, seconds_text);
     for (which, name) in ["p50", "p90", "p99", "max"].iter().enumerate() {
-        let d = plot.line(points.iter().map(|(i, l)| ((*i as f64 + 0.5) * charts.bucket, l[which])));
+        // A line per run of buckets with echoes: no echo in a bucket is a gap, not a slope.
+        let mut d = String::new();
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        for (k, (i, l)) in points.iter().enumerate() {
+            run.push(((*i as f64 + 0.5) * charts.bucket, l[which]));
+            let next_adjacent = points.get(k + 1).is_some_and(|(j, _)| *j == i + 1);
+            if !next_adjacent {
+                d.push_str(&plot.line(std::mem::take(&mut run)));
+            }
+        }
         let values: Vec<String> = points.iter().map(|(i, l)| format!("{i}:{}", trim(l[which]))).collect();
         let _ = write!(
             out,
