@@ -133,6 +133,50 @@ impl Jittered {
     }
 }
 
+/// How a [`Jittered`] value spreads around its base.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Spread {
+    /// Uniform in `[base − jitter, base + jitter]`.
+    #[default]
+    Uniform,
+    /// `|N(base, jitter)|`: a normal distribution with `jitter` as its standard deviation,
+    /// folded at zero. This is the network delay of the AWS backoff simulator
+    /// (`abs(normal(10, 2))` ms in aws-samples/aws-arch-backoff-simulator,
+    /// shared/research/reconnect.md §1.1).
+    Normal,
+}
+
+impl Spread {
+    /// The word the scenario language uses for it.
+    pub fn word(self) -> &'static str {
+        match self {
+            Spread::Uniform => "uniform",
+            Spread::Normal => "normal",
+        }
+    }
+}
+
+impl Jittered {
+    /// A value drawn with `spread`: [`Jittered::draw`] for uniform; for normal, `|N(base,
+    /// jitter)|` from two uniform draws (Box–Muller), so it needs no distribution crate and
+    /// repeats with the seed. No jitter draws nothing, whatever the spread.
+    pub fn draw_with(&self, spread: Spread, rng: &mut impl rand::Rng) -> Duration {
+        use rand::RngExt;
+        match spread {
+            Spread::Uniform => self.draw(rng),
+            Spread::Normal if self.jitter.is_zero() => self.base,
+            Spread::Normal => {
+                // u1 in (0, 1] keeps the logarithm finite.
+                let u1: f64 = 1.0 - rng.random::<f64>();
+                let u2: f64 = rng.random::<f64>();
+                let standard = (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos();
+                let seconds = self.base.as_secs_f64() + standard * self.jitter.as_secs_f64();
+                Duration::from_secs_f64(seconds.abs().min(MAX_DURATION.as_secs_f64()))
+            }
+        }
+    }
+}
+
 impl fmt::Display for Jittered {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.jitter.is_zero() {

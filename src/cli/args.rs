@@ -236,6 +236,33 @@ pub struct EchoArgs {
     #[arg(long, value_name = "SECRET", env = "WSCHAOS_ECHO_TOKEN", hide_env_values = true,
           value_parser = parse_token)]
     pub token: Option<String>,
+    /// Connections that may wait to be served; beyond, a connection is left unread until
+    /// its SYN retransmit (1 s, 3 s, 7 s … after it came), as a full kernel queue drops SYNs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub backlog: Option<u32>,
+    /// Upgrades in progress at once; the rest wait in the backlog.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrent_handshakes: Option<u32>,
+    /// What one upgrade costs from its request to its answer, drawn per upgrade.
+    #[arg(long, value_name = "D[ ± J]", value_parser = parse_jittered)]
+    pub service_time: Option<Jittered>,
+    /// Draw the service time as |N(D, J)| instead of uniformly.
+    #[arg(long, requires = "service_time")]
+    pub service_normal: bool,
+    /// Shed new connections while more than N wait (answered 503, or Close 1013 with
+    /// --shed-close); below --backlog.
+    #[arg(long, value_name = "N")]
+    pub shed_above: Option<u32>,
+    /// Shed by completing the upgrade and closing with 1013 instead of answering 503.
+    #[arg(long, requires = "shed_above")]
+    pub shed_close: bool,
+    /// Retry-After (whole seconds) on the 503 of a shed upgrade.
+    #[arg(long, value_name = "SECONDS", requires = "shed_above", conflicts_with = "shed_close")]
+    pub retry_after: Option<u64>,
+    /// Read-then-write contention: an upgrade succeeds only if no other completed during its
+    /// service time (the AWS backoff simulator's workload).
+    #[arg(long, requires = "service_time")]
+    pub contention: bool,
     /// Seed of the handshake-latency draws.
     #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,

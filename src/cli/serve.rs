@@ -15,17 +15,47 @@ use super::signals;
 use crate::Exit;
 use crate::report;
 use crate::scenario::strategy::{Backoff, Strategy, WSCHAOS_DEFAULTS};
-use crate::scenario::{Delivery, ServerConfig, Workload, presets};
+use std::time::Duration;
+
+use crate::scenario::{Capacity, Delivery, Overload, ServerConfig, Shed, Workload, presets};
 use crate::standalone::{self, ServeError};
 use crate::suggest::did_you_mean;
+use crate::units::Spread;
 
 /// `wschaos echo`: serve on live TCP until Ctrl-C, then print the counters.
 pub(super) fn echo(args: EchoArgs) -> Exit {
+    // The scenario's rule (src/scenario/validate/capacity.rs): a depth at or past the backlog
+    // never sheds, because the backlog drops first.
+    if let (Some(above), Some(backlog)) = (args.shed_above, args.backlog)
+        && above >= backlog
+    {
+        say!(
+            "error: --shed-above {above} is not below --backlog {backlog}: the backlog drops those connections first"
+        );
+        return Exit::BadInput;
+    }
+    let overload = args.shed_above.map(|above| Overload {
+        above,
+        answer: if args.shed_close {
+            Shed::Close(1013)
+        } else {
+            Shed::Status { code: 503, retry_after: args.retry_after.map(Duration::from_secs) }
+        },
+    });
+    let capacity = Capacity {
+        backlog: args.backlog,
+        concurrent: args.concurrent_handshakes,
+        service_time: args.service_time.unwrap_or_default(),
+        service_spread: if args.service_normal { Spread::Normal } else { Spread::Uniform },
+        overload,
+        contention: args.contention,
+    };
     let config = ServerConfig {
         heartbeat: args.heartbeat,
         handshake_latency: args.handshake_latency.unwrap_or_default(),
         accept_rate: args.accept_rate,
         auth_token: args.token,
+        capacity,
     };
     let listen = args.listen;
     serve_until_signal(|shutdown| {

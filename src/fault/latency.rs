@@ -1,4 +1,5 @@
-//! `latency`: every chunk leaves `delay ± jitter` after it arrived.
+//! `latency`: every chunk leaves `delay ± jitter` after it arrived (uniform), or
+//! `|N(delay, jitter)|` after it with `distribution: normal` (the AWS backoff simulator's network).
 //!
 //! The deadline is counted from each chunk's arrival, not from the previous chunk's departure,
 //! so delays do not add up under sustained traffic (toxiproxy PR #47; noxious sleeps in
@@ -13,21 +14,28 @@ use tokio::time::Instant;
 
 use super::{LinkFault, Piece, Step};
 use crate::scenario::Direction;
-use crate::units::Jittered;
+use crate::units::{Jittered, Spread};
 use crate::ws::Way;
 
 /// Delays pieces on the chosen directions.
 #[derive(Debug)]
 pub struct Latency {
     delay: Jittered,
+    spread: Spread,
     direction: Direction,
     rng: ChaCha8Rng,
 }
 
 impl Latency {
-    /// A delay of `delay ± jitter` on `direction`.
-    pub fn new(delay: Duration, jitter: Duration, direction: Direction, rng: ChaCha8Rng) -> Latency {
-        Latency { delay: Jittered { base: delay, jitter }, direction, rng }
+    /// A delay of `delay ± jitter` (spread as `spread` says) on `direction`.
+    pub fn new(
+        delay: Duration,
+        jitter: Duration,
+        spread: Spread,
+        direction: Direction,
+        rng: ChaCha8Rng,
+    ) -> Latency {
+        Latency { delay: Jittered { base: delay, jitter }, spread, direction, rng }
     }
 }
 
@@ -40,7 +48,7 @@ impl LinkFault for Latency {
         if !way.is_in(self.direction) {
             return Step::Forward(vec![piece]);
         }
-        let not_before = piece.not_before.max(now + self.delay.draw(&mut self.rng));
+        let not_before = piece.not_before.max(now + self.delay.draw_with(self.spread, &mut self.rng));
         Step::Forward(vec![Piece { not_before, ..piece }])
     }
 }

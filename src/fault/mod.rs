@@ -228,8 +228,8 @@ pub fn build(fault: &Fault, rng: ChaCha8Rng) -> Box<dyn LinkFault> {
         Fault::Close => Box::new(Close),
         Fault::Stall { direction } => Box::new(Stall::new(*direction)),
         Fault::Blackhole { direction } => Box::new(Blackhole::new(*direction)),
-        Fault::Latency { delay, jitter, direction } => {
-            Box::new(Latency::new(*delay, *jitter, *direction, rng))
+        Fault::Latency { delay, jitter, spread, direction } => {
+            Box::new(Latency::new(*delay, *jitter, *spread, *direction, rng))
         }
         Fault::Bandwidth { bytes_per_second, direction } => {
             Box::new(Bandwidth::new(*bytes_per_second, *direction))

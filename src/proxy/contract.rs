@@ -28,7 +28,12 @@ fn example(kind: FaultKind) -> Fault {
         FaultKind::Close => Fault::Close,
         FaultKind::Stall => Fault::Stall { direction: both },
         FaultKind::Blackhole => Fault::Blackhole { direction: both },
-        FaultKind::Latency => Fault::Latency { delay: 250 * MS, jitter: 50 * MS, direction: both },
+        FaultKind::Latency => Fault::Latency {
+            delay: 250 * MS,
+            jitter: 50 * MS,
+            spread: crate::units::Spread::Uniform,
+            direction: both,
+        },
         FaultKind::Bandwidth => Fault::Bandwidth { bytes_per_second: 10_240.0, direction: both },
         FaultKind::Slice => Fault::Slice { size_bytes: 100, delay: 10 * MS, direction: both },
         FaultKind::Limit => Fault::Limit { bytes: 1000, direction: both },
@@ -225,7 +230,12 @@ fn stall_releases_held_bytes_when_it_ends() {
 
 #[test]
 fn latency_does_not_accumulate_under_sustained_traffic() {
-    let run = drive(&Fault::Latency { delay: 250 * MS, jitter: Duration::ZERO, direction: Direction::Both });
+    let run = drive(&Fault::Latency {
+        delay: 250 * MS,
+        jitter: Duration::ZERO,
+        spread: crate::units::Spread::Uniform,
+        direction: Direction::Both,
+    });
     for way in Way::BOTH {
         let (sent, out) = (&run.sent[way as usize], &run.out[way as usize]);
         for ((arrived, _), (left, _)) in sent.iter().zip(out).take(10) {

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::capacity::Turned;
 use crate::wire::{self, Seen, SeenSet};
 
 /// A snapshot of the server's counters.
@@ -25,6 +26,9 @@ pub struct ServerStats {
     pub handshakes_failed: u64,
     /// Connections the server heartbeat closed because a ping went unanswered.
     pub heartbeat_closes: u64,
+    /// Connection attempts the capacity rules turned away, per reason (`backlog_full`,
+    /// `shed_503`, `shed_close_1013`, `contention_lost`, …), in name order.
+    pub turned_away: BTreeMap<String, u64>,
     /// Text and binary frames echoed, workload messages or not.
     pub frames_echoed: u64,
     /// Per client index, what its workload messages looked like, in index order.
@@ -94,6 +98,11 @@ impl Ledger {
     /// An upgrade was answered with an HTTP error.
     pub(crate) fn handshake_rejected(&mut self) {
         self.stats.handshakes_rejected += 1;
+    }
+
+    /// The capacity rules turned an attempt away.
+    pub(crate) fn turned_away(&mut self, why: Turned) {
+        *self.stats.turned_away.entry(why.key()).or_default() += 1;
     }
 
     /// An upgrade did not complete for another reason.

@@ -9,6 +9,8 @@
 //! `accounting` and the upgrade details in `handshake`.
 
 mod accounting;
+mod admission;
+mod capacity;
 mod handshake;
 mod heartbeat;
 mod pacing;
@@ -94,6 +96,7 @@ impl Server {
         let stop = SessionStop(stop);
         let mut pacing = self.config.accept_rate.map(AcceptPacing::new);
         let mut sessions = JoinSet::new();
+        let gate = self.config.capacity.is_set().then(|| admission::Gate::new(&self.config.capacity));
         let result = loop {
             let accepted = tokio::select! {
                 biased;
@@ -128,7 +131,23 @@ impl Server {
                 }
             }
             let latency = handshake::draw_latency(&mut self.rng, self.config.handshake_latency);
-            sessions.spawn(session::run(stream, self.shared.clone(), latency, stop.clone()));
+            let shared = self.shared.clone();
+            match &gate {
+                Some(gate) => {
+                    let service = gate.draw_service(&mut self.rng);
+                    sessions.spawn(admission::admit(
+                        stream,
+                        shared,
+                        gate.clone(),
+                        latency,
+                        service,
+                        stop.clone(),
+                    ));
+                }
+                None => {
+                    sessions.spawn(session::run(stream, shared, latency, stop.clone(), None));
+                }
+            }
         };
         drop(listener);
         let _ = stop_sender.send(true);

@@ -21,6 +21,7 @@ use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 use tracing::debug;
 
 use super::accounting::Ledger;
+use super::admission::{Admit, Held, Service};
 use super::handshake::{Authorize, DelayedAnswer};
 use super::heartbeat::{Beat, Heartbeat};
 use crate::net::Stream;
@@ -31,7 +32,7 @@ use crate::wire::websocket_config;
 /// to each peer. A peer that is reading gets it within a round trip; one that is not must not
 /// hold up the shutdown (or Ctrl-C) for long. One second is far above a loopback or in-memory
 /// round trip and short enough to feel immediate.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
 
 /// What every session of one server shares.
 #[derive(Debug)]
@@ -58,7 +59,7 @@ pub(crate) struct SessionStop(pub(crate) watch::Receiver<bool>);
 
 impl SessionStop {
     /// Resolves once the server stops (or has gone away).
-    async fn wait(&mut self) {
+    pub(crate) async fn wait(&mut self) {
         let _ = self.0.wait_for(|stopped| *stopped).await;
     }
 }
@@ -77,12 +78,19 @@ enum Ended {
 }
 
 /// Serves one accepted connection to its end. `latency` is this connection's handshake latency,
-/// already drawn by the accept loop.
-pub(crate) async fn run(stream: Stream, shared: Arc<Shared>, latency: Duration, mut stop: SessionStop) {
+/// already drawn by the accept loop; `service` its part of the capacity model, if the server has
+/// capacity rules (`admission`).
+pub(crate) async fn run(
+    stream: Stream,
+    shared: Arc<Shared>,
+    latency: Duration,
+    mut stop: SessionStop,
+    service: Option<Service>,
+) {
     let authorize = Authorize { token: shared.auth_token.clone() };
     let handshake = accept_hdr_async_with_config(
-        DelayedAnswer::new(stream, latency),
-        authorize,
+        DelayedAnswer::new(Held::new(stream, service.clone()), latency),
+        Admit { authorize, service },
         Some(websocket_config()),
     );
     let outcome = tokio::select! {
@@ -133,7 +141,7 @@ async fn until(at: Option<Instant>) {
 /// An open connection.
 struct Echo {
     /// The WebSocket.
-    ws: WebSocketStream<DelayedAnswer<Stream>>,
+    ws: WebSocketStream<DelayedAnswer<Held<Stream>>>,
     /// The ping schedule, if the server has a heartbeat.
     heartbeat: Option<Heartbeat>,
     /// A ping fell due while a write was stuck; it goes out once the write is through.

@@ -189,6 +189,7 @@ fn the_other_examples_map_their_faults() {
         Fault::Latency {
             delay: Duration::from_millis(800),
             jitter: Duration::from_millis(200),
+            spread: wschaos::units::Spread::Uniform,
             direction: Direction::Both
         }
     );

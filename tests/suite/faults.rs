@@ -97,7 +97,12 @@ async fn blackhole_swallows_bytes_and_the_link_stays_dead() {
 async fn latency_delays_by_exactly_the_delay_and_does_not_accumulate() {
     let mut harness = Harness::sim().await;
     let (mut client, mut server) = harness.connect().await;
-    let fault = Fault::Latency { delay: 250 * MS, jitter: Duration::ZERO, direction: Direction::Upstream };
+    let fault = Fault::Latency {
+        delay: 250 * MS,
+        jitter: Duration::ZERO,
+        spread: wschaos::units::Spread::Uniform,
+        direction: Direction::Upstream,
+    };
     harness.control.start(id(0), &fault, &everyone());
     let t0 = Instant::now();
     let writer = tokio::spawn(async move {
@@ -240,7 +245,12 @@ async fn handshake_delay_holds_the_first_answer_of_new_links_only() {
 async fn jittered_latency_and_slicing_together_keep_a_megabyte_in_order() {
     let mut harness = Harness::sim().await;
     let (mut client, mut server) = harness.connect().await;
-    let latency = Fault::Latency { delay: 20 * MS, jitter: 15 * MS, direction: Direction::Both };
+    let latency = Fault::Latency {
+        delay: 20 * MS,
+        jitter: 15 * MS,
+        spread: wschaos::units::Spread::Uniform,
+        direction: Direction::Both,
+    };
     harness.control.start(id(0), &latency, &everyone());
     harness.control.start(
         id(1),

@@ -123,6 +123,7 @@ async fn control_does_not_hang_while_a_link_is_blocked_writing() {
             &Fault::Latency {
                 delay: Duration::from_secs(1),
                 jitter: Duration::ZERO,
+                spread: wschaos::units::Spread::Uniform,
                 direction: Direction::Both,
             },
             &everyone(),

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::units::Jittered;
+use crate::units::{Jittered, Spread};
 use crate::ws::{Direction, FrameKind};
 
 /// A fault kind with its parameters (docs/faults.md).
@@ -29,6 +29,8 @@ pub enum Fault {
         delay: Duration,
         /// Each chunk's delay is drawn from `delay ± jitter`.
         jitter: Duration,
+        /// How the draw spreads: uniform, or normal with `jitter` as standard deviation.
+        spread: Spread,
         /// Which ways are delayed.
         direction: Direction,
     },

@@ -1,8 +1,9 @@
-//! The echo server's validated settings: heartbeat, handshake latency, accept rate and token.
+//! The echo server's validated settings: heartbeat, handshake latency, accept rate, token and
+//! capacity (backlog, handshake slots, shedding, contention).
 
 use std::time::Duration;
 
-use crate::units::{Jittered, Rate};
+use crate::units::{Jittered, Rate, Spread};
 
 /// The echo server's settings.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -15,6 +16,59 @@ pub struct ServerConfig {
     pub accept_rate: Option<Rate>,
     /// Bearer token the upgrade must carry, if any.
     pub auth_token: Option<String>,
+    /// Backlog, handshake slots, shedding and contention; none by default.
+    pub capacity: Capacity,
+}
+
+/// How much load the server takes before it suffers (docs/echo-server.md, "Capacity").
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Capacity {
+    /// Connections that may wait to be served; `None` for no limit.
+    pub backlog: Option<u32>,
+    /// Upgrades in progress at once; `None` for no limit.
+    pub concurrent: Option<u32>,
+    /// What one upgrade costs, from its request's arrival to its answer; zero for nothing.
+    pub service_time: Jittered,
+    /// How the service time spreads.
+    pub service_spread: Spread,
+    /// Load shedding past a queue depth, if any.
+    pub overload: Option<Overload>,
+    /// An upgrade succeeds only if no other completed during its service time.
+    pub contention: bool,
+}
+
+impl Capacity {
+    /// Whether any rule is set, so the server runs its admission at all.
+    pub fn is_set(&self) -> bool {
+        self.backlog.is_some()
+            || self.concurrent.is_some()
+            || !self.service_time.base.is_zero()
+            || self.overload.is_some()
+            || self.contention
+    }
+}
+
+/// Load shedding: past `above` waiting connections, new ones are answered at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Overload {
+    /// Shed while more than this many connections wait.
+    pub above: u32,
+    /// How they are answered.
+    pub answer: Shed,
+}
+
+/// How a shed connection is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shed {
+    /// An HTTP error to the upgrade, with `Retry-After` if set.
+    Status {
+        /// 503 or 429.
+        code: u16,
+        /// The `Retry-After` sent, whole seconds.
+        retry_after: Option<Duration>,
+    },
+    /// The upgrade completes and the connection is closed at once with this code.
+    Close(u16),
 }
 
 /// Server-side heartbeat.

@@ -34,6 +34,9 @@ pub struct LatencyParams {
     pub delay: DurationText,
     /// ± spread of the delay, seeded. Default 0s.
     pub jitter: Option<DurationText>,
+    /// How the delay spreads: `uniform` in `delay ± jitter` (the default) or `normal`, where
+    /// `jitter` is the standard deviation and a draw is `|N(delay, jitter)|`.
+    pub distribution: Option<String>,
     /// Default both.
     pub direction: Option<DirectionSpec>,
 }

@@ -21,6 +21,19 @@ pub struct ServerSpec {
     pub accept_rate: Option<RateText>,
     /// Require `Authorization: Bearer <token>` on the upgrade.
     pub auth: Option<AuthSpec>,
+    /// Connections that may wait to be served; one arriving when that many wait is dropped
+    /// as a kernel drops a SYN when its queue is full, and comes back on the client's SYN
+    /// retransmit schedule (1 s, 3 s, 7 s … after its first try). Default: unbounded.
+    pub backlog: Option<u32>,
+    /// Upgrades the server works on at once, and what each costs.
+    pub handshakes: Option<HandshakesSpec>,
+    /// Load shedding: past a queue depth, new connections are answered at once with an HTTP
+    /// error or a Close frame instead of waiting.
+    pub overload: Option<OverloadSpec>,
+    /// Read-then-write contention, as in the AWS backoff simulator: an upgrade succeeds only
+    /// if no other upgrade completed while it was in service; otherwise it is answered 503.
+    /// Needs `handshakes.service_time`. Default false.
+    pub contention: Option<bool>,
     /// Your own server program instead of the echo server, as argv (no shell), run in the
     /// scenario file's folder; `{port}` is the port it must listen on. Live engine only.
     pub command: Option<Vec<String>>,
@@ -46,6 +59,34 @@ pub struct ServerHeartbeatSpec {
     pub ping_every: DurationText,
     /// How long after a ping a silent peer is closed.
     pub timeout: DurationText,
+}
+
+/// The server's upgrade capacity.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandshakesSpec {
+    /// Upgrades in progress at once; the rest wait in the backlog. Default: unlimited.
+    pub concurrent: Option<u32>,
+    /// What one upgrade costs from its request's arrival to its answer, `D` or `D ± J`,
+    /// seeded per upgrade.
+    pub service_time: JitteredText,
+    /// How `service_time` spreads: `uniform` (default) or `normal` (`±` is the standard
+    /// deviation; a draw is `|N(D, J)|`).
+    pub distribution: Option<String>,
+}
+
+/// Load shedding.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OverloadSpec {
+    /// Shed new connections while more than this many wait; at most `backlog`.
+    pub above: u32,
+    /// Answer shed upgrades with this HTTP status, 503 or 429. Default 503 unless `close`.
+    pub answer: Option<u16>,
+    /// With `answer`: the `Retry-After` sent, in whole seconds.
+    pub retry_after: Option<DurationText>,
+    /// Complete shed upgrades, then close them at once with this code (1013, try again later).
+    pub close: Option<u16>,
 }
 
 /// A bearer token.

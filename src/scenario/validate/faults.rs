@@ -113,7 +113,8 @@ fn parameters(check: &mut Checker, path: &str, spec: &FaultSpec, kind: FaultKind
                     ),
                 );
             }
-            Fault::Latency { delay, jitter, direction: direction(s.direction) }
+            let spread = check.spread(&p("distribution"), s.distribution.as_deref());
+            Fault::Latency { delay, jitter, spread, direction: direction(s.direction) }
         }
         FaultKind::Bandwidth => {
             let s = spec.bandwidth.as_ref()?;

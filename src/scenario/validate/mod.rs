@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+mod capacity;
 mod clients;
 mod faults;
 pub(super) mod program;
@@ -25,7 +26,7 @@ use super::program::EventSource;
 use super::slo::{SloRule, parse_metric, parse_threshold};
 use super::spec::*;
 use crate::suggest::did_you_mean;
-use crate::units::{self, Jittered};
+use crate::units::{self, Jittered, Spread};
 
 /// The only scenario format version.
 pub const VERSION: u32 = 1;
@@ -73,6 +74,25 @@ impl Checker {
         } else {
             self.error(path, format!("a probability is between 0 and 1; got {value}"));
             None
+        }
+    }
+
+    /// A `distribution:` word: `uniform` (the default when absent) or `normal`.
+    fn spread(&mut self, path: &str, word: Option<&str>) -> Spread {
+        const WORDS: [&str; 2] = ["uniform", "normal"];
+        match word {
+            None | Some("uniform") => Spread::Uniform,
+            Some("normal") => Spread::Normal,
+            Some(other) => {
+                self.report(
+                    Diagnostic::at(
+                        path,
+                        format!("`{other}` is not a distribution; expected `uniform` or `normal`"),
+                    )
+                    .maybe_help(did_you_mean(other, WORDS)),
+                );
+                Spread::Uniform
+            }
         }
     }
 
@@ -197,7 +217,8 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         }
         auth.token.clone()
     });
-    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token }
+    let capacity = capacity::capacity(check, spec);
+    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token, capacity }
 }
 
 /// The `slo:` thresholds, one rule per metric, each metric known and measurable in this run.

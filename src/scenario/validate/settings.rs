@@ -98,6 +98,18 @@ pub(super) fn resolve(
             ),
         );
     }
+    // An upgrade that costs more than the client waits can never complete.
+    let service = super::capacity::longest_service(&server.capacity);
+    if !service.is_zero() && settings.connect_timeout <= service {
+        check.error(
+            "server.handshakes.service_time",
+            format!(
+                "a service time of up to {} is not shorter than the clients' connect_timeout {}: those upgrades would always time out",
+                format_duration(service),
+                format_duration(settings.connect_timeout)
+            ),
+        );
+    }
     // A read timeout shorter than the longest silence of a healthy link drops healthy links.
     if let Some(read_timeout) = settings.read_timeout {
         let silences = [
