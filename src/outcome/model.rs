@@ -87,6 +87,10 @@ pub struct StrategyReport {
     pub attempts_per_second: Vec<u64>,
     /// The largest of those.
     pub peak_attempts_per_second: u64,
+    /// Attempts the echo server's capacity rules turned away, per reason (`backlog_full`,
+    /// `shed_503`, `shed_close_1013`, `contention_lost`); absent when none were.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attempts_turned_away: BTreeMap<String, u64>,
     /// Clients that gave up, by index.
     pub gave_up: Vec<u32>,
     /// Clients that had not converged when the quiet period ended (not connected, or with

@@ -301,6 +301,7 @@ impl Recorder {
         add("gave_up", events(gave_up.len()));
         add("unconverged", events(unconverged.len()));
         add("peak_attempts_per_second", vec![attempts.peak as f64]);
+        add("completion_time", run::completion_time(&derived_incidents.incidents).into_iter().collect());
         add("observed_recovery_time", observed.recovery_times);
         add("observed_detect_time", observed.detect_times);
         add("observed_attempts", observed.attempts);

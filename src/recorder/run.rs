@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientEventKind;
 use crate::fault::FaultId;
-use crate::outcome::FaultOutcome;
+use crate::outcome::{FaultOutcome, Incident};
 use crate::proxy::EventKind;
 
 use super::{History, What};
@@ -226,4 +226,16 @@ pub(super) fn availability(timeline: &History<'_>, clients: &[u32]) -> Vec<f64> 
             }
         })
         .collect()
+}
+
+/// From the first break to the last recovery, in seconds: how long the herd took to be back
+/// (the AWS backoff article's "completion time"). `None` without incidents, or while any
+/// client is still away, since then the herd never completed.
+pub(super) fn completion_time(incidents: &[Incident]) -> Option<f64> {
+    let first_break = incidents.iter().map(|incident| incident.t_break).reduce(f64::min)?;
+    let mut last_back = first_break;
+    for incident in incidents {
+        last_back = last_back.max(incident.t_recovered?);
+    }
+    Some(last_back - first_break)
 }

@@ -123,6 +123,7 @@ fn strategy(
         recovery_time_us: recovery.iter().map(|r| (r * 1e6).round() as u64).collect(),
         incidents,
         client_close_codes: BTreeMap::new(),
+        attempts_turned_away: BTreeMap::new(),
         charts: None,
         program: None,
     }

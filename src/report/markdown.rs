@@ -191,6 +191,12 @@ fn strategy_section(out: &mut String, report: &RunReport, strategy: &StrategyRep
     ] {
         let _ = writeln!(out, "| {figure} | {value} |");
     }
+    // The herd's cost at the server: shown only when the echo server has capacity rules.
+    if !strategy.attempts_turned_away.is_empty() {
+        let turned: Vec<String> =
+            strategy.attempts_turned_away.iter().map(|(why, count)| format!("{why} {count}")).collect();
+        let _ = writeln!(out, "| attempts turned away by the server | {} |", turned.join(", "));
+    }
     if let Some(program) = &strategy.program {
         program_section(out, program);
     }

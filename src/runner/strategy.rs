@@ -245,7 +245,7 @@ impl<'a> StrategyRun<'a> {
     /// Heals, stops the clients (they close), then the proxy and the server. What the
     /// teardown reports (links closing as clients stop) is not part of the run: it happens
     /// after the quiet period, and its order depends on how tasks are torn down.
-    pub(super) async fn stop(mut self) -> (Recorder, Option<ProgramReport>) {
+    pub(super) async fn stop(mut self) -> (Recorder, Option<ProgramReport>, BTreeMap<String, u64>) {
         self.stack.heal();
         let program = match self.clients {
             Clients::Reference { stop, tasks } => {
@@ -266,8 +266,10 @@ impl<'a> StrategyRun<'a> {
                 Some(programs.stop(server_stop).await)
             }
         };
-        self.stack.shutdown().await;
-        (self.recorder, program)
+        // What the echo server's capacity rules turned away (nothing for a server of the
+        // user's own, which reports no counters).
+        let turned_away = self.stack.shutdown().await.map(|stats| stats.turned_away).unwrap_or_default();
+        (self.recorder, program, turned_away)
     }
 
     /// The strategy's figures, judged against the scenario's SLOs (and, for a client program,
@@ -300,11 +302,13 @@ pub(super) async fn run_strategy(
     let origin = run.span.origin;
     let recorded = run.record(log, states, interrupt, progress).await;
     let scenario = run.scenario.clone();
-    let (recorder, program) = run.stop().await;
+    let (recorder, program, turned_away) = run.stop().await;
     let cut = recorded?;
     log.flush()?;
     let interrupted_at = cut.map(|cut| (cut - origin).as_secs_f64());
-    Ok(StrategyRun::report(recorder, program, &scenario, &entry, interrupted_at))
+    let mut report = StrategyRun::report(recorder, program, &scenario, &entry, interrupted_at);
+    report.attempts_turned_away = turned_away;
+    Ok(report)
 }
 
 /// A strategy's report from what its recorder took: the figures judged against the scenario's
@@ -359,6 +363,7 @@ pub fn strategy_report(
         incidents: output.incidents,
         recovery_time_us,
         client_close_codes: output.client_close_codes,
+        attempts_turned_away: BTreeMap::new(),
         charts: Some(output.charts),
         program,
     }

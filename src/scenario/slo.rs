@@ -54,6 +54,9 @@ pub const METRICS: &[Metric] = &[
     metric("availability", MetricShape::Fraction, false),
     metric("gave_up", MetricShape::Events, false),
     metric("peak_attempts_per_second", MetricShape::Single, false),
+    // One value per run: from the first break to the last client back (the AWS article's
+    // "completion time", docs/measurement.md).
+    metric("completion_time", MetricShape::Duration, false),
     metric("observed_recovery_time", MetricShape::Duration, false),
     metric("observed_detect_time", MetricShape::Duration, false),
     metric("observed_attempts", MetricShape::Number, false),
