@@ -38,8 +38,12 @@
 //!   and a second signal exits at once.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
 //!   shutdown on the sim network under paused time.
+//! - `capacity`: the echo server's capacity rules (backlog, slots, shedding, contention), each
+//!   on sim and on live loopback, which must agree.
 //! - `server_live`: the echo server once over loopback TCP, and `wschaos echo` as a process.
 
+#[path = "suite/capacity.rs"]
+mod capacity;
 #[path = "suite/cli.rs"]
 mod cli;
 #[path = "suite/client.rs"]
