@@ -171,9 +171,15 @@ mod tests {
             .collect()
     }
 
+    /// A queue case: name, backlog, shedding depth, script, what each step got, waiting after.
+    type QueueCase = (&'static str, Option<u32>, Option<u32>, &'static str, &'static str, usize);
+
+    /// A contention case: name, begin (b) and commit (c) steps by upgrade index, who wins.
+    type ContentionCase = (&'static str, &'static [(char, usize)], &'static [bool]);
+
     #[test]
     fn queue_arithmetic_table() {
-        let cases: &[(&str, Option<u32>, Option<u32>, &str, &str, usize)] = &[
+        let cases: &[QueueCase] = &[
             ("no limits: everyone waits", None, None, "aaaaa", "wwwww", 5),
             ("backlog 2: the third is dropped", Some(2), None, "aaa", "wwd", 2),
             ("a leave makes room again", Some(2), None, "aaala", "wwd.w", 2),
@@ -192,7 +198,7 @@ mod tests {
     fn contention_table() {
         // Each case: the order in which upgrades begin (b) and commit (c), by upgrade index,
         // and which of them win.
-        let cases: &[(&str, &[(char, usize)], &[bool])] = &[
+        let cases: &[ContentionCase] = &[
             ("one alone wins", &[('b', 0), ('c', 0)], &[true]),
             ("back to back both win", &[('b', 0), ('c', 0), ('b', 1), ('c', 1)], &[true, true]),
             (
