@@ -41,6 +41,8 @@ fn every_example_starts_with_the_schema_line_and_validates() {
         .collect();
     names.sort();
     let expected = [
+        "aws-backoff-200.yaml",
+        "aws-backoff.yaml",
         "blackhole.yaml",
         "flaky.yaml",
         "latency-spike.yaml",
