@@ -180,14 +180,16 @@ fn a_full_disk_is_exit_74_naming_the_file_with_the_rest_written_and_the_summary_
 
 #[test]
 fn events_jsonl_cut_by_a_file_size_limit_ends_in_its_last_whole_line() {
-    // A file-size limit of 64 blocks (32 KiB in dash, 64 KiB in bash: less than the 130 KiB of
-    // events, more than any report) cuts events.jsonl mid-write, as a full disk would, while
-    // the reports fit. SIGXFSZ is ignored so the write fails (EFBIG) instead of killing.
+    // A file-size limit of 400 blocks (200 KiB in dash, 400 KiB in bash: less than the ~600 KiB
+    // of events of this 30-second run, more than any report) cuts events.jsonl mid-write, as a
+    // full disk would, while the reports fit. SIGXFSZ is ignored so the write fails (EFBIG)
+    // instead of killing.
     let dir = out_dir("fsize");
     std::fs::create_dir_all(&dir).unwrap();
-    let scenario = scenario_file("small-outputs", &SMALL.replace("small-piped", "small-outputs"));
+    let longer = SMALL.replace("small-piped", "small-outputs").replace("duration: 10s", "duration: 30s");
+    let scenario = scenario_file("small-outputs", &longer.replace("rate: 10/s", "rate: 20/s"));
     let output = Command::new("sh")
-        .args(["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\""])
+        .args(["-c", "trap '' XFSZ; ulimit -f 400; exec \"$0\" \"$@\""])
         .arg(env!("CARGO_BIN_EXE_wschaos"))
         .args(["run", scenario.to_str().unwrap(), "--out", dir.to_str().unwrap()])
         .output()
