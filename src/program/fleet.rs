@@ -17,6 +17,10 @@ use crate::client::{ClientEventKind, ClientSink};
 use crate::scenario::command::expand;
 use crate::scenario::program::{ClientProgram, EventSource, StopPolicy};
 
+/// How long an exited client's output may take to be read to its end (a process it left
+/// behind can hold its stderr open) before its exit is reported anyway.
+const OUTPUT_AFTER_EXIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// What to launch.
 #[derive(Clone, Debug)]
 pub struct FleetLaunch<'a> {
@@ -120,13 +124,14 @@ fn start_one(
         }
     }
     let mut exit = child.exit_watch();
+    let mut drained = child.output_drained();
     let sink = sink.clone();
     tokio::spawn(async move {
-        if let Ok(exit) = exit.wait_for(Option::is_some).await
-            && let Some(exit) = *exit
-        {
-            sink.emit(index, ClientEventKind::Exited { code: exit.code, signal: exit.signal });
-        }
+        let Ok(ended) = exit.wait_for(Option::is_some).await.map(|ended| *ended) else { return };
+        let Some(ended) = ended else { return };
+        // Its last words first: the report quotes the output as it stands at the exit.
+        let _ = tokio::time::timeout(OUTPUT_AFTER_EXIT, drained.wait_for(|done| *done)).await;
+        sink.emit(index, ClientEventKind::Exited { code: ended.code, signal: ended.signal });
     });
     Ok(child)
 }

@@ -117,6 +117,8 @@ pub struct Child {
     pgid: Pid,
     exit: watch::Receiver<Option<ProgramEnd>>,
     output: Output,
+    /// True once its stderr has ended and every line of it is in `output`.
+    output_drained: watch::Receiver<bool>,
 }
 
 impl Child {
@@ -172,8 +174,12 @@ impl Child {
             let _ = set_exit.send(Some(ProgramEnd { code, signal, at: Instant::now() }));
         });
         let pump = output.clone();
-        tokio::spawn(async move { pump.pump(tokio::io::BufReader::new(stderr)).await });
-        Ok((Child { name: launch.name.clone(), pgid: pid, exit, output }, stdout))
+        let (drained, output_drained) = watch::channel(false);
+        tokio::spawn(async move {
+            pump.pump(tokio::io::BufReader::new(stderr)).await;
+            let _ = drained.send(true);
+        });
+        Ok((Child { name: launch.name.clone(), pgid: pid, exit, output, output_drained }, stdout))
     }
 
     /// Who it is in messages.
@@ -189,6 +195,13 @@ impl Child {
     /// A receiver that holds how it ended, once it has.
     pub fn exit_watch(&self) -> watch::Receiver<Option<ProgramEnd>> {
         self.exit.clone()
+    }
+
+    /// A receiver that turns true once its stderr has ended and been read to the last line,
+    /// so what it wrote before exiting is in its output (a process it left behind may keep
+    /// stderr open: wait for this with a timeout).
+    pub fn output_drained(&self) -> watch::Receiver<bool> {
+        self.output_drained.clone()
     }
 
     /// How it ended, if it has.
