@@ -123,9 +123,10 @@ fn passed_every_fault(report: &Value, out: &Path, stdout: &str) -> Value {
     assert_eq!(strategy["attempts_total"], 16, "{stdout}");
     let messages = &strategy["messages"];
     assert_eq!(messages["lost"], 0, "{stdout}");
-    // 4 clients at 10 messages/s for the 24 s of workload, less the few seconds of each outage.
+    // 4 clients at 10 messages/s for the 24 s of workload (SEND_FOR), none during the quiet
+    // period, less the moments between a detection and the next open.
     let offered = messages["offered"].as_u64().unwrap();
-    assert!((800..=1000 * 4).contains(&offered), "{offered} offered: {stdout}");
+    assert!((700..=4 * 10 * 24).contains(&offered), "{offered} offered: {stdout}");
     assert_eq!(messages["echoed"], messages["offered"], "{stdout}");
     let program = &strategy["program"];
     assert_eq!(program["events"], true);
