@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
@@ -39,7 +39,8 @@ fn require_setup() {
     assert!(node_ok, "`node` does not run: install Node 18 or later, then {fix}");
 }
 
-/// `wschaos run scenarios/external/NAME.yaml`, killed if it outlives `limit`.
+/// `wschaos run scenarios/external/NAME.yaml`, interrupted (and the test failed) if it outlives
+/// `limit`.
 #[allow(clippy::disallowed_methods, reason = "waits on another process in real time")]
 fn run(name: &str, limit: Duration) -> (Output, PathBuf) {
     require_setup();
@@ -59,18 +60,26 @@ fn run(name: &str, limit: Duration) -> (Output, PathBuf) {
     let mut stderr = child.stderr.take().expect("piped");
     let stdout = std::thread::spawn(move || std::io::read_to_string(&mut stdout).unwrap_or_default());
     let stderr = std::thread::spawn(move || std::io::read_to_string(&mut stderr).unwrap_or_default());
-    let started = Instant::now();
+    // Polled every 100 ms. Past the limit, Ctrl-C first, so wschaos ends the client programs
+    // it started (a SIGKILL would leave them running), then SIGKILL if that did not end it.
+    let polls = |limit: Duration| limit.as_millis() / 100;
+    let mut waited = 0;
     let status = loop {
         if let Some(status) = child.try_wait().expect("the run can be waited for") {
             break status;
         }
-        if started.elapsed() > limit {
+        waited += 1;
+        if waited == polls(limit) {
+            let _ = Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+        }
+        if waited > polls(limit + Duration::from_secs(15)) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("`wschaos run scenarios/external/{name}.yaml` still ran after {limit:?}: killed");
+            panic!("`wschaos run scenarios/external/{name}.yaml` still ran after {limit:?} and Ctrl-C");
         }
         std::thread::sleep(Duration::from_millis(100));
     };
+    assert!(waited < polls(limit), "`wschaos run scenarios/external/{name}.yaml` took over {limit:?}");
     let output = Output {
         status,
         stdout: stdout.join().unwrap().into_bytes(),
@@ -97,7 +106,11 @@ fn proxy_agrees_on_recovery(strategy: &Value) {
     for field in ["p50", "p90", "p99", "max"] {
         let client = metric(strategy, "recovery_time", field);
         let proxy = metric(strategy, "observed_recovery_time", field);
-        assert!(agree(client, proxy), "{} recovery {field}: clients {client} s, proxy {proxy} s", strategy["name"]);
+        assert!(
+            agree(client, proxy),
+            "{} recovery {field}: clients {client} s, proxy {proxy} s",
+            strategy["name"]
+        );
     }
 }
 
@@ -132,7 +145,10 @@ fn passed_every_fault(report: &Value, out: &Path, stdout: &str) -> Value {
     assert_eq!(program["events"], true);
     let ready = program["ready_after"].as_array().unwrap();
     assert_eq!(ready.len(), 4, "every client said ready: {stdout}");
-    assert!(ready.iter().all(|t| t.as_f64().unwrap() < 3.0), "ready before the first fault at 3 s: {ready:?}");
+    assert!(
+        ready.iter().all(|t| t.as_f64().unwrap() < 3.0),
+        "ready before the first fault at 3 s: {ready:?}"
+    );
     assert_eq!(program["exits"], serde_json::json!([]), "{stdout}");
     assert_eq!(program["protocol_errors"], 0, "{stdout}");
     for index in 0..4 {
@@ -183,7 +199,10 @@ fn node_ws_notices_every_fault_and_loses_nothing() {
     for field in ["p50", "p99", "max"] {
         let client = metric(&strategy, "detect_time", field);
         let proxy = metric(&strategy, "observed_detect_time", field);
-        assert!((0.0..=0.150).contains(&(proxy - client)), "detect {field}: clients {client} s, proxy {proxy} s");
+        assert!(
+            (0.0..=0.150).contains(&(proxy - client)),
+            "detect {field}: clients {client} s, proxy {proxy} s"
+        );
     }
 }
 
@@ -234,7 +253,10 @@ fn without_a_heartbeat_the_blackhole_goes_unnoticed_and_the_summary_says_so() {
         assert_eq!(failed, ["messages_lost", "unconverged"], "{name}: {stdout}");
         // The summary gives the reason beside the verdict.
         assert!(stdout.contains(&format!("### {name} · FAIL")), "{stdout}");
-        assert!(stdout.contains(&format!("| {name} | unconverged | `count == 0` | 4 | **FAIL** |")), "{stdout}");
+        assert!(
+            stdout.contains(&format!("| {name} | unconverged | `count == 0` | 4 | **FAIL** |")),
+            "{stdout}"
+        );
     }
     assert_eq!(stdout.matches("| clients not converged at the end | 4 (clients 0, 1, 2, 3) |").count(), 2);
     assert!(stdout.contains("never notice the dead link"), "the description tells why: {stdout}");
@@ -260,7 +282,7 @@ fn every_external_scenario_names_its_client_relative_to_itself() {
         // Every script a command names exists relative to the scenario's folder, where wschaos
         // starts the programs.
         let mut scripts = 0;
-        for word in text.split(|c: char| c == '[' || c == ']' || c == ',').map(str::trim) {
+        for word in text.split(['[', ']', ',']).map(str::trim) {
             if word.ends_with(".py") || word.ends_with(".js") || word.ends_with("/python") {
                 assert!(dir.join(word).is_file(), "{name}: {word} is not there");
                 scripts += 1;
