@@ -5,7 +5,8 @@
 //! with what the clients reported. They need the venv and node_modules that
 //! examples/clients/setup.sh makes, so CI runs them as a step of their own after it; without
 //! them every test fails saying so. Each run is bounded: wschaos ends it after duration + quiet
-//! period and stops the clients, and the test kills it if it is still there well after that.
+//! period and stops the clients; past a limit well beyond that the test interrupts it (Ctrl-C,
+//! then SIGKILL) and fails.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -173,7 +174,7 @@ fn python_websockets_notices_every_fault_and_loses_nothing() {
     );
     // Ping every 2 s + 3 s for the pong + 1 s CLOSE_TIMEOUT waiting for a Close that cannot come.
     let detect = metric(&strategy, "detect_time", "max");
-    assert!((2.9..6.2).contains(&detect), "detect max {detect} s: {stdout}");
+    assert!((2.9..6.5).contains(&detect), "detect max {detect} s: {stdout}");
     // The proxy sees the client's reaction, its 1011 Close, when the keepalive fails; the client
     // reports `closed` only after CLOSE_TIMEOUT (1 s) more. Both clocks agree on that gap.
     let observed = metric(&strategy, "observed_detect_time", "max");
@@ -195,7 +196,7 @@ fn node_ws_notices_every_fault_and_loses_nothing() {
     // Ping every 2 s + 3 s for the pong, then terminate(): no Close frame, so the proxy's first
     // sign of the client's reaction is its next connection, a backoff of at most 100 ms later.
     let detect = metric(&strategy, "detect_time", "max");
-    assert!((2.9..5.2).contains(&detect), "detect max {detect} s: {stdout}");
+    assert!((2.9..5.5).contains(&detect), "detect max {detect} s: {stdout}");
     for field in ["p50", "p99", "max"] {
         let client = metric(&strategy, "detect_time", field);
         let proxy = metric(&strategy, "observed_detect_time", field);
