@@ -251,16 +251,31 @@ fn without_a_heartbeat_the_blackhole_goes_unnoticed_and_the_summary_says_so() {
             .filter(|slo| slo["passed"] == false)
             .map(|slo| slo["metric"].as_str().unwrap())
             .collect();
-        assert_eq!(failed, ["messages_lost", "unconverged"], "{name}: {stdout}");
-        // The summary gives the reason beside the verdict.
+        assert_eq!(
+            failed,
+            ["detect_time", "messages_lost", "recovery_time", "unconverged"],
+            "{name}: {stdout}"
+        );
+        // The summary gives the reason beside the verdict: nothing detected, nothing recovered.
         assert!(stdout.contains(&format!("### {name} · FAIL")), "{stdout}");
+        for row in [
+            "detect_time | `count == 4` | 0",
+            "recovery_time | `count == 4` | 0",
+            "unconverged | `count == 0` | 4",
+        ] {
+            assert!(stdout.contains(&format!("| {name} | {row} | **FAIL** |")), "{row}: {stdout}");
+        }
+        // A threshold on a percentile alone has no values to judge here, and passes.
         assert!(
-            stdout.contains(&format!("| {name} | unconverged | `count == 0` | 4 | **FAIL** |")),
+            stdout.contains(&format!("| {name} | detect_time | `max < 7s` | no values | pass |")),
             "{stdout}"
         );
     }
     assert_eq!(stdout.matches("| clients not converged at the end | 4 (clients 0, 1, 2, 3) |").count(), 2);
-    assert!(stdout.contains("never notice the dead link"), "the description tells why: {stdout}");
+    assert!(
+        stdout.contains("never notice the dead link: no detection"),
+        "the description tells why: {stdout}"
+    );
 }
 
 #[test]
