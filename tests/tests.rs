@@ -34,6 +34,10 @@
 //! - `programs`: `wschaos run` with the user's own client and server programs, live: verdicts,
 //!   early exits, programs that cannot start or never connect, malformed event lines, the
 //!   proxy's figures against the client's own, Ctrl-C ending every program.
+//! - `external`: `wschaos run` on scenarios/external/ with the example clients of
+//!   examples/clients/ (Python `websockets`, Node `ws`) as real processes: the clients pass, their
+//!   no-heartbeat variants fail on the blackhole, the proxy agrees with the clients. They need
+//!   examples/clients/setup.sh; CI runs them as a step of their own.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
@@ -50,6 +54,8 @@ mod cli;
 mod client;
 #[path = "suite/examples.rs"]
 mod examples;
+#[path = "suite/external.rs"]
+mod external;
 #[path = "suite/faults.rs"]
 mod faults;
 #[path = "suite/fixtures.rs"]

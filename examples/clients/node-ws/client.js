@@ -9,8 +9,9 @@
 // it prints one protocol event per line on stdout (docs/client-protocol.md); logs go to stderr.
 //
 // Environment: PING_INTERVAL (s, default 2, `none` turns pings off), PING_TIMEOUT (s, default 3),
-// SEND_EVERY (s, default 0.1). `--weak` turns the heartbeat off, so a silently dead link (a
-// blackhole) is never noticed.
+// SEND_EVERY (s, default 0.1), SEND_FOR (s from the start, default `none`: new messages until
+// stopped; unechoed ones are still resent after it). `--weak` turns the heartbeat off, so a
+// silently dead link (a blackhole) is never noticed.
 'use strict';
 const WebSocket = require('ws');
 
@@ -28,6 +29,8 @@ const seconds = (name, dflt) => {
 const PING_EVERY = weak ? null : seconds('PING_INTERVAL', '2');
 const PONG_TIMEOUT = seconds('PING_TIMEOUT', '3');
 const SEND_EVERY = seconds('SEND_EVERY', '0.1');
+const SEND_FOR = seconds('SEND_FOR', 'none');
+const STARTED = Date.now();
 const BACKOFF_BASE = 100; // ms; full jitter: delay = random(0, min(cap, base * 2^failures))
 const BACKOFF_CAP = 5000;
 const BACKOFF_RESET_AFTER = 5000; // a connection that lived this long resets the failure count
@@ -89,6 +92,7 @@ function connect() {
     log(`open, extensions: ${sock.extensions || 'none'}, ${pending.size} to resend`);
     for (const [id, text] of pending) send(sock, id, text); // old ones first, in id order
     const sender = setInterval(() => {
+      if (SEND_FOR !== null && Date.now() - STARTED >= SEND_FOR) return clearInterval(sender);
       const id = nextId++;
       pending.set(id, JSON.stringify({ id }));
       send(sock, id, pending.get(id));

@@ -8,7 +8,8 @@ come back and sends them again after a reconnect (at-least-once). With WSCHAOS_E
 prints one protocol event per line on stdout (docs/client-protocol.md); logs go to stderr.
 
 Environment: PING_INTERVAL (s, default 2, `none` turns pings off), PING_TIMEOUT (s, default 3),
-CLOSE_TIMEOUT (s, default 1), SEND_EVERY (s, default 0.1).
+CLOSE_TIMEOUT (s, default 1), SEND_EVERY (s, default 0.1), SEND_FOR (s from the start, default
+`none`: new messages until stopped; unechoed ones are still resent after it).
 `--weak` turns the heartbeat off, so a silently dead link (a blackhole) is never noticed.
 """
 
@@ -19,12 +20,14 @@ import logging
 import os
 import signal
 import sys
+import time
 
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 log = logging.getLogger("client")
 EVENTS = os.environ.get("WSCHAOS_EVENTS") == "stdout"
+STARTED = time.monotonic()
 
 
 def emit(event, **fields):
@@ -60,17 +63,18 @@ def address(sockname):
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-async def sender(ws, pending, ids, every):
+async def sender(ws, pending, ids, every, send_for):
     # Whatever was written but never echoed goes first, in id order (at-least-once).
     for msg_id in sorted(pending):
         await ws.send(pending[msg_id])
         emit("sent", id=msg_id)
-    while True:
+    while send_for is None or time.monotonic() - STARTED < send_for:
         msg_id = next(ids)
         pending[msg_id] = json.dumps({"id": msg_id})
         await ws.send(pending[msg_id])
         emit("sent", id=msg_id)
         await asyncio.sleep(every)
+    await asyncio.Future()  # done sending new messages: stay connected, keep receiving
 
 
 async def receiver(ws, pending):
@@ -97,6 +101,7 @@ async def run(url, weak):
     index = os.environ.get("WSCHAOS_CLIENT_INDEX")
     ping_interval = None if weak else seconds("PING_INTERVAL", "2")
     every = seconds("SEND_EVERY", "0.1")
+    send_for = seconds("SEND_FOR", "none")
     attempts = Attempts(
         url,  # an identity query (?wschaos_client=N) is already in the URL wschaos gives
         # identity: header asks for this header; sending it always is harmless.
@@ -117,7 +122,7 @@ async def run(url, weak):
         extensions = ws.response.headers.get("Sec-WebSocket-Extensions")
         log.info("open, extensions: %s, %d to resend", extensions, len(pending))
         tasks = [
-            asyncio.create_task(sender(ws, pending, ids, every)),
+            asyncio.create_task(sender(ws, pending, ids, every, send_for)),
             asyncio.create_task(receiver(ws, pending)),
         ]
         try:
