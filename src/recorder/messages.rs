@@ -62,7 +62,16 @@ struct Ledger {
     outstanding: SeqSet,
     /// The client opened since the last `Echoed` that was kept.
     echo_awaited: bool,
+    /// A program's seqs first sent in the run's last [`IN_FLIGHT_AT_END`]: not echoed by the
+    /// end, they were in flight, not lost.
+    late: SeqSet,
 }
+
+/// How close to the end of the run a program's message may first be sent and still count as
+/// in flight (unresolved) rather than lost when its answer has not come: far above a loopback
+/// round trip through the proxy, well below any recovery a scenario would accept. The
+/// reference client stops sending at the heal, so this applies to programs only.
+pub(super) const IN_FLIGHT_AT_END: f64 = 1.0;
 
 /// The accounting as it stands.
 #[derive(Debug)]
@@ -70,6 +79,8 @@ pub(super) struct Accounting {
     workload: bool,
     /// The messages are a program's, reported as it sent them: none falls due on a schedule.
     reported: bool,
+    /// The end of the run, in seconds (for a program's messages in flight at the end).
+    end: f64,
     /// When the workload stops (the heal), in seconds.
     workload_until: f64,
     out: Messages,
@@ -82,6 +93,7 @@ impl Accounting {
         Accounting {
             workload,
             reported: false,
+            end: f64::INFINITY,
             workload_until,
             out: Messages::default(),
             ledgers: BTreeMap::new(),
@@ -90,8 +102,8 @@ impl Accounting {
 
     /// Accounting for programs under test, which report the messages they send rather than
     /// follow wschaos's workload.
-    pub fn reported(workload_until: f64) -> Accounting {
-        Accounting { reported: true, ..Accounting::new(true, workload_until) }
+    pub fn reported(workload_until: f64, end: f64) -> Accounting {
+        Accounting { reported: true, end, ..Accounting::new(true, workload_until) }
     }
 
     /// Takes `client`'s event at `t` seconds (events come in time order) and says whether the
@@ -104,6 +116,9 @@ impl Accounting {
                 let ledger = self.ledgers.entry(client).or_default();
                 ledger.offered.insert(*seq);
                 ledger.outstanding.insert(*seq);
+                if self.reported && t >= self.end - IN_FLIGHT_AT_END {
+                    ledger.late.insert(*seq);
+                }
             }
             ClientEventKind::Sent { resend: false, .. } => counts.sent += 1,
             ClientEventKind::Echoed { seq, latency } => {
@@ -165,8 +180,11 @@ impl Accounting {
         for (client, ledger) in &self.ledgers {
             let unechoed = ledger.offered.count_missing_from(&ledger.echoed);
             // Outstanding seqs are offered, so those not echoed are part of `unechoed`.
-            let unresolved =
-                if cut_short { ledger.outstanding.count_missing_from(&ledger.echoed) } else { 0 };
+            let unresolved = if cut_short {
+                ledger.outstanding.count_missing_from(&ledger.echoed)
+            } else {
+                ledger.late.count_missing_from(&ledger.echoed)
+            };
             self.out.counts.lost += unechoed.saturating_sub(unresolved);
             self.out.counts.unresolved += unresolved;
             if unechoed > 0 {

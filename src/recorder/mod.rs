@@ -197,7 +197,7 @@ impl Recorder {
         // Not `workload`: at the proxy a program's link counts as back at its 101, since wschaos
         // cannot know whether the program has anything to send.
         Recorder {
-            accounting: Accounting::reported(span.heal_at.as_secs_f64()),
+            accounting: Accounting::reported(span.heal_at.as_secs_f64(), span.end_at.as_secs_f64()),
             silent_clients: !events,
             charts: charts::ChartStream::new(span.end_at.as_secs_f64(), clients, !events),
             ..Recorder::new(span, clients, false)

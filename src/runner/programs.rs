@@ -4,9 +4,13 @@
 
 use std::path::PathBuf;
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::RunError;
+use super::{Interrupt, RunError};
+
+/// How often the wait for readiness looks at the interrupt flag.
+const READY_POLL: std::time::Duration = std::time::Duration::from_millis(100);
 use crate::client::{ClientEvent, ClientEventKind, ClientSink};
 use crate::outcome::{ProgramExit, ProgramReport};
 use crate::program::fleet::{Fleet, FleetLaunch};
@@ -40,6 +44,9 @@ pub(super) struct Programs {
     command: Vec<String>,
     fleet: Fleet,
     server: Option<Child>,
+    /// When the first client was launched: readiness is measured from here.
+    launched: Instant,
+    /// The run's clock: when every client was ready (exits are timed from here).
     origin: Instant,
     logs: Option<PathBuf>,
     /// When each client became ready, by index.
@@ -70,6 +77,7 @@ impl Programs {
             Identity::Query => (0..count).map(|i| format!("{url}?{CLIENT_QUERY}={i}")).collect(),
             Identity::Header => (0..count).map(|_| url.to_string()).collect(),
         };
+        let launched = Instant::now();
         let clients_logs = logs.as_ref().map(|folder| folder.join("clients"));
         let launch = FleetLaunch { program, command, urls, seed, logs: clients_logs.clone() };
         let fleet = Fleet::launch(&launch, sink).map_err(|error| RunError::Program(error.to_string()))?;
@@ -78,7 +86,8 @@ impl Programs {
             command: command.to_vec(),
             fleet,
             server,
-            origin: Instant::now(),
+            launched,
+            origin: launched,
             logs: clients_logs,
             ready: vec![None; count as usize],
             exits: Vec::new(),
@@ -89,10 +98,11 @@ impl Programs {
 
     /// Takes what a recorded event says about the programs.
     pub(super) fn note(&mut self, event: &Recorded) {
-        let t = (event.at() - self.origin).as_secs_f64();
+        let t = event.at().saturating_duration_since(self.origin).as_secs_f64();
+        let since_launch = event.at().saturating_duration_since(self.launched).as_secs_f64();
         match event {
             Recorded::Client(ClientEvent { client, kind, .. }) => match kind {
-                ClientEventKind::Ready => self.mark_ready(*client, t),
+                ClientEventKind::Ready => self.mark_ready(*client, since_launch),
                 ClientEventKind::Exited { code, signal } => {
                     let exit = crate::program::ProgramEnd { code: *code, signal: *signal, at: event.at() };
                     let last_lines = self.fleet.output(*client).map(|o| o.tail()).unwrap_or_default();
@@ -108,7 +118,7 @@ impl Programs {
             },
             Recorded::Proxy(ProxyEvent { kind: EventKind::LinkIdentified { client, .. }, .. }) => {
                 if self.program.events == EventSource::None {
-                    self.mark_ready(*client, t);
+                    self.mark_ready(*client, since_launch);
                 }
             }
             Recorded::Proxy(_) => {}
@@ -121,26 +131,61 @@ impl Programs {
         }
     }
 
-    /// At `now`, an error naming the first client that is not ready although its
-    /// `ready_timeout` has passed (and was not ended early, which the report shows instead).
-    pub(super) fn check_ready(&self, now: Instant) -> Result<(), RunError> {
-        let waited = now - self.origin;
-        if waited < self.program.ready_timeout {
-            return Ok(());
+    /// Whether the clients report events on their stdout.
+    pub(super) fn reports_events(&self) -> bool {
+        self.program.events == EventSource::Stdout
+    }
+
+    /// Waits until every client is ready (or has exited, which the report shows), taking the
+    /// events that come meanwhile: they belong to the run, whose clock starts when this
+    /// returns. A client not ready within `ready_timeout` of the launch is an error naming it.
+    pub(super) async fn wait_ready(
+        &mut self,
+        proxy_events: &mut mpsc::UnboundedReceiver<ProxyEvent>,
+        client_events: &mut mpsc::UnboundedReceiver<ClientEvent>,
+        interrupt: &Interrupt,
+    ) -> Result<Vec<Recorded>, RunError> {
+        let deadline = self.launched + self.program.ready_timeout;
+        let mut seen = Vec::new();
+        // An interrupt while waiting starts the run at once, which then stops at once: the
+        // report says interrupted, and the programs are stopped as at any end.
+        while self.waiting_for().is_some() && !interrupt.triggered() {
+            // `biased`, like the recording loop: one polling order.
+            let event = tokio::select! {
+                biased;
+                Some(event) = proxy_events.recv() => Recorded::Proxy(event),
+                Some(event) = client_events.recv() => Recorded::Client(event),
+                () = tokio::time::sleep_until(deadline) => return Err(self.not_ready()),
+                // The interrupt is a flag: look at it a few times a second.
+                () = tokio::time::sleep(READY_POLL) => continue,
+            };
+            self.note(&event);
+            seen.push(event);
         }
-        let late = self.ready.iter().enumerate().find(|(index, ready)| {
-            ready.is_none() && !self.exits.iter().any(|e| e.client as usize == *index)
-        });
-        let Some((index, _)) = late else { return Ok(()) };
+        self.origin = Instant::now();
+        Ok(seen)
+    }
+
+    /// The first client neither ready nor ended.
+    fn waiting_for(&self) -> Option<usize> {
+        self.ready.iter().enumerate().find_map(|(index, ready)| {
+            let ended = self.exits.iter().any(|e| e.client as usize == index);
+            (ready.is_none() && !ended).then_some(index)
+        })
+    }
+
+    /// The error naming the first client that was not ready in time, with its last lines.
+    fn not_ready(&self) -> RunError {
+        let index = self.waiting_for().unwrap_or(0);
         let what = match self.program.events {
             EventSource::Stdout => "did not report {\"event\":\"ready\"} on its stdout",
             EventSource::None => "did not connect to the proxy",
         };
         let tail = self.fleet.output(index as u32).map(server::tail).unwrap_or_default();
-        Err(RunError::Program(format!(
+        RunError::Program(format!(
             "client {index} {what} within {} (clients.ready_timeout){tail}",
             crate::units::format_duration(self.program.ready_timeout)
-        )))
+        ))
     }
 
     /// Stops every client, then the server program.

@@ -23,7 +23,7 @@ use crate::outcome::stats::stats;
 use crate::outcome::{ProgramReport, StrategyReport, Verdict, judge};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
-use crate::scenario::program::{EventSource, Identity, ProgramEntry, ServerUnderTest};
+use crate::scenario::program::{Identity, ProgramEntry, ServerUnderTest};
 use crate::scenario::{ClientStrategy, Scenario};
 use crate::stack::Stack;
 
@@ -82,6 +82,9 @@ pub(super) struct StrategyRun<'a> {
     client_events: mpsc::UnboundedReceiver<ClientEvent>,
     clients: Clients,
     recorder: Recorder,
+    /// Events that came before the run's clock started (a program's first connections), taken
+    /// first by [`StrategyRun::record`].
+    pending: Vec<Recorded>,
     /// Breaks the clients detected so far, for the progress line.
     incidents: u64,
 }
@@ -95,6 +98,7 @@ impl<'a> StrategyRun<'a> {
         seed: u64,
         transport: Transport,
         logs: Option<&PathBuf>,
+        interrupt: &Interrupt,
     ) -> Result<StrategyRun<'a>, RunError> {
         let scenario = Scenario { seed, ..scenario.clone() };
         let (server, builder) = match &scenario.upstream {
@@ -111,14 +115,13 @@ impl<'a> StrategyRun<'a> {
             _ => builder,
         };
         let mut stack = builder.start().await?;
-        let proxy_events = stack.take_events();
-        let origin = Instant::now();
-        let span =
-            Span { origin, heal_at: scenario.duration, end_at: scenario.duration + scenario.quiet_period };
-        let (sink, client_events) = ClientSink::channel();
-        let (clients, recorder) = match (&entry, &scenario.program) {
+        let mut proxy_events = stack.take_events();
+        let (sink, mut client_events) = ClientSink::channel();
+        // Programs start first, and the run's clock when every one is ready; what happened
+        // meanwhile (their first connections) is the run's first events.
+        let (programs, pending) = match (&entry, &scenario.program) {
             (MatrixEntry::Program(program_entry), Some(program)) => {
-                let programs = Programs::launch(
+                let mut programs = Programs::launch(
                     program,
                     &program_entry.command,
                     &stack.url(),
@@ -129,11 +132,19 @@ impl<'a> StrategyRun<'a> {
                     &sink,
                     server,
                 )?;
-                let events = program.events == EventSource::Stdout;
-                (
-                    Clients::Programs(Box::new(programs)),
-                    Recorder::for_programs(span, scenario.clients.count, events),
-                )
+                let pending = programs.wait_ready(&mut proxy_events, &mut client_events, interrupt).await?;
+                (Some(programs), pending)
+            }
+            _ => (None, Vec::new()),
+        };
+        let origin = Instant::now();
+        let span =
+            Span { origin, heal_at: scenario.duration, end_at: scenario.duration + scenario.quiet_period };
+        let (clients, recorder) = match (&entry, programs) {
+            (MatrixEntry::Program(_), Some(programs)) => {
+                let events = programs.reports_events();
+                let recorder = Recorder::for_programs(span, scenario.clients.count, events);
+                (Clients::Programs(Box::new(programs)), recorder)
             }
             (MatrixEntry::Reference(strategy), _) => {
                 let (stop, stopped) = client::stop_signal();
@@ -167,6 +178,7 @@ impl<'a> StrategyRun<'a> {
             client_events,
             clients,
             recorder,
+            pending,
             incidents: 0,
         })
     }
@@ -185,6 +197,11 @@ impl<'a> StrategyRun<'a> {
         let origin = self.span.origin;
         let deadline = origin + self.span.end_at;
         let mut next_tick = origin;
+        for event in std::mem::take(&mut self.pending) {
+            self.note(&event, states);
+            lines.write(&event, origin, log)?;
+            self.recorder.record(event);
+        }
         while !interrupt.triggered() {
             // `biased`: a fixed polling order, so the sim engine interleaves the two sources
             // the same way every run (tokio otherwise picks a branch at random).
@@ -196,9 +213,6 @@ impl<'a> StrategyRun<'a> {
                     log.flush()?;
                     if Instant::now() >= deadline {
                         break;
-                    }
-                    if let Clients::Programs(programs) = &self.clients {
-                        programs.check_ready(Instant::now())?;
                     }
                     next_tick += TICK;
                     progress(Update::Tick(self.tick()));
@@ -298,7 +312,7 @@ pub(super) async fn run_strategy(
     watch: (&States, &Interrupt, &Progress, Option<&PathBuf>),
 ) -> Result<StrategyReport, RunError> {
     let (states, interrupt, progress, logs) = watch;
-    let mut run = StrategyRun::start(scenario, entry.clone(), seed, transport, logs).await?;
+    let mut run = StrategyRun::start(scenario, entry.clone(), seed, transport, logs, interrupt).await?;
     let origin = run.span.origin;
     let recorded = run.record(log, states, interrupt, progress).await;
     let scenario = run.scenario.clone();

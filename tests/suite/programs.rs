@@ -92,7 +92,8 @@ duration: 2s
 quiet_period: 1s
 clients:
   count: 2
-  command: ["sh", "-c", "echo starting client {index} >&2; if [ {index} = 1 ]; then sleep 0.5; echo 'out of memory' >&2; exit 3; fi; exec sleep 30"]
+  command: ["sh", "-c", "echo starting client {index} >&2; echo '{{\"event\":\"ready\"}}'; if [ {index} = 1 ]; then sleep 0.5; echo 'out of memory' >&2; exit 3; fi; exec sleep 30"]
+  events: stdout
   ready_timeout: 20s
 "#,
     );
