@@ -147,22 +147,9 @@ impl<'a> StrategyRun<'a> {
                 (Clients::Programs(Box::new(programs)), recorder)
             }
             (MatrixEntry::Reference(strategy), _) => {
-                let (stop, stopped) = client::stop_signal();
-                let tasks = (0..scenario.clients.count)
-                    .map(|index| {
-                        let config =
-                            ClientConfig::from_scenario(&scenario, strategy, index, stack.proxy_addr());
-                        tokio::spawn(client::run(
-                            config,
-                            transport.clone(),
-                            sink.clone(),
-                            stopped.clone(),
-                            origin,
-                        ))
-                    })
-                    .collect();
+                let clients = spawn_reference_clients(&scenario, strategy, &stack, &transport, &sink, origin);
                 let workload = scenario.clients.workload.is_some();
-                (Clients::Reference { stop, tasks }, Recorder::new(span, scenario.clients.count, workload))
+                (clients, Recorder::new(span, scenario.clients.count, workload))
             }
             (MatrixEntry::Program(_), None) => {
                 unreachable!("program entries come from the scenario's program")
@@ -300,6 +287,25 @@ impl<'a> StrategyRun<'a> {
         let label = (entry.name(), entry.describe());
         strategy_report(recorder, program, scenario, label, interrupted_at)
     }
+}
+
+/// The reference clients of `strategy`, one task each, and the signal that stops them.
+fn spawn_reference_clients(
+    scenario: &Scenario,
+    strategy: &ClientStrategy,
+    stack: &Stack,
+    transport: &Transport,
+    sink: &ClientSink,
+    origin: Instant,
+) -> Clients {
+    let (stop, stopped) = client::stop_signal();
+    let tasks = (0..scenario.clients.count)
+        .map(|index| {
+            let config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
+            tokio::spawn(client::run(config, transport.clone(), sink.clone(), stopped.clone(), origin))
+        })
+        .collect();
+    Clients::Reference { stop, tasks }
 }
 
 /// Runs one strategy start to finish on the current runtime.

@@ -12,6 +12,7 @@
 //! as HTML, so tests read it with an XML parser.
 
 mod charts;
+mod lanes;
 pub mod svg;
 pub mod swarm;
 #[cfg(test)]
@@ -70,7 +71,7 @@ pub fn render(report: &RunReport) -> String {
             Some(data) => {
                 charts::timeline(&mut out, report, index, strategy, data);
                 charts::latency(&mut out, report, index, strategy, data);
-                charts::lanes(&mut out, report, index, strategy, data);
+                lanes::lanes(&mut out, report, index, strategy, data);
             }
             None => out.push_str("<p class=\"empty\">This report has no chart data.</p>"),
         }

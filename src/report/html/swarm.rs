@@ -63,66 +63,9 @@ fn distributions(out: &mut String, report: &SwarmReport) {
     out.push_str("<section id=\"distributions\"><h2>Distributions over the seeds</h2>");
     let mut drawn = 0;
     for (metric, strategies) in &by_metric {
-        let all = strategies.values().flatten();
-        let (low, high) = all.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
-        if high <= low {
-            continue;
+        if metric_chart(out, report, metric, strategies) {
+            drawn += 1;
         }
-        drawn += 1;
-        let figure =
-            report.distribution.iter().find(|d| d.metric == *metric).map_or("figure", |d| d.figure.as_str());
-        let plot = Plot::new(Scale::Linear { min: low, max: high }, Scale::Linear { min: 0.0, max: 1.0 });
-        let _ = write!(out, "<h3>{} ({figure} per seed)</h3>", escape(metric));
-        svg::open(
-            out,
-            &format!("dist-{metric}"),
-            &format!("{metric}: distribution over the seeds, per strategy"),
-            svg::HEIGHT,
-        );
-        plot.axes(
-            out,
-            &format!("{metric} ({figure})"),
-            "share of seeds",
-            |v| format_metric_value(metric, v),
-            |f| format!("{}%", trim(f * 100.0)),
-        );
-        for (index, values) in strategies {
-            let mut sorted = values.clone();
-            sorted.sort_by(f64::total_cmp);
-            let n = sorted.len() as f64;
-            let mut points = vec![(sorted[0], 0.0)];
-            for (i, v) in sorted.iter().enumerate() {
-                points.push((*v, i as f64 / n));
-                points.push((*v, (i + 1) as f64 / n));
-            }
-            let name = report.strategies.get(*index).map_or("", String::as_str);
-            let values: Vec<String> = sorted.iter().map(|v| trim(*v)).collect();
-            let _ = write!(
-                out,
-                r#"<path class="seed-cdf series" data-metric="{}" data-strategy="{}" data-values="{}" stroke="{}" d="{}"><title>{}</title></path>"#,
-                escape(metric),
-                escape(name),
-                values.join(" "),
-                colour(*index),
-                plot.line(points),
-                escape(name)
-            );
-        }
-        out.push_str("</svg><table class=\"numbers\"><tr><th>strategy</th><th>seeds</th><th>min</th><th>p50</th><th>p90</th><th>max</th><th>worst seed</th></tr>");
-        for d in report.distribution.iter().filter(|d| d.metric == *metric) {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                escape(&d.strategy),
-                d.seeds,
-                escape(&format_metric_value(metric, d.min)),
-                escape(&format_metric_value(metric, d.p50)),
-                escape(&format_metric_value(metric, d.p90)),
-                escape(&format_metric_value(metric, d.max)),
-                d.worst_seed
-            );
-        }
-        out.push_str("</table>");
     }
     if drawn == 0 {
         out.push_str("<p class=\"empty\">No metric varied across the seeds.</p>");
@@ -174,4 +117,73 @@ fn failing_seeds(out: &mut String, report: &SwarmReport) {
         }
     }
     out.push_str("</table></section>");
+}
+
+/// One metric's chart and table, when its figure varied across the seeds; whether it drew.
+fn metric_chart(
+    out: &mut String,
+    report: &SwarmReport,
+    metric: &str,
+    strategies: &BTreeMap<usize, Vec<f64>>,
+) -> bool {
+    let all = strategies.values().flatten();
+    let (low, high) = all.fold((f64::MAX, f64::MIN), |(lo, hi), v| (lo.min(*v), hi.max(*v)));
+    if high <= low {
+        return false;
+    }
+    let figure =
+        report.distribution.iter().find(|d| d.metric == *metric).map_or("figure", |d| d.figure.as_str());
+    let plot = Plot::new(Scale::Linear { min: low, max: high }, Scale::Linear { min: 0.0, max: 1.0 });
+    let _ = write!(out, "<h3>{} ({figure} per seed)</h3>", escape(metric));
+    svg::open(
+        out,
+        &format!("dist-{metric}"),
+        &format!("{metric}: distribution over the seeds, per strategy"),
+        svg::HEIGHT,
+    );
+    plot.axes(
+        out,
+        &format!("{metric} ({figure})"),
+        "share of seeds",
+        |v| format_metric_value(metric, v),
+        |f| format!("{}%", trim(f * 100.0)),
+    );
+    for (index, values) in strategies {
+        let mut sorted = values.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len() as f64;
+        let mut points = vec![(sorted[0], 0.0)];
+        for (i, v) in sorted.iter().enumerate() {
+            points.push((*v, i as f64 / n));
+            points.push((*v, (i + 1) as f64 / n));
+        }
+        let name = report.strategies.get(*index).map_or("", String::as_str);
+        let values: Vec<String> = sorted.iter().map(|v| trim(*v)).collect();
+        let _ = write!(
+            out,
+            r#"<path class="seed-cdf series" data-metric="{}" data-strategy="{}" data-values="{}" stroke="{}" d="{}"><title>{}</title></path>"#,
+            escape(metric),
+            escape(name),
+            values.join(" "),
+            colour(*index),
+            plot.line(points),
+            escape(name)
+        );
+    }
+    out.push_str("</svg><table class=\"numbers\"><tr><th>strategy</th><th>seeds</th><th>min</th><th>p50</th><th>p90</th><th>max</th><th>worst seed</th></tr>");
+    for d in report.distribution.iter().filter(|d| d.metric == *metric) {
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&d.strategy),
+            d.seeds,
+            escape(&format_metric_value(metric, d.min)),
+            escape(&format_metric_value(metric, d.p50)),
+            escape(&format_metric_value(metric, d.p90)),
+            escape(&format_metric_value(metric, d.max)),
+            d.worst_seed
+        );
+    }
+    out.push_str("</table>");
+    true
 }
