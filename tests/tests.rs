@@ -36,6 +36,8 @@
 //!   proxy's figures against the client's own, Ctrl-C ending every program.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
+//! - `harness`: the harness's own failures (accepts failing for want of descriptors, on sim
+//!   and live) retried with backoff, then ending the server or proxy, surfaced by the stack.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
 //!   shutdown on the sim network under paused time.
 //! - `server_live`: the echo server once over loopback TCP, and `wschaos echo` as a process.
@@ -52,6 +54,8 @@ mod faults;
 mod fixtures;
 #[path = "suite/frames.rs"]
 mod frames;
+#[path = "suite/harness.rs"]
+mod harness;
 #[path = "suite/layers.rs"]
 mod layers;
 #[path = "suite/mutations.rs"]

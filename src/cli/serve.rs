@@ -145,6 +145,10 @@ fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Ex
             say!("error: {error}");
             Exit::BadInput
         }
+        Err(ServeError::Harness(error)) => {
+            say!("error: wschaos itself failed: {error}");
+            Exit::Internal
+        }
         Err(ServeError::Output { error, .. }) => {
             say!("error: cannot write the event lines: {error}");
             Exit::IoError
@@ -155,7 +159,8 @@ fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Ex
 /// Runs a long-lived command on a multi-thread runtime until SIGINT (Ctrl-C), SIGTERM or
 /// SIGHUP. The handlers are installed before `serve` starts (and prints its address), so an
 /// early signal still stops it cleanly; a second signal exits at once. Stopping is how these
-/// commands end, so a clean stop exits 0. A failure to bind or serve is reported and exits 2.
+/// commands end, so a clean stop exits 0. A failure to bind is reported and exits 2; the part's
+/// own failure while serving (say, a listener that could not accept for seconds) exits 70.
 /// Output that can no longer be written stops the command: quietly when the reader went away
 /// (exit 141, as a shell reports a program SIGPIPE ended; 0 if only the last line was lost),
 /// else saying why (exit 74).
@@ -188,6 +193,10 @@ where
             Err(ServeError::Network(error)) => {
                 say!("error: {error}");
                 Exit::BadInput
+            }
+            Err(ServeError::Harness(error)) => {
+                say!("error: wschaos itself failed: {error}");
+                Exit::Internal
             }
             Err(ServeError::Output { error, cut_short }) if error.kind() == ErrorKind::BrokenPipe => {
                 if cut_short {

@@ -25,6 +25,7 @@ use crate::client::State;
 use crate::net::Transport;
 use crate::outcome::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{Engine, Scenario};
+use crate::stack::HarnessError;
 pub use strategy::strategy_report;
 use strategy::{MatrixEntry, run_strategy};
 
@@ -66,6 +67,10 @@ pub enum RunError {
     /// A program under test could not be started, or was not ready in time: what happened,
     /// naming the program.
     Program(String),
+    /// A part of wschaos itself failed (its echo server, its proxy, its fault timeline, a
+    /// reference client's task): the run ends without a verdict, since what it measured so
+    /// far says nothing about the client. events.jsonl ends with a `harness_error` event.
+    Harness(HarnessError),
     /// The simulated system stopped: every task waited and no timer was pending.
     Stalled {
         /// The strategy being run.
@@ -88,6 +93,7 @@ impl fmt::Display for RunError {
         match self {
             RunError::Io(error) => write!(f, "{error}"),
             RunError::Program(what) => write!(f, "{what}"),
+            RunError::Harness(failure) => write!(f, "{failure}"),
             RunError::Stalled { strategy, at, clients } => {
                 writeln!(
                     f,

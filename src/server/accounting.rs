@@ -25,6 +25,9 @@ pub struct ServerStats {
     pub handshakes_failed: u64,
     /// Connections the server heartbeat closed because a ping went unanswered.
     pub heartbeat_closes: u64,
+    /// Accepts that failed: a connection gone before it was taken, or the process short of
+    /// descriptors or memory (retried with backoff).
+    pub accept_errors: u64,
     /// Text and binary frames echoed, workload messages or not.
     pub frames_echoed: u64,
     /// Per client index, what its workload messages looked like, in index order.
@@ -58,7 +61,7 @@ impl ServerStats {
     pub fn summary(&self) -> String {
         format!(
             "connections {}, rejected {}, failed handshakes {}, heartbeat closes {}, frames echoed {}, \
-             clients {}, messages {}, duplicates {}",
+             clients {}, messages {}, duplicates {}, accept errors {}",
             self.connections_accepted,
             self.handshakes_rejected,
             self.handshakes_failed,
@@ -67,6 +70,7 @@ impl ServerStats {
             self.clients.len(),
             self.messages_received(),
             self.duplicates(),
+            self.accept_errors,
         )
     }
 }
@@ -89,6 +93,11 @@ impl Ledger {
     /// A connection came off the listener.
     pub(crate) fn connection_accepted(&mut self) {
         self.stats.connections_accepted += 1;
+    }
+
+    /// An accept failed.
+    pub(crate) fn accept_failed(&mut self) {
+        self.stats.accept_errors += 1;
     }
 
     /// An upgrade was answered with an HTTP error.
@@ -167,12 +176,13 @@ mod tests {
         ledger.handshake_rejected();
         ledger.handshake_failed();
         ledger.heartbeat_close();
+        ledger.accept_failed();
         ledger.frame(&message(1, 0), true);
         ledger.frame(&message(1, 0), true);
         assert_eq!(
             ledger.snapshot().summary(),
             "connections 2, rejected 1, failed handshakes 1, heartbeat closes 1, frames echoed 2, \
-             clients 1, messages 2, duplicates 1"
+             clients 1, messages 2, duplicates 1, accept errors 1"
         );
     }
 }

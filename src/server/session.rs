@@ -6,6 +6,7 @@
 //! and the heartbeat, so a peer that stops reading cannot pin a session: while an echo is stuck
 //! behind a full socket, the heartbeat keeps counting and closes the peer on time.
 
+use std::io;
 use std::mem;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -24,6 +25,7 @@ use super::accounting::Ledger;
 use super::handshake::{Authorize, DelayedAnswer};
 use super::heartbeat::{Beat, Heartbeat};
 use crate::net::Stream;
+use crate::net::accept::{AcceptErrorKind, classify};
 use crate::scenario::ServerHeartbeat;
 use crate::wire::websocket_config;
 
@@ -78,7 +80,15 @@ enum Ended {
 
 /// Serves one accepted connection to its end. `latency` is this connection's handshake latency,
 /// already drawn by the accept loop.
-pub(crate) async fn run(stream: Stream, shared: Arc<Shared>, latency: Duration, mut stop: SessionStop) {
+///
+/// Errors: a failure of the server's own, not the peer's (its socket short of memory or
+/// buffers, a write buffer overflowing, which is a bug): the server stops on it.
+pub(crate) async fn run(
+    stream: Stream,
+    shared: Arc<Shared>,
+    latency: Duration,
+    mut stop: SessionStop,
+) -> io::Result<()> {
     let authorize = Authorize { token: shared.auth_token.clone() };
     let handshake = accept_hdr_async_with_config(
         DelayedAnswer::new(stream, latency),
@@ -94,13 +104,18 @@ pub(crate) async fn run(stream: Stream, shared: Arc<Shared>, latency: Duration, 
         Some(Ok(ws)) => ws,
         Some(Err(WsError::Http(response))) => {
             debug!(status = %response.status(), "upgrade rejected");
-            return shared.ledger().handshake_rejected();
+            shared.ledger().handshake_rejected();
+            return Ok(());
         }
         Some(Err(error)) => {
             debug!(%error, "upgrade failed");
-            return shared.ledger().handshake_failed();
+            shared.ledger().handshake_failed();
+            return own_failure(&error, "upgrade");
         }
-        None => return shared.ledger().handshake_failed(),
+        None => {
+            shared.ledger().handshake_failed();
+            return Ok(());
+        }
     };
     let heartbeat = shared.heartbeat.map(|config| Heartbeat::new(config, Instant::now()));
     let mut echo = Echo { ws, heartbeat, ping_owed: false, shared };
@@ -118,8 +133,27 @@ pub(crate) async fn run(stream: Stream, shared: Arc<Shared>, latency: Duration, 
             let _ = timeout(SHUTDOWN_GRACE, echo.ws.close(Some(close))).await;
         }
         Ended::PeerClosed => {}
-        Ended::Failed(error) => debug!(%error, "connection failed"),
+        Ended::Failed(error) => {
+            debug!(%error, "connection failed");
+            return own_failure(&error, "connection");
+        }
     }
+    Ok(())
+}
+
+/// Whether a WebSocket error is the server's own failure rather than the peer's doing: its
+/// socket short of memory or buffers (the peer cannot cause that), or its write buffer over
+/// its cap (a bug: every send is awaited before the next frame is read).
+fn own_failure(error: &WsError, what: &str) -> io::Result<()> {
+    let own = match error {
+        WsError::Io(io) => classify(io) == AcceptErrorKind::Resource,
+        WsError::WriteBufferFull(_) => true,
+        _ => false,
+    };
+    if own {
+        return Err(io::Error::other(format!("echo server: a {what} failed on the server's side: {error}")));
+    }
+    Ok(())
 }
 
 /// Sleeps until `at`, or forever without one.

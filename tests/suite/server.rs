@@ -69,6 +69,11 @@ impl Running {
         Ok(ws)
     }
 
+    /// Waits for the server to stop on its own, and returns its error.
+    pub async fn failed(self) -> std::io::Error {
+        self.task.await.unwrap().expect_err("the server stopped only on a failure")
+    }
+
     /// Stops the server and returns its counters.
     pub async fn stop(self) -> ServerStats {
         self.stop.send(()).unwrap();
