@@ -234,6 +234,10 @@ fn repro_line(options: &RunOptions, drawn: bool) -> String {
 }
 
 fn run_failed(error: &RunError) -> Exit {
+    if let RunError::Preflight(what) = error {
+        say!("error: {what}");
+        return Exit::BadInput;
+    }
     match error {
         RunError::Program(what) => say!("error: the program under test could not run: {what}"),
         RunError::Harness(failure) => say!(

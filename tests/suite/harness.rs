@@ -131,3 +131,50 @@ async fn echo_out_of_descriptors_exits_70_naming_itself_and_the_cause() {
         stderr.lines().filter(|line| line.contains("accepts failed since the last warning")).count();
     assert!((1..=6).contains(&warnings), "one warning a second at most: {warnings}\n{stderr}");
 }
+
+/// `wschaos run FILE --out DIR` under `sh` after `limits` (`ulimit …` commands).
+fn run_with_limits(limits: &str, file: &std::path::Path, out: &std::path::Path) -> std::process::Output {
+    let command = format!("{limits} && exec \"$0\" run \"$1\" --out \"$2\"");
+    StdCommand::new("sh")
+        .args(["-c", &command, env!("CARGO_BIN_EXE_wschaos")])
+        .arg(file)
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_live_run_beyond_the_hard_descriptor_limit_is_refused_before_it_starts_with_the_numbers() {
+    let file = crate::run::scenario_file(
+        "preflight-refused",
+        "version: 1\nname: preflight-refused\nduration: 60s\nclients: { count: 300 }\n",
+    );
+    let out = crate::run::out_dir("preflight-refused");
+    let output = run_with_limits("ulimit -n 256", &file, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("needs about 1264 file descriptors (300 clients × 4 each, plus 64 for the process)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("at most 256 (the hard limit, `ulimit -Hn`)"), "{stderr}");
+    assert!(stderr.contains("run at most 48 clients"), "{stderr}");
+    assert!(!out.join("report.json").exists(), "refused before anything ran");
+}
+
+#[test]
+fn a_live_run_raises_a_low_soft_descriptor_limit_and_loses_nothing() {
+    let file = crate::run::scenario_file(
+        "preflight-raised",
+        "version: 1\nname: preflight-raised\nduration: 2s\nquiet_period: 1s\n\
+         clients:\n  count: 50\n  workload: { rate: 10/s }\nslo:\n  messages_lost: [\"count == 0\"]\n",
+    );
+    let out = crate::run::out_dir("preflight-raised");
+    // 50 clients hold about 264 descriptors: far above the soft limit of 100, within the hard one.
+    let output = run_with_limits("ulimit -Sn 100", &file, &out);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report = crate::run::report(&out);
+    assert_eq!(report["strategies"][0]["messages"]["lost"], 0, "{report}");
+    assert!(!stderr.contains("accepts failed"), "{stderr}");
+}

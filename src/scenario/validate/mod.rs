@@ -118,7 +118,7 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
     let program = program::client_program(&mut check, spec, runs_on);
     let upstream = program::server_under_test(&mut check, spec.server.as_ref(), runs_on);
     let server = server(&mut check, spec.server.as_ref());
-    let clients = clients(&mut check, &spec.clients, &server, duration);
+    let clients = clients(&mut check, &spec.clients, &server, duration, runs_on);
     let strategies = strategies(&mut check, spec, &server, &clients);
     let faults = match &spec.faults {
         Some(list) => list
