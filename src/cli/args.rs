@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use super::parse::{
-    parse_client_heartbeat, parse_heartbeat, parse_message_size, parse_percent, parse_seeds, parse_token,
+    parse_client_heartbeat, parse_heartbeat, parse_message_size, parse_percent, parse_positive_duration,
+    parse_seeds, parse_token,
 };
 use super::swarm::Seeds;
 use crate::scenario::{ClientHeartbeat, ServerHeartbeat, defaults};
@@ -232,6 +233,10 @@ pub struct EchoArgs {
     /// New connections served per second; the excess waits, it is not rejected.
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub accept_rate: Option<Rate>,
+    /// Close a connection that has not completed its upgrade this long after it was taken (a
+    /// half-sent request, a slowloris).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub handshake_timeout: std::time::Duration,
     /// Require `Authorization: Bearer SECRET` on every upgrade (answer 401 otherwise).
     #[arg(long, value_name = "SECRET", env = "WSCHAOS_ECHO_TOKEN", hide_env_values = true,
           value_parser = parse_token)]

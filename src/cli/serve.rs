@@ -26,7 +26,17 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         handshake_latency: args.handshake_latency.unwrap_or_default(),
         accept_rate: args.accept_rate,
         auth_token: args.token,
+        handshake_timeout: args.handshake_timeout,
     };
+    if let Some(slowest) = Some(config.handshake_latency.max()).filter(|max| config.handshake_timeout <= *max)
+    {
+        say!(
+            "error: --handshake-timeout {}: not longer than the slowest --handshake-latency ({}); every upgrade would be cut off",
+            crate::units::format_duration(config.handshake_timeout),
+            crate::units::format_duration(slowest)
+        );
+        return Exit::BadInput;
+    }
     let listen = args.listen;
     serve_until_signal(|shutdown| {
         standalone::echo::serve(listen, config, args.seed, std::io::stdout(), shutdown)

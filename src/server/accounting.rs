@@ -23,6 +23,9 @@ pub struct ServerStats {
     /// Upgrades that never completed for another reason: the peer left, sent something that is
     /// not an upgrade, or the server shut down first.
     pub handshakes_failed: u64,
+    /// Connections closed because their upgrade had not completed within the handshake
+    /// timeout: a half-sent request, a slowloris, a peer that connected and said nothing.
+    pub handshake_timeouts: u64,
     /// Connections the server heartbeat closed because a ping went unanswered.
     pub heartbeat_closes: u64,
     /// Accepts that failed: a connection gone before it was taken, or the process short of
@@ -60,11 +63,12 @@ impl ServerStats {
     /// One line for a person: what `wschaos echo` prints when it stops.
     pub fn summary(&self) -> String {
         format!(
-            "connections {}, rejected {}, failed handshakes {}, heartbeat closes {}, frames echoed {}, \
+            "connections {}, rejected {}, failed handshakes {}, handshake timeouts {}, heartbeat closes {}, frames echoed {}, \
              clients {}, messages {}, duplicates {}, accept errors {}",
             self.connections_accepted,
             self.handshakes_rejected,
             self.handshakes_failed,
+            self.handshake_timeouts,
             self.heartbeat_closes,
             self.frames_echoed,
             self.clients.len(),
@@ -108,6 +112,11 @@ impl Ledger {
     /// An upgrade did not complete for another reason.
     pub(crate) fn handshake_failed(&mut self) {
         self.stats.handshakes_failed += 1;
+    }
+
+    /// An upgrade did not complete within the handshake timeout.
+    pub(crate) fn handshake_timed_out(&mut self) {
+        self.stats.handshake_timeouts += 1;
     }
 
     /// The heartbeat closed a connection.
@@ -175,13 +184,14 @@ mod tests {
         ledger.connection_accepted();
         ledger.handshake_rejected();
         ledger.handshake_failed();
+        ledger.handshake_timed_out();
         ledger.heartbeat_close();
         ledger.accept_failed();
         ledger.frame(&message(1, 0), true);
         ledger.frame(&message(1, 0), true);
         assert_eq!(
             ledger.snapshot().summary(),
-            "connections 2, rejected 1, failed handshakes 1, heartbeat closes 1, frames echoed 2, \
+            "connections 2, rejected 1, failed handshakes 1, handshake timeouts 1, heartbeat closes 1, frames echoed 2, \
              clients 1, messages 2, duplicates 1, accept errors 1"
         );
     }

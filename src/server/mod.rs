@@ -63,6 +63,7 @@ impl Server {
         let shared = Arc::new(Shared {
             counters: Mutex::default(),
             heartbeat: config.heartbeat,
+            handshake_timeout: config.handshake_timeout,
             auth_token: config.auth_token.as_deref().map(Arc::from),
         });
         Server { config, rng, shared }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
@@ -42,6 +42,8 @@ pub(crate) struct Shared {
     pub(crate) counters: Mutex<Ledger>,
     /// The server heartbeat, if any.
     pub(crate) heartbeat: Option<ServerHeartbeat>,
+    /// How long an upgrade may take, from when the session starts.
+    pub(crate) handshake_timeout: Duration,
     /// The bearer token upgrades must carry, if any.
     pub(crate) auth_token: Option<Arc<str>>,
 }
@@ -95,26 +97,38 @@ pub(crate) async fn run(
         authorize,
         Some(websocket_config()),
     );
+    // Counted from when the session starts (after the accept rate's slot): the whole upgrade,
+    // request and answer, must fit, so a peer that sends its request a byte a minute, or
+    // nothing, does not hold the connection (and a descriptor) for the rest of the run.
+    let deadline = Instant::now() + shared.handshake_timeout;
     let outcome = tokio::select! {
         biased;
         () = stop.wait() => None,
-        outcome = handshake => Some(outcome),
+        outcome = timeout_at(deadline, handshake) => Some(outcome),
     };
     let ws = match outcome {
-        Some(Ok(ws)) => ws,
-        Some(Err(WsError::Http(response))) => {
+        Some(Err(_elapsed)) => {
+            debug!("upgrade not complete within the handshake timeout: closing");
+            shared.ledger().handshake_timed_out();
+            return Ok(());
+        }
+        Some(Ok(outcome)) => outcome,
+        None => {
+            shared.ledger().handshake_failed();
+            return Ok(());
+        }
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(WsError::Http(response)) => {
             debug!(status = %response.status(), "upgrade rejected");
             shared.ledger().handshake_rejected();
             return Ok(());
         }
-        Some(Err(error)) => {
+        Err(error) => {
             debug!(%error, "upgrade failed");
             shared.ledger().handshake_failed();
             return own_failure(&error, "upgrade");
-        }
-        None => {
-            shared.ledger().handshake_failed();
-            return Ok(());
         }
     };
     let heartbeat = shared.heartbeat.map(|config| Heartbeat::new(config, Instant::now()));

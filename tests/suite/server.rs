@@ -305,3 +305,54 @@ async fn shutdown_says_going_away_to_open_peers_and_returns_the_counters() {
         other => panic!("expected Close 1001, got {other:?}"),
     }
 }
+
+/// Reads until the server closes `stream`, returning how long that took from `since`.
+async fn closed_after(stream: &mut Stream, since: Instant) -> Duration {
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "no answer to an unfinished upgrade: {rest:?}");
+    since.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_half_sent_upgrade_and_a_slowloris_are_closed_at_the_handshake_timeout() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let started = Instant::now();
+    let mut half = server.transport.connect(server.addr).await.unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: server\r\nUpgrade: websocket\r\n").await.unwrap();
+    let mut slow = server.transport.connect(server.addr).await.unwrap();
+    let slowloris = tokio::spawn(async move {
+        // One byte a second, for longer than any timeout: a request that never ends.
+        for byte in b"GET / HTTP/1.1\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter().cycle().take(60) {
+            if slow.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        closed_after(&mut slow, started).await
+    });
+    let mut silent = server.transport.connect(server.addr).await.unwrap();
+    assert_eq!(closed_after(&mut half, started).await, Duration::from_secs(10));
+    assert_eq!(closed_after(&mut silent, started).await, Duration::from_secs(10));
+    assert!(slowloris.await.unwrap() <= Duration::from_secs(11), "cut off at 10 s, seen by its next write");
+    let mut ws = server.connect().await;
+    assert_eq!(round_trip(&mut ws, Message::text("fine")).await, Message::text("fine"));
+    let stats = server.stop().await;
+    assert_eq!((stats.handshake_timeouts, stats.connections_accepted), (3, 4));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_handshake_timeout_is_configurable_and_counts_the_latency_in() {
+    let config = ServerConfig {
+        handshake_timeout: Duration::from_secs(3),
+        handshake_latency: Jittered { base: Duration::from_secs(2), jitter: Duration::ZERO },
+        ..ServerConfig::default()
+    };
+    let server = start(Transport::sim(), config).await;
+    let started = Instant::now();
+    let mut quiet = server.transport.connect(server.addr).await.unwrap();
+    let _ws = server.connect().await;
+    assert_eq!(started.elapsed(), Duration::from_secs(2), "a 2 s answer fits a 3 s timeout");
+    assert_eq!(closed_after(&mut quiet, started).await, Duration::from_secs(3));
+    assert_eq!(server.stop().await.handshake_timeouts, 1);
+}

@@ -91,6 +91,12 @@ fn echo_rejects_bad_values_with_exit_2() {
         (&["--token", ""], "the token is empty"),
         (&["--token", "two words"], "no spaces"),
         (&["--listen", "localhost"], "--listen"),
+        (&["--handshake-timeout", "0s"], "must be longer than 0s"),
+        (&["--handshake-timeout", "10"], "has no unit"),
+        (
+            &["--handshake-timeout", "1s", "--handshake-latency", "2s"],
+            "not longer than the slowest --handshake-latency",
+        ),
     ];
     for (args, message) in cases {
         wschaos().arg("echo").args(*args).assert().code(2).stderr(predicate::str::contains(*message));

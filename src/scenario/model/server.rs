@@ -5,7 +5,7 @@ use std::time::Duration;
 use crate::units::{Jittered, Rate};
 
 /// The echo server's settings.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {
     /// Server pings, if any.
     pub heartbeat: Option<ServerHeartbeat>,
@@ -15,6 +15,22 @@ pub struct ServerConfig {
     pub accept_rate: Option<Rate>,
     /// Bearer token the upgrade must carry, if any.
     pub auth_token: Option<String>,
+    /// How long a connection may take, from when it is served, to complete its upgrade; one
+    /// that has not (a half-sent request, a slowloris) is closed.
+    pub handshake_timeout: Duration,
+}
+
+impl Default for ServerConfig {
+    /// No heartbeat, no latency, no accept rate, no token, the default handshake timeout.
+    fn default() -> ServerConfig {
+        ServerConfig {
+            heartbeat: None,
+            handshake_latency: Jittered::default(),
+            accept_rate: None,
+            auth_token: None,
+            handshake_timeout: super::super::defaults::HANDSHAKE_TIMEOUT,
+        }
+    }
 }
 
 /// Server-side heartbeat.

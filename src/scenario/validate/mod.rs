@@ -197,7 +197,28 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         }
         auth.token.clone()
     });
-    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token }
+    let handshake_timeout = handshake_timeout(check, spec, handshake_latency);
+    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token, handshake_timeout }
+}
+
+/// The upgrade's time limit, longer than the slowest drawn handshake latency (or every
+/// upgrade would be cut off before its answer).
+fn handshake_timeout(check: &mut Checker, spec: &ServerSpec, latency: Jittered) -> Duration {
+    let Some(text) = &spec.handshake_timeout else { return defaults::HANDSHAKE_TIMEOUT };
+    let Some(timeout) = check.positive("server.handshake_timeout", text) else {
+        return defaults::HANDSHAKE_TIMEOUT;
+    };
+    if timeout <= latency.max() {
+        check.error(
+            "server.handshake_timeout",
+            format!(
+                "{} is not longer than the slowest handshake_latency ({}): every upgrade that slow would be cut off",
+                units::format_duration(timeout),
+                units::format_duration(latency.max())
+            ),
+        );
+    }
+    timeout
 }
 
 /// The `slo:` thresholds, one rule per metric, each metric known and measurable in this run.
