@@ -13,6 +13,7 @@ mod handshake;
 mod heartbeat;
 mod pacing;
 mod session;
+mod upgrade;
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -65,6 +66,7 @@ impl Server {
             heartbeat: config.heartbeat,
             handshake_timeout: config.handshake_timeout,
             auth_token: config.auth_token.as_deref().map(Arc::from),
+            said: Mutex::default(),
         });
         Server { config, rng, shared }
     }

@@ -356,3 +356,84 @@ async fn the_handshake_timeout_is_configurable_and_counts_the_latency_in() {
     assert_eq!(closed_after(&mut quiet, started).await, Duration::from_secs(3));
     assert_eq!(server.stop().await.handshake_timeouts, 1);
 }
+
+/// Upgrades a raw connection, sends `frame` (bytes as they go on the wire) and returns the
+/// Close frame's code and reason the server answers with, checking it then hangs up.
+async fn close_after(server: &Running, frame: &[u8]) -> (u16, String) {
+    let mut stream = server.transport.connect(server.addr).await.unwrap();
+    assert!(raw_upgrade(&mut stream).await.starts_with("HTTP/1.1 101"));
+    stream.write_all(frame).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    assert_eq!(answer.first(), Some(&0x88), "a Close frame, not a bare close: {answer:?}");
+    let length = usize::from(answer[1]);
+    assert_eq!(answer.len(), 2 + length, "then the connection ends: {answer:?}");
+    let code = u16::from_be_bytes([answer[2], answer[3]]);
+    (code, String::from_utf8(answer[4..].to_vec()).unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaches_of_the_protocol_get_the_close_code_a_real_server_sends() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    // A binary frame announcing 16 MiB + 1 byte: over the limit before a byte of it is read.
+    let mut too_big = vec![0x82, 0x80 | 127];
+    too_big.extend_from_slice(&((16u64 << 20) + 1).to_be_bytes());
+    too_big.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(close_after(&server, &too_big).await, (1009, "message over 16 MiB".to_string()));
+    // A text frame holding 0xFF, masked with a zero key.
+    let (code, _) = close_after(&server, &[0x81, 0x81, 0, 0, 0, 0, 0xFF]).await;
+    assert_eq!(code, 1007, "invalid UTF-8");
+    // RSV1 set with no extension negotiated, and an unmasked frame from a client.
+    let (code, reason) = close_after(&server, &[0xC2, 0x80, 0, 0, 0, 0]).await;
+    assert_eq!(code, 1002, "{reason}");
+    let (code, reason) = close_after(&server, &[0x82, 0x01, 0x00]).await;
+    assert_eq!(code, 1002, "{reason}");
+    let stats = server.stop().await;
+    assert_eq!(stats.protocol_closes, 4);
+}
+
+/// Sends `request` on a fresh connection and returns everything the server answers.
+async fn answer_to(server: &Running, request: &str) -> String {
+    let mut stream = server.transport.connect(server.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8(answer).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_is_not_an_upgrade_gets_400_and_another_version_426() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let plain = answer_to(&server, "GET / HTTP/1.1\r\nHost: server\r\n\r\n").await;
+    assert!(plain.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{plain}");
+    assert!(plain.ends_with(
+        "this is a WebSocket echo server: not a WebSocket upgrade (no `Upgrade: websocket` header)\n"
+    ));
+    let post = answer_to(&server, "POST / HTTP/1.1\r\nHost: server\r\nContent-Length: 0\r\n\r\n").await;
+    assert!(post.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{post}");
+    let old = answer_to(
+        &server,
+        "GET / HTTP/1.1\r\nHost: s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+    )
+    .await;
+    assert!(
+        old.starts_with("HTTP/1.1 426 Upgrade Required\r\n") && old.contains("Sec-WebSocket-Version: 13\r\n")
+    );
+    let mut ws = server.connect().await;
+    assert_eq!(round_trip(&mut ws, Message::text("still serving")).await, Message::text("still serving"));
+    assert_eq!(server.stop().await.not_upgrades, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_binary_frames_with_the_message_header_count_as_messages() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let mut ws = server.connect().await;
+    // A 64-byte frame of another protocol that happens to be long enough.
+    let foreign = Message::binary(vec![7u8; 64]);
+    assert_eq!(round_trip(&mut ws, foreign.clone()).await, foreign);
+    round_trip(&mut ws, workload_message(2, 0)).await;
+    let stats = server.stop().await;
+    assert_eq!(stats.frames_echoed, 2);
+    assert_eq!(stats.clients.keys().collect::<Vec<_>>(), [&2], "the foreign frame is echoed, not counted");
+}
