@@ -196,6 +196,13 @@ pub struct ClientArgs {
     /// Bearer token for the handshake.
     #[arg(long, value_parser = parse_token)]
     pub token: Option<String>,
+    /// Offer this subprotocol in `Sec-WebSocket-Protocol` (repeatable, in order of preference),
+    /// for servers that refuse an upgrade without one.
+    #[arg(long = "subprotocol", value_name = "NAME", value_parser = crate::standalone::client::subprotocol)]
+    pub subprotocols: Vec<String>,
+    /// Add a header to the upgrade request, `'Name: value'` (repeatable): a cookie, an API key.
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = crate::standalone::client::header)]
+    pub headers: Vec<(String, String)>,
     /// Seed of the client's random draws.
     #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,

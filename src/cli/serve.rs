@@ -70,6 +70,8 @@ pub(super) fn client(args: ClientArgs) -> Exit {
         delivery,
         index: args.index,
         token: args.token,
+        subprotocols: args.subprotocols,
+        headers: args.headers,
         seed: args.seed,
         events: args.events,
     };

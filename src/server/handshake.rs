@@ -25,18 +25,31 @@ pub(crate) fn draw_latency(rng: &mut ChaCha8Rng, latency: Jittered) -> Duration 
 }
 
 /// The upgrade check handed to tungstenite: with a token, the request must carry
-/// `Authorization: Bearer <token>`; otherwise it is answered 401.
+/// `Authorization: Bearer <token>`; otherwise it is answered 401. A request that offers
+/// subprotocols gets the first one chosen: an echo server speaks them all, and clients that
+/// ask for one (graphql-ws, a chat protocol) refuse a server that picks none.
 pub(crate) struct Authorize {
     /// The required token; `None` admits everyone.
     pub(crate) token: Option<Arc<str>>,
 }
 
 impl Callback for Authorize {
-    fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
-        match &self.token {
-            Some(token) if !carries_bearer(request.headers(), token) => Err(unauthorized()),
-            _ => Ok(response),
+    fn on_request(self, request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+        if let Some(token) = &self.token
+            && !carries_bearer(request.headers(), token)
+        {
+            return Err(unauthorized());
         }
+        let offered = request.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).iter();
+        let first = offered
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .find(|protocol| !protocol.is_empty());
+        if let Some(value) = first.and_then(|protocol| http::HeaderValue::from_str(protocol).ok()) {
+            response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        Ok(response)
     }
 }
 

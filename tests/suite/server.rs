@@ -437,3 +437,16 @@ async fn only_binary_frames_with_the_message_header_count_as_messages() {
     assert_eq!(stats.frames_echoed, 2);
     assert_eq!(stats.clients.keys().collect::<Vec<_>>(), [&2], "the foreign frame is echoed, not counted");
 }
+
+#[tokio::test(start_paused = true)]
+async fn the_first_subprotocol_offered_is_chosen() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let stream = server.transport.connect(server.addr).await.unwrap();
+    let mut request = format!("ws://{}/", server.addr).into_client_request().unwrap();
+    request.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, "graphql-ws, chat.v1".parse().unwrap());
+    let (mut ws, response) =
+        client_async_with_config(request, stream, Some(websocket_config())).await.unwrap();
+    assert_eq!(response.headers()[header::SEC_WEBSOCKET_PROTOCOL], "graphql-ws");
+    assert_eq!(round_trip(&mut ws, Message::text("x")).await, Message::text("x"));
+    server.stop().await;
+}
