@@ -36,6 +36,8 @@
 //!   proxy's figures against the client's own, Ctrl-C ending every program.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
+//! - `deflate`: permessage-deflate with the echo server (agreed, declined, 1007, 1009) and
+//!   compressed links through the proxy meeting frame faults, on sim.
 //! - `harness`: the harness's own failures (accepts failing for want of descriptors, on sim
 //!   and live) retried with backoff, then ending the server or proxy, surfaced by the stack.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
@@ -46,6 +48,8 @@
 mod cli;
 #[path = "suite/client.rs"]
 mod client;
+#[path = "suite/deflate.rs"]
+mod deflate;
 #[path = "suite/examples.rs"]
 mod examples;
 #[path = "suite/faults.rs"]

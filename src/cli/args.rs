@@ -244,6 +244,10 @@ pub struct EchoArgs {
     /// half-sent request, a slowloris).
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
     pub handshake_timeout: std::time::Duration,
+    /// Refuse permessage-deflate (compression) even when a client offers it; by default it is
+    /// accepted, as real servers do.
+    #[arg(long)]
+    pub no_deflate: bool,
     /// Require `Authorization: Bearer SECRET` on every upgrade (answer 401 otherwise).
     #[arg(long, value_name = "SECRET", env = "WSCHAOS_ECHO_TOKEN", hide_env_values = true,
           value_parser = parse_token)]

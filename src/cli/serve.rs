@@ -27,6 +27,7 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         accept_rate: args.accept_rate,
         auth_token: args.token,
         handshake_timeout: args.handshake_timeout,
+        deflate: !args.no_deflate,
     };
     if let Some(slowest) = Some(config.handshake_latency.max()).filter(|max| config.handshake_timeout <= *max)
     {

@@ -31,6 +31,8 @@ pub(crate) fn draw_latency(rng: &mut ChaCha8Rng, latency: Jittered) -> Duration 
 pub(crate) struct Authorize {
     /// The required token; `None` admits everyone.
     pub(crate) token: Option<Arc<str>>,
+    /// The `Sec-WebSocket-Extensions` answer, when an extension was agreed.
+    pub(crate) extensions: Option<String>,
 }
 
 impl Callback for Authorize {
@@ -48,6 +50,11 @@ impl Callback for Authorize {
             .find(|protocol| !protocol.is_empty());
         if let Some(value) = first.and_then(|protocol| http::HeaderValue::from_str(protocol).ok()) {
             response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        if let Some(value) =
+            self.extensions.as_deref().and_then(|answer| http::HeaderValue::from_str(answer).ok())
+        {
+            response.headers_mut().insert(header::SEC_WEBSOCKET_EXTENSIONS, value);
         }
         Ok(response)
     }
@@ -176,6 +183,22 @@ pub(crate) fn check_upgrade(head: &[u8]) -> Result<(), NotAnUpgrade> {
         ));
     }
     Ok(())
+}
+
+/// The values of the request head's `name` headers (a head `check_upgrade` passed).
+pub(crate) fn header_values(head: &[u8], name: &str) -> Vec<String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    if request.parse(head).is_err() {
+        return Vec::new();
+    }
+    request
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .filter_map(|h| std::str::from_utf8(h.value).ok())
+        .map(str::to_string)
+        .collect()
 }
 
 /// A stream whose first reads return bytes already read from it (the request head), then

@@ -65,6 +65,7 @@ impl Server {
             counters: Mutex::default(),
             heartbeat: config.heartbeat,
             handshake_timeout: config.handshake_timeout,
+            deflate: config.deflate,
             auth_token: config.auth_token.as_deref().map(Arc::from),
             said: Mutex::default(),
         });

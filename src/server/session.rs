@@ -31,6 +31,7 @@ use crate::net::Stream;
 use crate::net::accept::{AcceptErrorKind, classify};
 use crate::scenario::ServerHeartbeat;
 use crate::wire::MAX_MESSAGE_BYTES;
+use crate::wire::deflate::InvalidCompressedData;
 
 /// How long a server that is shutting down tries to deliver its Close frame (1001, going away)
 /// to each peer. A peer that is reading gets it within a round trip; one that is not must not
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     pub(crate) handshake_timeout: Duration,
     /// The bearer token upgrades must carry, if any.
     pub(crate) auth_token: Option<Arc<str>>,
+    /// Whether permessage-deflate is accepted when offered.
+    pub(crate) deflate: bool,
     /// The kinds of trouble already logged at info level (`not_an_upgrade`, `1009`, …).
     pub(crate) said: Mutex<BTreeSet<String>>,
 }
@@ -171,6 +174,9 @@ fn violation_close(error: &WsError) -> Option<CloseFrame> {
     let (code, reason) = match error {
         WsError::Capacity(_) => (CloseCode::Size, format!("message over {} MiB", MAX_MESSAGE_BYTES >> 20)),
         WsError::Utf8(_) => (CloseCode::Invalid, "text message is not valid UTF-8".to_string()),
+        WsError::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<InvalidCompressedData>()) => {
+            (CloseCode::Invalid, "invalid compressed data".to_string())
+        }
         WsError::Protocol(
             ProtocolError::ResetWithoutClosingHandshake
             | ProtocolError::SendAfterClosing

@@ -1,6 +1,7 @@
 //! One connection's upgrade, start to end: read the request head, answer what is not an
-//! upgrade with 400 (426 for another version) as a real server does, then let tungstenite
-//! check the token and answer 101, the answer held back by the drawn latency. Every outcome
+//! upgrade with 400 (426 for another version) as a real server does, agree on
+//! permessage-deflate when the client offers it (and the server allows it), then let
+//! tungstenite check the token and answer 101, the answer held back by the drawn latency. Every outcome
 //! is counted here; the session gets an open WebSocket or nothing.
 
 use std::io;
@@ -11,14 +12,15 @@ use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 use tracing::debug;
 
-use super::handshake::{Authorize, DelayedAnswer, Prefixed, check_upgrade, read_head};
+use super::handshake::{Authorize, DelayedAnswer, Prefixed, check_upgrade, header_values, read_head};
 use super::session::{Shared, own_failure};
 use crate::net::Stream;
+use crate::wire::deflate::{self, Deflate};
 use crate::wire::websocket_config;
 
-/// The stream under an open WebSocket: the head already read, handed on, and the answer's
-/// latency.
-pub(crate) type Socket = Prefixed<DelayedAnswer<Stream>>;
+/// The stream under an open WebSocket: the head already read, handed on; permessage-deflate
+/// when agreed; and the answer's latency.
+pub(crate) type Socket = Prefixed<Deflate<DelayedAnswer<Stream>>>;
 
 /// Upgrades `stream`, its answer held back by `latency`. `Ok(None)` when it did not become a
 /// WebSocket (the peer left, was refused or rejected): counted, nothing more to do.
@@ -45,9 +47,12 @@ pub(crate) async fn upgrade(
         let _ = stream.shutdown().await;
         return Ok(None);
     }
-    let authorize = Authorize { token: shared.auth_token.clone() };
-    let upgraded =
-        accept_hdr_async_with_config(Prefixed::new(head, stream), authorize, Some(websocket_config())).await;
+    let offers = if shared.deflate { header_values(&head, "sec-websocket-extensions") } else { Vec::new() };
+    let deflate = deflate::negotiate(&offers.iter().map(String::as_str).collect::<Vec<_>>());
+    let authorize =
+        Authorize { token: shared.auth_token.clone(), extensions: deflate.map(|params| params.answer()) };
+    let stream = Prefixed::new(head, Deflate::server(stream, deflate));
+    let upgraded = accept_hdr_async_with_config(stream, authorize, Some(websocket_config())).await;
     match upgraded {
         Ok(ws) => Ok(Some(ws)),
         Err(WsError::Http(response)) => {

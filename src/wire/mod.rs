@@ -16,10 +16,11 @@
 //!
 //! The rest of the frame is padding up to the workload's message size.
 //!
-//! Also here, because both ends use them: the WebSocket buffer sizes ([`websocket_config`]) and
+//! Also here, because both ends use them: permessage-deflate ([`deflate`]), the WebSocket buffer sizes ([`websocket_config`]) and
 //! the per-client set of sequence numbers seen ([`SeenSet`]), with which the server counts
 //! duplicates and an exactly-once client drops them.
 
+pub mod deflate;
 mod seen;
 
 use std::time::Duration;

@@ -18,10 +18,13 @@ pub struct ServerConfig {
     /// How long a connection may take, from when it is served, to complete its upgrade; one
     /// that has not (a half-sent request, a slowloris) is closed.
     pub handshake_timeout: Duration,
+    /// Whether the server accepts permessage-deflate when a client offers it.
+    pub deflate: bool,
 }
 
 impl Default for ServerConfig {
-    /// No heartbeat, no latency, no accept rate, no token, the default handshake timeout.
+    /// No heartbeat, no latency, no accept rate, no token, the default handshake timeout,
+    /// permessage-deflate accepted.
     fn default() -> ServerConfig {
         ServerConfig {
             heartbeat: None,
@@ -29,6 +32,7 @@ impl Default for ServerConfig {
             accept_rate: None,
             auth_token: None,
             handshake_timeout: super::super::defaults::HANDSHAKE_TIMEOUT,
+            deflate: true,
         }
     }
 }

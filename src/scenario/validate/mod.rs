@@ -198,7 +198,21 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         auth.token.clone()
     });
     let handshake_timeout = handshake_timeout(check, spec, handshake_latency);
-    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token, handshake_timeout }
+    let deflate = match spec.deflate.as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(word) => {
+            check.report(
+                Diagnostic::at(
+                    "server.deflate",
+                    format!("`{word}` is not valid here; expected `on` or `off`"),
+                )
+                .maybe_help(did_you_mean(word, ["on", "off"])),
+            );
+            true
+        }
+    };
+    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token, handshake_timeout, deflate }
 }
 
 /// The upgrade's time limit, longer than the slowest drawn handshake latency (or every

@@ -161,6 +161,7 @@ pub(super) fn server_under_test(
         ("accept_rate", spec.accept_rate.is_some()),
         ("auth", spec.auth.is_some()),
         ("handshake_timeout", spec.handshake_timeout.is_some()),
+        ("deflate", spec.deflate.is_some()),
     ];
     let set = |fields: &[(&'static str, bool)]| -> Vec<&'static str> {
         fields.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect()
