@@ -67,6 +67,8 @@ async fn client(net: &Transport, addr: std::net::SocketAddr, index: u32) -> Sock
         client: index,
         session: u64::from(index),
         token: None,
+        subprotocols: Vec::new(),
+        headers: Vec::new(),
     };
     open(net, &target, Duration::from_secs(10)).await.expect("the handshake succeeds")
 }

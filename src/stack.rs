@@ -18,12 +18,15 @@
 
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use crate::net::accept::task_failure;
 use crate::net::{Transport, any_loopback};
 use crate::proxy::{Control, EventSink, Proxy, ProxyEvent, timeline};
 use crate::scenario::{FaultPlan, Scenario, ServerConfig, defaults};
@@ -32,6 +35,35 @@ use crate::server::{Server, ServerStats};
 
 /// How long the server gets to finish its sessions at shutdown.
 const SERVER_DRAIN: Duration = Duration::from_secs(2);
+
+/// A part of the harness that failed: wschaos's own failure (its echo server, its proxy, its
+/// timeline, its runner), never the client's, so a run that meets one ends without a verdict.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{component}: {cause}")]
+pub struct HarnessError {
+    /// Which part: `echo server`, `proxy`, `proxy (client 3's listener)`, `fault timeline`,
+    /// `client 3` (a reference client's task).
+    pub component: String,
+    /// What happened to it, for a person.
+    pub cause: String,
+}
+
+impl HarnessError {
+    /// `component` failed because of `cause`.
+    pub fn new(component: impl Into<String>, cause: impl Into<String>) -> HarnessError {
+        HarnessError { component: component.into(), cause: cause.into() }
+    }
+
+    /// From an error whose message names its part first (`proxy (client 3's listener): …`, as
+    /// the server's and the proxy's do); `component` when it does not.
+    fn from_message(component: &str, error: &io::Error) -> HarnessError {
+        let message = error.to_string();
+        match message.split_once(": ") {
+            Some((named, cause)) if named.starts_with(component) => HarnessError::new(named, cause),
+            _ => HarnessError::new(component, message),
+        }
+    }
+}
 
 /// What the proxy forwards to.
 #[derive(Clone, Debug)]
@@ -154,8 +186,49 @@ pub struct Stack {
 #[derive(Debug, Default)]
 struct Tasks {
     server: Option<(oneshot::Sender<()>, JoinHandle<io::Result<ServerStats>>)>,
-    proxy: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    proxy: Option<(oneshot::Sender<()>, JoinHandle<io::Result<()>>)>,
     timeline: Option<JoinHandle<()>>,
+}
+
+impl Tasks {
+    /// Whether a task ended before its time, taking it out if so (a finished `JoinHandle` must
+    /// not be polled again). The timeline ending is its normal end unless it panicked.
+    fn poll_failure(&mut self, cx: &mut Context<'_>) -> Poll<HarnessError> {
+        if let Some((_, task)) = &mut self.server
+            && let Poll::Ready(ended) = Pin::new(task).poll(cx)
+        {
+            self.server = None;
+            return Poll::Ready(match ended {
+                Ok(Ok(_)) => HarnessError::new("echo server", "stopped serving before the run ended"),
+                Ok(Err(error)) => HarnessError::from_message("echo server", &error),
+                Err(error) => HarnessError::new("echo server", format!("its task {}", task_failure(error))),
+            });
+        }
+        if let Some((_, task)) = &mut self.proxy
+            && let Poll::Ready(ended) = Pin::new(task).poll(cx)
+        {
+            self.proxy = None;
+            return Poll::Ready(match ended {
+                Ok(Ok(())) => HarnessError::new("proxy", "stopped proxying before the run ended"),
+                Ok(Err(error)) => HarnessError::from_message("proxy", &error),
+                Err(error) => HarnessError::new("proxy", format!("its task {}", task_failure(error))),
+            });
+        }
+        if let Some(task) = &mut self.timeline
+            && let Poll::Ready(ended) = Pin::new(task).poll(cx)
+        {
+            self.timeline = None;
+            if let Err(error) = ended
+                && error.is_panic()
+            {
+                return Poll::Ready(HarnessError::new(
+                    "fault timeline",
+                    format!("its task {}", task_failure(error)),
+                ));
+            }
+        }
+        Poll::Pending
+    }
 }
 
 impl Drop for Tasks {
@@ -250,6 +323,14 @@ impl Stack {
         self.tasks.timeline = Some(tokio::spawn(async move {
             timeline::play(&faults, &steps, &control, origin, duration).await;
         }));
+    }
+
+    /// Resolves when a part of the stack ends before [`Stack::shutdown`]: the echo server or the
+    /// proxy failing, stopping or panicking, or the fault timeline panicking; otherwise it
+    /// stays pending. Cancel-safe: the runner polls it beside the run's events, so the
+    /// harness's own failure ends the run instead of showing up as clients' lost messages.
+    pub async fn failure(&mut self) -> HarnessError {
+        std::future::poll_fn(|cx| self.tasks.poll_failure(cx)).await
     }
 
     /// Stops the timeline and ends every active fault.

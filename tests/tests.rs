@@ -40,6 +40,10 @@
 //!   examples/clients/setup.sh; CI runs them as a step of their own.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
+//! - `deflate`: permessage-deflate with the echo server (agreed, declined, 1007, 1009) and
+//!   compressed links through the proxy meeting frame faults, on sim.
+//! - `harness`: the harness's own failures (accepts failing for want of descriptors, on sim
+//!   and live) retried with backoff, then ending the server or proxy, surfaced by the stack.
 //! - `server`: the echo server's echo, heartbeat, pacing, latency, auth, accounting and
 //!   shutdown on the sim network under paused time.
 //! - `capacity`: the echo server's capacity rules (backlog, slots, shedding, contention), each
@@ -52,6 +56,8 @@ mod capacity;
 mod cli;
 #[path = "suite/client.rs"]
 mod client;
+#[path = "suite/deflate.rs"]
+mod deflate;
 #[path = "suite/examples.rs"]
 mod examples;
 #[path = "suite/external.rs"]
@@ -62,6 +68,8 @@ mod faults;
 mod fixtures;
 #[path = "suite/frames.rs"]
 mod frames;
+#[path = "suite/harness.rs"]
+mod harness;
 #[path = "suite/layers.rs"]
 mod layers;
 #[path = "suite/mutations.rs"]

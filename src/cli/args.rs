@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
 
 use super::parse::{
-    parse_client_heartbeat, parse_heartbeat, parse_message_size, parse_percent, parse_seeds, parse_token,
+    parse_client_heartbeat, parse_heartbeat, parse_message_size, parse_percent, parse_positive_duration,
+    parse_seeds, parse_token,
 };
 use super::swarm::Seeds;
 use crate::scenario::{ClientHeartbeat, ServerHeartbeat, defaults};
@@ -195,6 +196,13 @@ pub struct ClientArgs {
     /// Bearer token for the handshake.
     #[arg(long, value_parser = parse_token)]
     pub token: Option<String>,
+    /// Offer this subprotocol in `Sec-WebSocket-Protocol` (repeatable, in order of preference),
+    /// for servers that refuse an upgrade without one.
+    #[arg(long = "subprotocol", value_name = "NAME", value_parser = crate::standalone::client::subprotocol)]
+    pub subprotocols: Vec<String>,
+    /// Add a header to the upgrade request, `'Name: value'` (repeatable): a cookie, an API key.
+    #[arg(long = "header", value_name = "'NAME: VALUE'", value_parser = crate::standalone::client::header)]
+    pub headers: Vec<(String, String)>,
     /// Seed of the client's random draws.
     #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,
@@ -232,6 +240,14 @@ pub struct EchoArgs {
     /// New connections served per second; the excess waits, it is not rejected.
     #[arg(long, value_name = "N/s", value_parser = parse_rate)]
     pub accept_rate: Option<Rate>,
+    /// Close a connection that has not completed its upgrade this long after it was taken (a
+    /// half-sent request, a slowloris).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_positive_duration)]
+    pub handshake_timeout: std::time::Duration,
+    /// Refuse permessage-deflate (compression) even when a client offers it; by default it is
+    /// accepted, as real servers do.
+    #[arg(long)]
+    pub no_deflate: bool,
     /// Require `Authorization: Bearer SECRET` on every upgrade (answer 401 otherwise).
     #[arg(long, value_name = "SECRET", env = "WSCHAOS_ECHO_TOKEN", hide_env_values = true,
           value_parser = parse_token)]

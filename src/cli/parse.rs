@@ -31,6 +31,15 @@ pub(super) fn parse_heartbeat(text: &str) -> Result<ServerHeartbeat, String> {
 }
 
 /// Parses `--token`: something a client can send in a header, with no spaces.
+/// A duration above zero: `10s`, `500ms`.
+pub(super) fn parse_positive_duration(text: &str) -> Result<std::time::Duration, String> {
+    let duration = crate::units::parse_duration(text)?;
+    if duration.is_zero() {
+        return Err("must be longer than 0s".to_string());
+    }
+    Ok(duration)
+}
+
 pub(super) fn parse_token(text: &str) -> Result<String, String> {
     if text.is_empty() {
         return Err("the token is empty; leave --token out to admit every client".to_string());

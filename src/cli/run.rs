@@ -239,8 +239,17 @@ fn repro_line(options: &RunOptions, drawn: bool) -> String {
 }
 
 fn run_failed(error: &RunError) -> Exit {
+    if let RunError::Preflight(what) = error {
+        say!("error: {what}");
+        return Exit::BadInput;
+    }
     match error {
         RunError::Program(what) => say!("error: the program under test could not run: {what}"),
+        RunError::Harness(failure) => say!(
+            "error: wschaos itself failed, not the client under test: its {} {}; the run has no verdict (events.jsonl ends with the harness_error event)",
+            failure.component,
+            failure.cause
+        ),
         _ => say!("error: the run failed: {error}"),
     }
     Exit::Internal

@@ -56,7 +56,18 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         accept_rate: args.accept_rate,
         auth_token: args.token,
         capacity,
+        handshake_timeout: args.handshake_timeout,
+        deflate: !args.no_deflate,
     };
+    if let Some(slowest) = Some(config.handshake_latency.max()).filter(|max| config.handshake_timeout <= *max)
+    {
+        say!(
+            "error: --handshake-timeout {}: not longer than the slowest --handshake-latency ({}); every upgrade would be cut off",
+            crate::units::format_duration(config.handshake_timeout),
+            crate::units::format_duration(slowest)
+        );
+        return Exit::BadInput;
+    }
     let listen = args.listen;
     serve_until_signal(|shutdown| {
         standalone::echo::serve(listen, config, args.seed, std::io::stdout(), shutdown)
@@ -90,6 +101,8 @@ pub(super) fn client(args: ClientArgs) -> Exit {
         delivery,
         index: args.index,
         token: args.token,
+        subprotocols: args.subprotocols,
+        headers: args.headers,
         seed: args.seed,
         events: args.events,
     };
@@ -175,6 +188,10 @@ fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Ex
             say!("error: {error}");
             Exit::BadInput
         }
+        Err(ServeError::Harness(error)) => {
+            say!("error: wschaos itself failed: {error}");
+            Exit::Internal
+        }
         Err(ServeError::Output { error, .. }) => {
             say!("error: cannot write the event lines: {error}");
             Exit::IoError
@@ -185,7 +202,8 @@ fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Ex
 /// Runs a long-lived command on a multi-thread runtime until SIGINT (Ctrl-C), SIGTERM or
 /// SIGHUP. The handlers are installed before `serve` starts (and prints its address), so an
 /// early signal still stops it cleanly; a second signal exits at once. Stopping is how these
-/// commands end, so a clean stop exits 0. A failure to bind or serve is reported and exits 2.
+/// commands end, so a clean stop exits 0. A failure to bind is reported and exits 2; the part's
+/// own failure while serving (say, a listener that could not accept for seconds) exits 70.
 /// Output that can no longer be written stops the command: quietly when the reader went away
 /// (exit 141, as a shell reports a program SIGPIPE ended; 0 if only the last line was lost),
 /// else saying why (exit 74).
@@ -218,6 +236,10 @@ where
             Err(ServeError::Network(error)) => {
                 say!("error: {error}");
                 Exit::BadInput
+            }
+            Err(ServeError::Harness(error)) => {
+                say!("error: wschaos itself failed: {error}");
+                Exit::Internal
             }
             Err(ServeError::Output { error, cut_short }) if error.kind() == ErrorKind::BrokenPipe => {
                 if cut_short {

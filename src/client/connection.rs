@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderValue, Response};
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Response};
 use tokio_tungstenite::tungstenite::{Error, error::ProtocolError};
 use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
@@ -34,6 +34,10 @@ pub struct Endpoint {
     pub session: u64,
     /// A bearer token for `Authorization`, if any.
     pub token: Option<String>,
+    /// Subprotocols to offer, in order of preference; none when empty.
+    pub subprotocols: Vec<String>,
+    /// Extra headers, checked by whoever built the endpoint (`standalone::client::header`).
+    pub headers: Vec<(String, String)>,
 }
 
 /// A failed attempt: why, and the server's `Retry-After` if it sent one.
@@ -65,6 +69,18 @@ pub async fn open(transport: &Transport, target: &Endpoint, timeout: Duration) -
             && let Ok(value) = HeaderValue::from_str(&format!("Bearer {token}"))
         {
             headers.insert("authorization", value);
+        }
+        if !target.subprotocols.is_empty()
+            && let Ok(value) = HeaderValue::from_str(&target.subprotocols.join(", "))
+        {
+            headers.insert("sec-websocket-protocol", value);
+        }
+        for (name, value) in &target.headers {
+            if let (Ok(name), Ok(value)) =
+                (HeaderName::from_bytes(name.as_bytes()), HeaderValue::from_str(value))
+            {
+                headers.append(name, value);
+            }
         }
         match client_async_with_config(request, stream, Some(websocket_config())).await {
             Ok((socket, _)) => Ok(socket),

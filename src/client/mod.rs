@@ -56,6 +56,11 @@ pub struct ClientConfig {
     pub normal_close: NormalClose,
     /// Bearer token for the handshake.
     pub token: Option<String>,
+    /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order of preference (none in a
+    /// run: the echo server needs none).
+    pub subprotocols: Vec<String>,
+    /// Extra upgrade-request headers, name and value (`wschaos client --header`).
+    pub headers: Vec<(String, String)>,
     /// Start offsets are drawn from [0, start_spread].
     pub start_spread: Duration,
     /// No message falls due after this time from the start of the run (the heal, in a run:
@@ -86,6 +91,8 @@ impl ClientConfig {
             permanent_close_codes: clients.permanent_close_codes.clone(),
             normal_close: clients.normal_close,
             token: clients.auth_token.clone(),
+            subprotocols: Vec::new(),
+            headers: Vec::new(),
             start_spread: clients.start_spread,
             workload_until: Some(scenario.duration),
             seed: scenario.seed,
@@ -296,6 +303,8 @@ fn prepare(
         client: config.index,
         session,
         token: config.token.clone(),
+        subprotocols: config.subprotocols.clone(),
+        headers: config.headers.clone(),
     };
     let outbox = Outbox::new(config.delivery, config.outbox);
     Some((Context { config, transport, sink, target, policy, outbox, schedule, stop, origin }, start))

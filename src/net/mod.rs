@@ -5,6 +5,7 @@
 //! [`Stream`]; which engine runs is decided by the `Transport` value handed in. Enums rather than
 //! trait objects keep the fast copy path free of dynamic dispatch and boxing.
 
+pub mod accept;
 pub mod sim;
 
 use std::cell::Cell;

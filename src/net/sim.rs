@@ -51,6 +51,8 @@ struct Entry {
     queue: mpsc::UnboundedSender<(SimStream, SocketAddr)>,
     /// The rule that may refuse a connection.
     admission: Option<AdmitFn>,
+    /// A test hook ([`SimNet::fail_accepts`]): the OS error every accept fails with while set.
+    accept_failure: Option<i32>,
 }
 
 impl SimNet {
@@ -77,8 +79,8 @@ impl SimNet {
             return Err(io::Error::new(io::ErrorKind::AddrInUse, format!("{addr} is already bound")));
         }
         let (queue, incoming) = mpsc::unbounded_channel();
-        registry.listeners.insert(addr, Entry { queue, admission: None });
-        Ok(SimListener { net: self.clone(), addr, incoming })
+        registry.listeners.insert(addr, Entry { queue, admission: None, accept_failure: None });
+        Ok(SimListener { net: self.clone(), addr, incoming, pending: None })
     }
 
     /// Connects to the listener at `addr`.
@@ -96,6 +98,18 @@ impl SimNet {
         server.local = Some(addr);
         entry.queue.send((server, local)).map_err(|_| refused())?;
         Ok(client)
+    }
+}
+
+impl SimNet {
+    /// A test hook: while `errno` is set, every accept on the listener at `addr` fails with
+    /// that OS error once a connection waits, and the connection stays queued, as with a
+    /// process out of descriptors (EMFILE leaves it in the kernel's backlog); `None` lets
+    /// accepts through again. Tests of the accept loops' backoff use it.
+    pub fn fail_accepts(&self, addr: SocketAddr, errno: Option<i32>) {
+        if let Some(entry) = self.lock().listeners.get_mut(&addr) {
+            entry.accept_failure = errno;
+        }
     }
 }
 
@@ -122,6 +136,9 @@ pub struct SimListener {
     net: SimNet,
     addr: SocketAddr,
     incoming: mpsc::UnboundedReceiver<(SimStream, SocketAddr)>,
+    /// A connection taken off the queue whose accept failed (the test hook): the next accept
+    /// hands it out.
+    pending: Option<(SimStream, SocketAddr)>,
 }
 
 impl SimListener {
@@ -139,12 +156,20 @@ impl SimListener {
 
     /// Waits for the next connection.
     pub async fn accept(&mut self) -> io::Result<(SimStream, SocketAddr)> {
-        // The sender lives in the registry until this listener drops, so `None` cannot happen
-        // while `self` exists; map it to an error rather than trusting that.
-        self.incoming
-            .recv()
-            .await
-            .ok_or_else(|| io::Error::new(io::ErrorKind::NotConnected, "the sim listener was unbound"))
+        if self.pending.is_none() {
+            // The sender lives in the registry until this listener drops, so `None` cannot
+            // happen while `self` exists; map it to an error rather than trusting that.
+            let next =
+                self.incoming.recv().await.ok_or_else(|| {
+                    io::Error::new(io::ErrorKind::NotConnected, "the sim listener was unbound")
+                })?;
+            self.pending = Some(next);
+        }
+        let failure = self.net.lock().listeners.get(&self.addr).and_then(|entry| entry.accept_failure);
+        match failure {
+            Some(errno) => Err(io::Error::from_raw_os_error(errno)),
+            None => Ok(self.pending.take().expect("filled above")),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use tokio::task::JoinSet;
 pub use control::Control;
 pub use events::{CloseCause, EventKind, EventSink, ProxyEvent};
 
+use crate::net::accept::{self, AcceptRetry};
 use crate::net::{Listener, Stream, Transport};
 
 /// How long the proxy waits for the upstream to accept a connection before giving up on it and
@@ -99,12 +100,18 @@ impl Proxy {
     }
 
     /// Accepts and proxies connections until `shutdown` completes; then every link is dropped.
-    pub async fn run(self, shutdown: impl Future<Output = ()>) {
+    ///
+    /// Errors: the proxy's own failure, worded for a person and naming the proxy: a listener
+    /// that is broken or could not accept for [`accept::PERSIST`] (see [`AcceptRetry`]), or a
+    /// link's task that panicked. Every link is dropped then too. Whoever runs the proxy must
+    /// report it as the harness's failure, never as the clients'.
+    pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Proxy { listener, per_client, upstream, transport, control } = self;
         if per_client.is_empty() {
             return accept_loop(listener, None, upstream, transport, control, shutdown).await;
         }
-        // Each listener accepts in its own task; all stop together.
+        // Each listener accepts in its own task; all stop together, and the first to fail
+        // stops the others.
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let mut loops = JoinSet::new();
         let listeners = std::iter::once((listener, None))
@@ -123,14 +130,29 @@ impl Proxy {
                 shutdown,
             ));
         }
-        shutdown.await;
+        tokio::pin!(shutdown);
+        let result = loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => break Ok(()),
+                Some(finished) = loops.join_next() => match finished {
+                    Ok(Ok(())) => {}
+                    Ok(Err(failure)) => break Err(failure),
+                    Err(error) => {
+                        break Err(io::Error::other(format!("proxy: an accept loop's task {}", accept::task_failure(error))));
+                    }
+                },
+            }
+        };
         let _ = stop.send(true);
         while loops.join_next().await.is_some() {}
+        result
     }
 }
 
 /// Accepts on one listener and proxies what it accepts until `shutdown` completes; then every
 /// link it started is dropped. `client` is the client every link of this listener belongs to.
+/// Failed accepts are retried as [`AcceptRetry`] decides; the errors are [`Proxy::run`]'s.
 async fn accept_loop(
     mut listener: Listener,
     client: Option<u32>,
@@ -138,24 +160,43 @@ async fn accept_loop(
     transport: Transport,
     control: Control,
     shutdown: impl Future<Output = ()>,
-) {
+) -> io::Result<()> {
+    let component = match client {
+        None => "proxy".to_string(),
+        Some(index) => format!("proxy (client {index}'s listener)"),
+    };
+    let mut retry = AcceptRetry::new(component.clone());
     let mut links = JoinSet::new();
     tokio::pin!(shutdown);
     loop {
-        tokio::select! {
+        let accepted = tokio::select! {
             biased;
-            () = &mut shutdown => break,
-            Some(_) = links.join_next(), if !links.is_empty() => {}
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => {
-                    links.spawn(connect(stream, peer, client, transport.clone(), upstream, control.clone()));
+            () = &mut shutdown => return Ok(()),
+            Some(finished) = links.join_next(), if !links.is_empty() => {
+                if let Err(error) = finished
+                    && error.is_panic()
+                {
+                    return Err(io::Error::other(format!("{component}: a link's task {}", accept::task_failure(error))));
                 }
-                Err(error) => {
-                    // Out of file descriptors and the like: the next accept may work.
-                    tracing::warn!(%error, "proxy accept failed");
-                    tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+            accepted = listener.accept() => accepted,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                retry.accepted();
+                links.spawn(connect(stream, peer, client, transport.clone(), upstream, control.clone()));
+            }
+            Err(error) => {
+                let wait = retry.failed(&error, tokio::time::Instant::now())?;
+                if !wait.is_zero() {
+                    tokio::select! {
+                        biased;
+                        () = &mut shutdown => return Ok(()),
+                        () = tokio::time::sleep(wait) => {}
+                    }
                 }
-            },
+            }
         }
     }
 }

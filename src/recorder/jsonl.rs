@@ -57,6 +57,7 @@ enum Fields {
     Ready,
     Exited { code: Option<i32>, signal: Option<i32> },
     ProtocolError { line: u64, message: String },
+    HarnessError { component: String, cause: String },
 }
 
 /// One event as a line of events.jsonl (no trailing newline), its time in seconds since
@@ -80,6 +81,24 @@ pub fn write_jsonl_line(out: &mut Vec<u8>, event: &Recorded, origin: Instant) {
             client: Some(e.client),
             event: client_fields(&e.kind),
         },
+    };
+    serde_json::to_writer(out, &line).expect("an event line has only string keys and finite numbers")
+}
+
+/// The line of a `harness_error` event: wschaos's own `component` (its echo server, its proxy,
+/// …) failed with `cause`, which ends the run without a verdict. `{"t": …, "source":
+/// "harness", "event": "harness_error", "component": …, "cause": …}`.
+pub fn write_harness_error_line(
+    out: &mut Vec<u8>,
+    since_start: std::time::Duration,
+    component: &str,
+    cause: &str,
+) {
+    let line = Line {
+        t: since_start.as_secs_f64(),
+        source: "harness",
+        client: None,
+        event: Fields::HarnessError { component: component.to_string(), cause: cause.to_string() },
     };
     serde_json::to_writer(out, &line).expect("an event line has only string keys and finite numbers")
 }

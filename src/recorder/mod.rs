@@ -36,7 +36,7 @@ use crate::scenario::FrameKind;
 use crate::scenario::slo::METRICS;
 use crate::ws::Way;
 
-pub use jsonl::{jsonl_line, write_jsonl_line};
+pub use jsonl::{jsonl_line, write_harness_error_line, write_jsonl_line};
 
 use messages::{Accounting, Keep};
 use window::ReorderWindow;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use tokio::time::Instant;
 
-use crate::recorder::{Recorded, write_jsonl_line};
+use crate::recorder::{Recorded, write_harness_error_line, write_jsonl_line};
 
 /// Makes each event's events.jsonl line: `{"strategy":NAME,` then the event's own fields
 /// ([`write_jsonl_line`]), through buffers reused for the whole run (a run writes millions).
@@ -41,6 +41,28 @@ impl TaggedLines {
         self.line.clear();
         self.line.push_str(&self.tag);
         // The object's own `{` gives way to the tag's.
+        self.line.push_str(std::str::from_utf8(&self.object[1..]).expect("serde_json writes UTF-8"));
+        out.line(&self.line)
+    }
+}
+
+impl TaggedLines {
+    /// Sends the `harness_error` line: wschaos's own `component` failed with `cause`,
+    /// `since_start` into the run. It is the log's last line.
+    pub fn write_harness_error(
+        &mut self,
+        component: &str,
+        cause: &str,
+        since_start: std::time::Duration,
+        out: &mut dyn EventLog,
+    ) -> io::Result<()> {
+        if !out.wants_lines() {
+            return Ok(());
+        }
+        self.object.clear();
+        write_harness_error_line(&mut self.object, since_start, component, cause);
+        self.line.clear();
+        self.line.push_str(&self.tag);
         self.line.push_str(std::str::from_utf8(&self.object[1..]).expect("serde_json writes UTF-8"));
         out.line(&self.line)
     }

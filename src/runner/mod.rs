@@ -5,6 +5,7 @@
 //! the in-memory network, so the same seed gives the same bytes.
 
 pub mod log;
+pub mod preflight;
 mod programs;
 mod strategy;
 pub mod swarm;
@@ -25,6 +26,7 @@ use crate::client::State;
 use crate::net::Transport;
 use crate::outcome::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{Engine, Scenario};
+use crate::stack::HarnessError;
 pub use strategy::strategy_report;
 use strategy::{MatrixEntry, run_strategy};
 
@@ -66,6 +68,13 @@ pub enum RunError {
     /// A program under test could not be started, or was not ready in time: what happened,
     /// naming the program.
     Program(String),
+    /// The machine cannot give the run what it needs (file descriptors, memory): what it
+    /// needs, what there is, and what to do. Nothing ran.
+    Preflight(String),
+    /// A part of wschaos itself failed (its echo server, its proxy, its fault timeline, a
+    /// reference client's task): the run ends without a verdict, since what it measured so
+    /// far says nothing about the client. events.jsonl ends with a `harness_error` event.
+    Harness(HarnessError),
     /// The simulated system stopped: every task waited and no timer was pending.
     Stalled {
         /// The strategy being run.
@@ -88,6 +97,8 @@ impl fmt::Display for RunError {
         match self {
             RunError::Io(error) => write!(f, "{error}"),
             RunError::Program(what) => write!(f, "{what}"),
+            RunError::Harness(failure) => write!(f, "{failure}"),
+            RunError::Preflight(what) => write!(f, "{what}"),
             RunError::Stalled { strategy, at, clients } => {
                 writeln!(
                     f,
@@ -166,6 +177,8 @@ pub struct Tick {
 pub type Progress = Arc<dyn Fn(Update) + Send + Sync>;
 
 /// Runs every selected strategy, sending every event line to `events`, and returns the report.
+/// First checks that the machine can give the run what it needs ([`preflight::check`]),
+/// raising the process's soft open-file limit for a live run when it is too low.
 pub fn run(
     scenario: &Scenario,
     options: &RunOptions,
@@ -173,6 +186,7 @@ pub fn run(
     interrupt: &Interrupt,
     progress: Progress,
 ) -> Result<RunReport, RunError> {
+    preflight::check(scenario, options.engine).map_err(|refused| RunError::Preflight(refused.0))?;
     let mut strategies = Vec::new();
     // Whether an interrupt cut a strategy short or kept one from starting.
     let mut cut_short = false;

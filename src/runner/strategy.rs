@@ -19,13 +19,14 @@ use super::programs::{Programs, launch_server};
 use super::{Interrupt, Progress, RunError, Tick, Update};
 use crate::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, State};
 use crate::net::Transport;
+use crate::net::accept::task_failure;
 use crate::outcome::stats::stats;
 use crate::outcome::{ProgramReport, StrategyReport, Verdict, judge};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
 use crate::scenario::program::{Identity, ProgramEntry, ServerUnderTest};
 use crate::scenario::{ClientStrategy, Scenario};
-use crate::stack::Stack;
+use crate::stack::{HarnessError, Stack};
 
 /// How often (in run time) events.jsonl is flushed and progress is reported.
 const TICK: Duration = Duration::from_millis(250);
@@ -66,8 +67,9 @@ impl MatrixEntry<'_> {
 
 /// The clients of a run.
 enum Clients {
-    /// wschaos's reference clients, as tasks, and the signal that stops them.
-    Reference { stop: watch::Sender<bool>, tasks: Vec<JoinHandle<State>> },
+    /// wschaos's reference clients, as tasks by index (`None` once one has ended and been
+    /// checked), and the signal that stops them.
+    Reference { stop: watch::Sender<bool>, tasks: Vec<Option<JoinHandle<State>>> },
     /// The user's client programs.
     Programs(Box<Programs>),
 }
@@ -173,6 +175,10 @@ impl<'a> StrategyRun<'a> {
     /// Takes every event into `log` and the recorder until the end of the quiet period or an
     /// interrupt, flushing the log and reporting progress every [`TICK`]. Returns when an
     /// interrupt cut the run short, having told the recorder.
+    ///
+    /// Errors: besides the log's and the programs', [`RunError::Harness`] as soon as a part of
+    /// the stack ends early (checked with every event) or a reference client's task panics
+    /// (checked every tick), after writing a `harness_error` event to the log.
     pub(super) async fn record(
         &mut self,
         log: &mut dyn EventLog,
@@ -196,10 +202,14 @@ impl<'a> StrategyRun<'a> {
                 biased;
                 Some(event) = self.proxy_events.recv() => Recorded::Proxy(event),
                 Some(event) = self.client_events.recv() => Recorded::Client(event),
+                failure = self.stack.failure() => return Err(harness_failed(failure, origin, &mut lines, log)),
                 () = tokio::time::sleep_until(deadline.min(next_tick)) => {
                     log.flush()?;
                     if Instant::now() >= deadline {
                         break;
+                    }
+                    if let Some(failure) = self.clients.failure().await {
+                        return Err(harness_failed(failure, origin, &mut lines, log));
                     }
                     next_tick += TICK;
                     progress(Update::Tick(self.tick()));
@@ -252,7 +262,7 @@ impl<'a> StrategyRun<'a> {
             Clients::Reference { stop, tasks } => {
                 let _ = stop.send(true);
                 let _ = tokio::time::timeout(DRAIN, async {
-                    for task in tasks {
+                    for task in tasks.into_iter().flatten() {
                         let _ = task.await;
                     }
                 })
@@ -302,10 +312,46 @@ fn spawn_reference_clients(
     let tasks = (0..scenario.clients.count)
         .map(|index| {
             let config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
-            tokio::spawn(client::run(config, transport.clone(), sink.clone(), stopped.clone(), origin))
+            Some(tokio::spawn(client::run(config, transport.clone(), sink.clone(), stopped.clone(), origin)))
         })
         .collect();
     Clients::Reference { stop, tasks }
+}
+
+impl Clients {
+    /// A reference client's task that panicked, as the harness's failure. Tasks that ended
+    /// are taken out as they are found, whether they panicked or gave up (a client's normal
+    /// end), so none is polled twice.
+    async fn failure(&mut self) -> Option<HarnessError> {
+        let Clients::Reference { tasks, .. } = self else { return None };
+        for (index, slot) in tasks.iter_mut().enumerate() {
+            let Some(task) = slot.take_if(|task| task.is_finished()) else { continue };
+            if let Err(error) = task.await
+                && error.is_panic()
+            {
+                return Some(HarnessError::new(
+                    format!("client {index}"),
+                    format!("its task {}", task_failure(error)),
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// Writes the `harness_error` event for `failure` and flushes the log, so events.jsonl ends
+/// with what stopped the run; the run's error.
+fn harness_failed(
+    failure: HarnessError,
+    origin: Instant,
+    lines: &mut TaggedLines,
+    log: &mut dyn EventLog,
+) -> RunError {
+    tracing::debug!(%failure, "the harness failed");
+    // The run is over either way; a log that cannot take the line has said so already.
+    let _ = lines.write_harness_error(&failure.component, &failure.cause, Instant::now() - origin, log);
+    let _ = log.flush();
+    RunError::Harness(failure)
 }
 
 /// Runs one strategy start to finish on the current runtime.
@@ -388,3 +434,6 @@ pub fn strategy_report(
         program,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -24,11 +24,22 @@ pub struct ServerStats {
     /// Upgrades that never completed for another reason: the peer left, sent something that is
     /// not an upgrade, or the server shut down first.
     pub handshakes_failed: u64,
+    /// Connections closed because their upgrade had not completed within the handshake
+    /// timeout: a half-sent request, a slowloris, a peer that connected and said nothing.
+    pub handshake_timeouts: u64,
+    /// Requests that were not WebSocket upgrades, answered 400 (426 for another version).
+    pub not_upgrades: u64,
+    /// Connections closed with 1009, 1007 or 1002 for the peer's breach of the protocol: a
+    /// message over the limit, text that is not UTF-8, a malformed frame.
+    pub protocol_closes: u64,
     /// Connections the server heartbeat closed because a ping went unanswered.
     pub heartbeat_closes: u64,
     /// Connection attempts the capacity rules turned away, per reason (`backlog_full`,
     /// `shed_503`, `shed_close_1013`, `contention_lost`, …), in name order.
     pub turned_away: BTreeMap<String, u64>,
+    /// Accepts that failed: a connection gone before it was taken, or the process short of
+    /// descriptors or memory (retried with backoff).
+    pub accept_errors: u64,
     /// Text and binary frames echoed, workload messages or not.
     pub frames_echoed: u64,
     /// Per client index, what its workload messages looked like, in index order.
@@ -61,16 +72,21 @@ impl ServerStats {
     /// One line for a person: what `wschaos echo` prints when it stops.
     pub fn summary(&self) -> String {
         format!(
-            "connections {}, rejected {}, failed handshakes {}, heartbeat closes {}, frames echoed {}, \
-             clients {}, messages {}, duplicates {}",
+            "connections {}, rejected {}, not upgrades {}, failed handshakes {}, handshake timeouts {}, \
+             protocol closes {}, heartbeat closes {}, frames echoed {}, \
+             clients {}, messages {}, duplicates {}, accept errors {}",
             self.connections_accepted,
             self.handshakes_rejected,
+            self.not_upgrades,
             self.handshakes_failed,
+            self.handshake_timeouts,
+            self.protocol_closes,
             self.heartbeat_closes,
             self.frames_echoed,
             self.clients.len(),
             self.messages_received(),
             self.duplicates(),
+            self.accept_errors,
         )
     }
 }
@@ -95,6 +111,11 @@ impl Ledger {
         self.stats.connections_accepted += 1;
     }
 
+    /// An accept failed.
+    pub(crate) fn accept_failed(&mut self) {
+        self.stats.accept_errors += 1;
+    }
+
     /// An upgrade was answered with an HTTP error.
     pub(crate) fn handshake_rejected(&mut self) {
         self.stats.handshakes_rejected += 1;
@@ -108,6 +129,21 @@ impl Ledger {
     /// An upgrade did not complete for another reason.
     pub(crate) fn handshake_failed(&mut self) {
         self.stats.handshakes_failed += 1;
+    }
+
+    /// An upgrade did not complete within the handshake timeout.
+    pub(crate) fn handshake_timed_out(&mut self) {
+        self.stats.handshake_timeouts += 1;
+    }
+
+    /// A request that was not an upgrade got its HTTP answer.
+    pub(crate) fn not_an_upgrade(&mut self) {
+        self.stats.not_upgrades += 1;
+    }
+
+    /// A connection was closed for the peer's breach of the protocol.
+    pub(crate) fn protocol_close(&mut self) {
+        self.stats.protocol_closes += 1;
     }
 
     /// The heartbeat closed a connection.
@@ -155,8 +191,9 @@ mod tests {
         ledger.frame(&message(7, 0), true);
         ledger.frame(b"short", true);
         ledger.frame(&message(9, 0), false);
+        ledger.frame(&[0u8; 64], true);
         let stats = ledger.snapshot();
-        assert_eq!(stats.frames_echoed, 7);
+        assert_eq!(stats.frames_echoed, 8);
         let clients: Vec<(u32, ClientStats)> = stats.clients.into_iter().collect();
         assert_eq!(
             clients,
@@ -164,7 +201,7 @@ mod tests {
                 (3, ClientStats { received: 1, duplicates: 0, untracked: 0 }),
                 (7, ClientStats { received: 4, duplicates: 2, untracked: 0 }),
             ],
-            "a text frame that happens to look like a header is not a workload message"
+            "neither a text frame that looks like a header nor 64 zero bytes is a workload message"
         );
     }
 
@@ -175,13 +212,18 @@ mod tests {
         ledger.connection_accepted();
         ledger.handshake_rejected();
         ledger.handshake_failed();
+        ledger.handshake_timed_out();
+        ledger.not_an_upgrade();
+        ledger.protocol_close();
         ledger.heartbeat_close();
+        ledger.accept_failed();
         ledger.frame(&message(1, 0), true);
         ledger.frame(&message(1, 0), true);
         assert_eq!(
             ledger.snapshot().summary(),
-            "connections 2, rejected 1, failed handshakes 1, heartbeat closes 1, frames echoed 2, \
-             clients 1, messages 2, duplicates 1"
+            "connections 2, rejected 1, not upgrades 1, failed handshakes 1, handshake timeouts 1, \
+             protocol closes 1, heartbeat closes 1, frames echoed 2, \
+             clients 1, messages 2, duplicates 1, accept errors 1"
         );
     }
 }

@@ -91,7 +91,7 @@ pub(crate) async fn admit(
     latency: Duration,
     service_time: Duration,
     mut stop: SessionStop,
-) {
+) -> std::io::Result<()> {
     let mut retransmit = 0;
     loop {
         let arrival = gate.admission().arrive();
@@ -101,16 +101,23 @@ pub(crate) async fn admit(
                 shared.ledger().turned_away(Turned::BacklogFull);
                 let Some(after) = syn_retransmit_after(retransmit) else {
                     debug!("SYN retries spent: the connect times out");
-                    return shared.ledger().handshake_failed();
+                    shared.ledger().handshake_failed();
+                    return Ok(());
                 };
                 retransmit += 1;
                 tokio::select! {
                     biased;
-                    () = stop.wait() => return shared.ledger().handshake_failed(),
+                    () = stop.wait() => {
+                        shared.ledger().handshake_failed();
+                        return Ok(());
+                    }
                     () = sleep(after) => {}
                 }
             }
-            Arrival::Shed(answer) => return shed(stream, &shared, answer, &mut stop).await,
+            Arrival::Shed(answer) => {
+                shed(stream, &shared, answer, &mut stop).await;
+                return Ok(());
+            }
         }
     }
     let permit = match &gate.slots {
@@ -119,7 +126,8 @@ pub(crate) async fn admit(
             biased;
             () = stop.wait() => {
                 gate.admission().leave_queue();
-                return shared.ledger().handshake_failed();
+                shared.ledger().handshake_failed();
+                return Ok(());
             }
             permit = slots.clone().acquire_owned() => Some(permit.expect("the slots are never closed")),
         },
@@ -132,7 +140,7 @@ pub(crate) async fn admit(
         ticket: Arc::default(),
         permit: Arc::new(Mutex::new(permit)),
     };
-    session::run(stream, shared, latency, stop, Some(service)).await;
+    session::run(stream, shared, latency, stop, Some(service)).await
 }
 
 /// Answers a shed connection: an HTTP error to its upgrade, or the upgrade and then a Close.
@@ -149,7 +157,7 @@ async fn shed(stream: Stream, shared: &Shared, answer: Shed, stop: &mut SessionS
             }
         }
         Shed::Close(code) => {
-            let open = Authorize { token: None };
+            let open = Authorize { token: None, extensions: None };
             let handshake = accept_hdr_async_with_config(stream, open, Some(websocket_config()));
             let ws = tokio::select! {
                 biased;

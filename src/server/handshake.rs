@@ -1,5 +1,7 @@
-//! Everything about answering an upgrade: the bearer-token check,
-//! the seeded handshake latency, and the stream wrapper that holds the answer back for it.
+//! Everything about answering an upgrade: reading the request head and refusing what is not an
+//! upgrade (400, or 426 for another protocol version), the bearer-token check, the seeded
+//! handshake latency, and the stream wrappers that hold the answer back for it and hand the
+//! head already read on to tungstenite.
 
 use std::io;
 use std::pin::Pin;
@@ -9,7 +11,7 @@ use std::time::Duration;
 
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::time::{Sleep, sleep};
 use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{self, HeaderMap, StatusCode, header};
@@ -23,18 +25,38 @@ pub(crate) fn draw_latency(rng: &mut ChaCha8Rng, latency: Jittered) -> Duration 
 }
 
 /// The upgrade check handed to tungstenite: with a token, the request must carry
-/// `Authorization: Bearer <token>`; otherwise it is answered 401.
+/// `Authorization: Bearer <token>`; otherwise it is answered 401. A request that offers
+/// subprotocols gets the first one chosen: an echo server speaks them all, and clients that
+/// ask for one (graphql-ws, a chat protocol) refuse a server that picks none.
 pub(crate) struct Authorize {
     /// The required token; `None` admits everyone.
     pub(crate) token: Option<Arc<str>>,
+    /// The `Sec-WebSocket-Extensions` answer, when an extension was agreed.
+    pub(crate) extensions: Option<String>,
 }
 
 impl Callback for Authorize {
-    fn on_request(self, request: &Request, response: Response) -> Result<Response, ErrorResponse> {
-        match &self.token {
-            Some(token) if !carries_bearer(request.headers(), token) => Err(unauthorized()),
-            _ => Ok(response),
+    fn on_request(self, request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+        if let Some(token) = &self.token
+            && !carries_bearer(request.headers(), token)
+        {
+            return Err(unauthorized());
         }
+        let offered = request.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).iter();
+        let first = offered
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .find(|protocol| !protocol.is_empty());
+        if let Some(value) = first.and_then(|protocol| http::HeaderValue::from_str(protocol).ok()) {
+            response.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, value);
+        }
+        if let Some(value) =
+            self.extensions.as_deref().and_then(|answer| http::HeaderValue::from_str(answer).ok())
+        {
+            response.headers_mut().insert(header::SEC_WEBSOCKET_EXTENSIONS, value);
+        }
+        Ok(response)
     }
 }
 
@@ -60,6 +82,175 @@ fn unauthorized() -> ErrorResponse {
         .header(header::CONNECTION, "close")
         .body(Some(body.to_string()))
         .expect("a fixed response with valid headers")
+}
+
+/// The longest request head read: far above any browser's or library's upgrade (a few hundred
+/// bytes with cookies), and a cap on what a peer can make the server hold.
+const MAX_HEAD_BYTES: usize = 16 * 1024;
+
+/// Reads until the end of the request head (`\r\n\r\n`), returning every byte read (a peer that
+/// sends frames before the answer has them here too). `Ok(None)` when the peer left first.
+pub(crate) async fn read_head<S: AsyncRead + Unpin>(stream: &mut S) -> io::Result<Option<Vec<u8>>> {
+    let mut head = Vec::with_capacity(1024);
+    let mut chunk = [0u8; 1024];
+    loop {
+        let read = stream.read(&mut chunk).await?;
+        if read == 0 {
+            return Ok(None);
+        }
+        let scan_from = head.len().saturating_sub(3);
+        head.extend_from_slice(&chunk[..read]);
+        if head[scan_from..].windows(4).any(|end| end == b"\r\n\r\n") || head.len() > MAX_HEAD_BYTES {
+            return Ok(Some(head));
+        }
+    }
+}
+
+/// Why a request is not a WebSocket upgrade, and the HTTP answer it gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NotAnUpgrade {
+    /// 400, or 426 for a WebSocket version other than 13.
+    pub(crate) status: StatusCode,
+    /// What is wrong, for the answer's body and the log.
+    pub(crate) why: String,
+}
+
+impl NotAnUpgrade {
+    fn new(status: StatusCode, why: impl Into<String>) -> NotAnUpgrade {
+        NotAnUpgrade { status, why: why.into() }
+    }
+
+    /// The answer's bytes: the status, a text body saying what was wrong, and
+    /// `Connection: close` (with `Sec-WebSocket-Version: 13` on a 426, as RFC 6455 §4.4 asks).
+    pub(crate) fn answer(&self) -> Vec<u8> {
+        let body = format!("this is a WebSocket echo server: {}\n", self.why);
+        let version =
+            if self.status == StatusCode::UPGRADE_REQUIRED { "Sec-WebSocket-Version: 13\r\n" } else { "" };
+        format!(
+            "HTTP/1.1 {}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n{version}Connection: close\r\n\r\n{body}",
+            self.status,
+            body.len()
+        )
+        .into_bytes()
+    }
+}
+
+/// Checks that `head` is a WebSocket upgrade request (RFC 6455 §4.2.1): a GET with `Upgrade:
+/// websocket`, `Connection: upgrade`, a `Sec-WebSocket-Key` and version 13. tungstenite drops
+/// anything else without a word; a real server answers it.
+pub(crate) fn check_upgrade(head: &[u8]) -> Result<(), NotAnUpgrade> {
+    let bad = |why: String| NotAnUpgrade::new(StatusCode::BAD_REQUEST, why);
+    if head.len() > MAX_HEAD_BYTES && !head.windows(4).any(|end| end == b"\r\n\r\n") {
+        return Err(bad(format!("the request head is over {} KiB", MAX_HEAD_BYTES / 1024)));
+    }
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    match request.parse(head) {
+        Ok(httparse::Status::Complete(_)) => {}
+        Ok(httparse::Status::Partial) => return Err(bad("the request head is incomplete".to_string())),
+        Err(error) => return Err(bad(format!("not an HTTP request ({error})"))),
+    }
+    let values = |name: &str| -> Vec<&str> {
+        request
+            .headers
+            .iter()
+            .filter(|h| h.name.eq_ignore_ascii_case(name))
+            .filter_map(|h| std::str::from_utf8(h.value).ok())
+            .collect()
+    };
+    let has_token = |name: &str, token: &str| {
+        values(name)
+            .iter()
+            .flat_map(|value| value.split(','))
+            .any(|part| part.trim().eq_ignore_ascii_case(token))
+    };
+    if request.method != Some("GET") {
+        return Err(bad(format!("a WebSocket upgrade is a GET, not {}", request.method.unwrap_or("?"))));
+    }
+    if !has_token("upgrade", "websocket") {
+        return Err(bad("not a WebSocket upgrade (no `Upgrade: websocket` header)".to_string()));
+    }
+    if !has_token("connection", "upgrade") {
+        return Err(bad("the upgrade has no `Connection: Upgrade` header".to_string()));
+    }
+    if values("sec-websocket-key").is_empty() {
+        return Err(bad("the upgrade has no `Sec-WebSocket-Key` header".to_string()));
+    }
+    if !values("sec-websocket-version").iter().any(|version| version.trim() == "13") {
+        return Err(NotAnUpgrade::new(
+            StatusCode::UPGRADE_REQUIRED,
+            "this server speaks WebSocket version 13",
+        ));
+    }
+    Ok(())
+}
+
+/// The values of the request head's `name` headers (a head `check_upgrade` passed).
+pub(crate) fn header_values(head: &[u8], name: &str) -> Vec<String> {
+    let mut headers = [httparse::EMPTY_HEADER; 64];
+    let mut request = httparse::Request::new(&mut headers);
+    if request.parse(head).is_err() {
+        return Vec::new();
+    }
+    request
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case(name))
+        .filter_map(|h| std::str::from_utf8(h.value).ok())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A stream whose first reads return bytes already read from it (the request head), then
+/// read on from the stream itself.
+#[derive(Debug)]
+pub(crate) struct Prefixed<S> {
+    /// Bytes still to hand out before reading from `inner`.
+    prefix: Vec<u8>,
+    /// How many of them went out already.
+    taken: usize,
+    /// The connection.
+    inner: S,
+}
+
+impl<S> Prefixed<S> {
+    /// Reads `prefix` first, then `inner`.
+    pub(crate) fn new(prefix: Vec<u8>, inner: S) -> Prefixed<S> {
+        Prefixed { prefix, taken: 0, inner }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.taken < this.prefix.len() {
+            let rest = &this.prefix[this.taken..];
+            let count = rest.len().min(buf.remaining());
+            buf.put_slice(&rest[..count]);
+            this.taken += count;
+            if this.taken == this.prefix.len() {
+                // Given out: its memory is not kept for the life of the connection.
+                this.prefix = Vec::new();
+                this.taken = 0;
+            }
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut this.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Prefixed<S> {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 /// A stream that holds back its first write for a fixed time: the handshake latency.
@@ -144,6 +335,48 @@ mod tests {
         for (values, expected) in cases {
             assert_eq!(carries_bearer(&headers(values), "secret"), *expected, "{values:?}");
         }
+    }
+
+    #[test]
+    fn only_websocket_upgrades_pass_and_the_rest_get_400_or_426() {
+        let upgrade = |extra: &str| {
+            format!(
+                "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n\
+                 Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{extra}\r\n"
+            )
+        };
+        assert_eq!(check_upgrade(upgrade("Sec-WebSocket-Version: 13\r\n").as_bytes()), Ok(()));
+        let cases: &[(&str, u16, &str)] = &[
+            ("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 400, "no `Upgrade: websocket`"),
+            ("POST / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\r\n", 400, "a GET, not POST"),
+            ("GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", 400, "no `Connection: Upgrade`"),
+            ("\x16\x03\x01\x02\x00\r\n\r\n", 400, "not an HTTP request"),
+        ];
+        for (head, status, why) in cases {
+            let refused = check_upgrade(head.as_bytes()).unwrap_err();
+            assert_eq!(refused.status.as_u16(), *status, "{head:?}");
+            assert!(refused.why.contains(why), "{head:?}: {}", refused.why);
+        }
+        let old = check_upgrade(upgrade("Sec-WebSocket-Version: 8\r\n").as_bytes()).unwrap_err();
+        assert_eq!(old.status, StatusCode::UPGRADE_REQUIRED);
+        assert!(String::from_utf8(old.answer()).unwrap().contains("Sec-WebSocket-Version: 13\r\n"));
+        let no_key = "GET / HTTP/1.1\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n";
+        assert!(check_upgrade(no_key.as_bytes()).unwrap_err().why.contains("Sec-WebSocket-Key"));
+    }
+
+    #[tokio::test]
+    async fn the_head_is_read_to_its_end_and_handed_on_whole() {
+        use tokio::io::AsyncWriteExt;
+
+        let (mut near, mut far) = tokio::io::duplex(64);
+        far.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest").await.unwrap();
+        drop(far);
+        let head = read_head(&mut near).await.unwrap().unwrap();
+        assert!(head.starts_with(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+        let mut replay = Prefixed::new(head, near);
+        let mut all = Vec::new();
+        replay.read_to_end(&mut all).await.unwrap();
+        assert_eq!(all, b"GET / HTTP/1.1\r\nHost: x\r\n\r\nrest");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod handshake;
 mod heartbeat;
 mod pacing;
 mod session;
+mod upgrade;
 
 use std::io;
 use std::sync::{Arc, Mutex};
@@ -22,13 +23,14 @@ use std::sync::{Arc, Mutex};
 use rand_chacha::ChaCha8Rng;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio::time::{Instant, sleep_until};
-use tracing::{debug, warn};
+use tokio::time::{Instant, sleep, sleep_until};
+use tracing::debug;
 
 pub use accounting::{ClientStats, ServerStats};
 pub use pacing::AcceptPacing;
 
 use crate::net::Listener;
+use crate::net::accept::{self, AcceptRetry};
 use crate::scenario::ServerConfig;
 use session::{SessionStop, Shared};
 
@@ -64,7 +66,10 @@ impl Server {
         let shared = Arc::new(Shared {
             counters: Mutex::default(),
             heartbeat: config.heartbeat,
+            handshake_timeout: config.handshake_timeout,
+            deflate: config.deflate,
             auth_token: config.auth_token.as_deref().map(Arc::from),
+            said: Mutex::default(),
         });
         Server { config, rng, shared }
     }
@@ -84,8 +89,14 @@ impl Server {
     /// connection's handshake latency is drawn here, in that same order, so the draws do not
     /// depend on task scheduling.
     ///
-    /// Errors: a listener failure that is not about one connection (say, out of file
-    /// descriptors) ends the server with that error, after its sessions have stopped.
+    /// A failed accept is retried as [`AcceptRetry`] decides: at once when it concerns one
+    /// connection, with backoff while the process is short of descriptors or memory.
+    ///
+    /// Errors: the server's own failure, worded for a person and naming the echo server, after
+    /// its sessions have stopped: a listener that is broken or could not accept for
+    /// [`accept::PERSIST`], a session that panicked, or one whose own socket failed for want of
+    /// resources. Whoever runs the server must report it as the harness's failure, never as
+    /// the clients'.
     pub async fn serve(
         mut self,
         mut listener: Listener,
@@ -95,30 +106,38 @@ impl Server {
         let (stop_sender, stop) = watch::channel(false);
         let stop = SessionStop(stop);
         let mut pacing = self.config.accept_rate.map(AcceptPacing::new);
+        let mut retry = AcceptRetry::new(COMPONENT);
         let mut sessions = JoinSet::new();
         let gate = self.config.capacity.is_set().then(|| admission::Gate::new(&self.config.capacity));
         let result = loop {
             let accepted = tokio::select! {
                 biased;
                 () = &mut shutdown => break Ok(()),
-                Some(finished) = sessions.join_next() => {
-                    propagate_panic(finished);
-                    continue;
-                }
+                Some(finished) = sessions.join_next() => match session_outcome(finished) {
+                    Ok(()) => continue,
+                    Err(failure) => break Err(failure),
+                },
                 accepted = listener.accept() => accepted,
             };
             let stream = match accepted {
                 Ok((stream, peer)) => {
+                    retry.accepted();
                     debug!(%peer, "connection accepted");
                     stream
                 }
-                Err(error) if is_per_connection(&error) => {
-                    debug!(%error, "a connection failed before it was accepted");
-                    continue;
-                }
                 Err(error) => {
-                    warn!(%error, "the listener failed");
-                    break Err(error);
+                    self.shared.ledger().accept_failed();
+                    match retry.failed(&error, Instant::now()) {
+                        Ok(wait) if wait.is_zero() => continue,
+                        Ok(wait) => {
+                            tokio::select! {
+                                biased;
+                                () = &mut shutdown => break Ok(()),
+                                () = sleep(wait) => continue,
+                            }
+                        }
+                        Err(failure) => break Err(failure),
+                    }
                 }
             };
             self.shared.ledger().connection_accepted();
@@ -151,31 +170,31 @@ impl Server {
         };
         drop(listener);
         let _ = stop_sender.send(true);
+        let mut result = result;
         while let Some(finished) = sessions.join_next().await {
-            propagate_panic(finished);
+            if let (Ok(()), Err(failure)) = (&result, session_outcome(finished)) {
+                result = Err(failure);
+            }
+        }
+        if let Err(failure) = &result {
+            debug!(%failure, "the echo server stops");
         }
         result.map(|()| self.stats().snapshot())
     }
 }
 
-/// Re-raises a session's panic: it is a bug, and hiding it would leave wrong counters.
-fn propagate_panic(finished: Result<(), tokio::task::JoinError>) {
-    if let Err(error) = finished
-        && error.is_panic()
-    {
-        std::panic::resume_unwind(error.into_panic());
-    }
-}
+/// How the echo server names itself in its failures.
+const COMPONENT: &str = "echo server";
 
-/// Whether an accept error concerns only the connection being accepted (which is then skipped)
-/// rather than the listener.
-fn is_per_connection(error: &io::Error) -> bool {
-    matches!(
-        error.kind(),
-        io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionRefused
-            | io::ErrorKind::InvalidInput
-            | io::ErrorKind::Interrupted
-    )
+/// A session's end as the server sees it: a panic (a bug, which would leave wrong counters) or
+/// a failure of the server's own becomes the server's failure.
+fn session_outcome(finished: Result<Result<(), io::Error>, tokio::task::JoinError>) -> io::Result<()> {
+    match finished {
+        Ok(outcome) => outcome,
+        // Cancelled: only the runtime shutting down does that.
+        Err(error) if error.is_cancelled() => Ok(()),
+        Err(error) => {
+            Err(io::Error::other(format!("{COMPONENT}: a connection's task {}", accept::task_failure(error))))
+        }
+    }
 }

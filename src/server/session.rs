@@ -1,11 +1,14 @@
-//! One connection, from the upgrade to the close: answer the handshake (token check, latency),
-//! then echo every text and binary frame, ping on the heartbeat's schedule and close a peer that
-//! stops answering.
+//! One connection, from the upgrade to the close: the upgrade (`upgrade.rs`) within the
+//! handshake timeout, then echo every text and binary frame, ping on the heartbeat's schedule,
+//! close a peer that stops answering, and answer a peer's breach of the protocol with the Close
+//! code a real server sends (1009, 1007, 1002).
 //!
 //! Every wait here (reading, writing, the handshake) is raced against the server's stop signal
 //! and the heartbeat, so a peer that stops reading cannot pin a session: while an echo is stuck
 //! behind a full socket, the heartbeat keeps counting and closes the peer on time.
 
+use std::collections::BTreeSet;
+use std::io;
 use std::mem;
 use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,20 +16,23 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep_until, timeout};
+use tokio::time::{Instant, sleep_until, timeout, timeout_at};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{Bytes, Error as WsError, Message};
-use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
-use tracing::debug;
+use tracing::{debug, info};
 
 use super::accounting::Ledger;
-use super::admission::{Admit, Held, Service};
-use super::handshake::{Authorize, DelayedAnswer};
+use super::admission::Service;
 use super::heartbeat::{Beat, Heartbeat};
+use super::upgrade::{Socket, upgrade};
 use crate::net::Stream;
+use crate::net::accept::{AcceptErrorKind, classify};
 use crate::scenario::ServerHeartbeat;
-use crate::wire::websocket_config;
+use crate::wire::MAX_MESSAGE_BYTES;
+use crate::wire::deflate::InvalidCompressedData;
 
 /// How long a server that is shutting down tries to deliver its Close frame (1001, going away)
 /// to each peer. A peer that is reading gets it within a round trip; one that is not must not
@@ -41,8 +47,14 @@ pub(crate) struct Shared {
     pub(crate) counters: Mutex<Ledger>,
     /// The server heartbeat, if any.
     pub(crate) heartbeat: Option<ServerHeartbeat>,
+    /// How long an upgrade may take, from when the session starts.
+    pub(crate) handshake_timeout: Duration,
     /// The bearer token upgrades must carry, if any.
     pub(crate) auth_token: Option<Arc<str>>,
+    /// Whether permessage-deflate is accepted when offered.
+    pub(crate) deflate: bool,
+    /// The kinds of trouble already logged at info level (`not_an_upgrade`, `1009`, …).
+    pub(crate) said: Mutex<BTreeSet<String>>,
 }
 
 impl Shared {
@@ -50,6 +62,19 @@ impl Shared {
     pub(crate) fn ledger(&self) -> MutexGuard<'_, Ledger> {
         // A panic while holding the lock is a bug elsewhere; the counters stay usable.
         self.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Logs `what` at info level the first time trouble of `kind` happens, at debug level
+    /// after: one line says it happens, the counters say how often, and a peer that does it
+    /// a thousand times does not flood the log.
+    pub(crate) fn say_once(&self, kind: &str, what: &str) {
+        let first =
+            self.said.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).insert(kind.to_string());
+        if first {
+            info!("echo server: {what} (the first such; the counters have them all)");
+        } else {
+            debug!("echo server: {what}");
+        }
     }
 }
 
@@ -80,35 +105,39 @@ enum Ended {
 /// Serves one accepted connection to its end. `latency` is this connection's handshake latency,
 /// already drawn by the accept loop; `service` its part of the capacity model, if the server has
 /// capacity rules (`admission`).
+///
+/// Errors: a failure of the server's own, not the peer's (its socket short of memory or
+/// buffers, a write buffer overflowing, which is a bug): the server stops on it.
 pub(crate) async fn run(
     stream: Stream,
     shared: Arc<Shared>,
     latency: Duration,
     mut stop: SessionStop,
     service: Option<Service>,
-) {
-    let authorize = Authorize { token: shared.auth_token.clone() };
-    let handshake = accept_hdr_async_with_config(
-        DelayedAnswer::new(Held::new(stream, service.clone()), latency),
-        Admit { authorize, service },
-        Some(websocket_config()),
-    );
+) -> io::Result<()> {
+    // Counted from when the session starts (after the accept rate's slot): the whole upgrade,
+    // request and answer, must fit, so a peer that sends its request a byte a minute, or
+    // nothing, does not hold the connection (and a descriptor) for the rest of the run.
+    let deadline = Instant::now() + shared.handshake_timeout;
     let outcome = tokio::select! {
         biased;
         () = stop.wait() => None,
-        outcome = handshake => Some(outcome),
+        outcome = timeout_at(deadline, upgrade(stream, &shared, latency, service)) => Some(outcome),
     };
     let ws = match outcome {
-        Some(Ok(ws)) => ws,
-        Some(Err(WsError::Http(response))) => {
-            debug!(status = %response.status(), "upgrade rejected");
-            return shared.ledger().handshake_rejected();
+        Some(Ok(upgraded)) => match upgraded? {
+            Some(ws) => ws,
+            None => return Ok(()),
+        },
+        Some(Err(_elapsed)) => {
+            debug!("upgrade not complete within the handshake timeout: closing");
+            shared.ledger().handshake_timed_out();
+            return Ok(());
         }
-        Some(Err(error)) => {
-            debug!(%error, "upgrade failed");
-            return shared.ledger().handshake_failed();
+        None => {
+            shared.ledger().handshake_failed();
+            return Ok(());
         }
-        None => return shared.ledger().handshake_failed(),
     };
     let heartbeat = shared.heartbeat.map(|config| Heartbeat::new(config, Instant::now()));
     let mut echo = Echo { ws, heartbeat, ping_owed: false, shared };
@@ -126,8 +155,61 @@ pub(crate) async fn run(
             let _ = timeout(SHUTDOWN_GRACE, echo.ws.close(Some(close))).await;
         }
         Ended::PeerClosed => {}
-        Ended::Failed(error) => debug!(%error, "connection failed"),
+        Ended::Failed(error) => {
+            if let Some(close) = violation_close(&error) {
+                let code = u16::from(close.code);
+                echo.shared.say_once(&code.to_string(), &format!("closed a connection with {code}: {error}"));
+                echo.shared.ledger().protocol_close();
+                let _ = timeout(SHUTDOWN_GRACE, echo.ws.close(Some(close))).await;
+                return Ok(());
+            }
+            debug!(%error, "connection failed");
+            return own_failure(&error, "connection");
+        }
     }
+    Ok(())
+}
+
+/// The Close frame a real server sends for what the peer did wrong (RFC 6455 §7.4.1): 1009 for
+/// a message over the limit, 1007 for a text message that is not UTF-8, 1002 for any other
+/// breach of the protocol. `None` for errors that are not the peer's breach (it went away).
+fn violation_close(error: &WsError) -> Option<CloseFrame> {
+    let (code, reason) = match error {
+        WsError::Capacity(_) => (CloseCode::Size, format!("message over {} MiB", MAX_MESSAGE_BYTES >> 20)),
+        WsError::Utf8(_) => (CloseCode::Invalid, "text message is not valid UTF-8".to_string()),
+        WsError::Io(io) if io.get_ref().is_some_and(|inner| inner.is::<InvalidCompressedData>()) => {
+            (CloseCode::Invalid, "invalid compressed data".to_string())
+        }
+        WsError::Protocol(
+            ProtocolError::ResetWithoutClosingHandshake
+            | ProtocolError::SendAfterClosing
+            | ProtocolError::ReceivedAfterClosing
+            | ProtocolError::HandshakeIncomplete,
+        ) => return None,
+        WsError::Protocol(breach) => (CloseCode::Protocol, breach.to_string()),
+        _ => return None,
+    };
+    // A Close frame's reason is at most 123 bytes (RFC 6455 §5.5).
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(CloseFrame { code, reason: reason[..end].to_string().into() })
+}
+
+/// Whether a WebSocket error is the server's own failure rather than the peer's doing: its
+/// socket short of memory or buffers (the peer cannot cause that), or its write buffer over
+/// its cap (a bug: every send is awaited before the next frame is read).
+pub(crate) fn own_failure(error: &WsError, what: &str) -> io::Result<()> {
+    let own = match error {
+        WsError::Io(io) => classify(io) == AcceptErrorKind::Resource,
+        WsError::WriteBufferFull(_) => true,
+        _ => false,
+    };
+    if own {
+        return Err(io::Error::other(format!("echo server: a {what} failed on the server's side: {error}")));
+    }
+    Ok(())
 }
 
 /// Sleeps until `at`, or forever without one.
@@ -141,7 +223,7 @@ async fn until(at: Option<Instant>) {
 /// An open connection.
 struct Echo {
     /// The WebSocket.
-    ws: WebSocketStream<DelayedAnswer<Held<Stream>>>,
+    ws: WebSocketStream<Socket>,
     /// The ping schedule, if the server has a heartbeat.
     heartbeat: Option<Heartbeat>,
     /// A ping fell due while a write was stuck; it goes out once the write is through.

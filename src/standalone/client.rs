@@ -30,6 +30,10 @@ pub struct ClientOptions {
     pub index: u32,
     /// Bearer token, if any.
     pub token: Option<String>,
+    /// Subprotocols to offer, in order of preference.
+    pub subprotocols: Vec<String>,
+    /// Extra upgrade-request headers, each checked by [`header`].
+    pub headers: Vec<(String, String)>,
     /// Seed of the client's draws.
     pub seed: u64,
     /// Print the client event protocol instead of event lines.
@@ -51,6 +55,83 @@ pub fn resolve(url: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("`{authority}` has no address"))
 }
 
+/// Headers the client writes itself, which `--header` may not set: the upgrade's own, the
+/// subprotocol offer (`--subprotocol`), and the extension offer (the reference client speaks
+/// no extension, so offering one would break the link).
+const OWN_HEADERS: [&str; 7] = [
+    "host",
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-protocol",
+    "sec-websocket-extensions",
+];
+
+/// Reads a `--header` value, `Name: value`: a valid header name that is not one the client
+/// writes itself, and a value a header can carry.
+pub fn header(text: &str) -> Result<(String, String), String> {
+    let (name, value) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not a header; write it like `X-Team: blue`"))?;
+    let (name, value) = (name.trim(), value.trim());
+    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!("`{name}` is not a header name"));
+    }
+    if OWN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        let instead = match name.to_ascii_lowercase().as_str() {
+            "sec-websocket-protocol" => "; use --subprotocol",
+            _ => "",
+        };
+        return Err(format!("the client writes `{name}` itself{instead}"));
+    }
+    if value.bytes().any(|b| b.is_ascii_control() && b != b'\t') {
+        return Err(format!("the value of `{name}` holds a control character"));
+    }
+    Ok((name.to_string(), value.to_string()))
+}
+
+/// Reads a `--subprotocol` value: an HTTP token (RFC 6455 §4.1 asks for one per protocol).
+pub fn subprotocol(text: &str) -> Result<String, String> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    {
+        return Err(format!("`{text}` is not a subprotocol name (letters, digits and !#$%&'*+-.^_`|~)"));
+    }
+    Ok(text.to_string())
+}
+
+/// What a person reads for a client event: the event's own words, except where those carry a
+/// Rust name (an I/O error kind, a drop reason) or quotes, which get plain words.
+pub fn plain(kind: &ClientEventKind) -> String {
+    use crate::client::{DropReason, Reason};
+    let reason = |reason: &Reason| match reason {
+        Reason::ConnectFailed(kind) => format!("connect failed: {kind}"),
+        Reason::HandshakeRejected(status) => format!("the server answered the upgrade with HTTP {status}"),
+        Reason::CloseFrame(code) => format!("Close frame {code}"),
+        Reason::Reported { code, text } => {
+            let code = code.map(|code| format!(" {code}")).unwrap_or_default();
+            let text = text.as_ref().map(|text| format!(": {text}")).unwrap_or_default();
+            format!("closed{code}{text}")
+        }
+        other => other.to_string().replace('_', " "),
+    };
+    match kind {
+        ClientEventKind::AttemptFailed { n, reason: why } => format!("attempt {n} failed: {}", reason(why)),
+        ClientEventKind::Detected(why) => format!("detected: {}", reason(why)),
+        ClientEventKind::Dropped { seq, why } => {
+            let why = match why {
+                DropReason::NotOpen => "not connected",
+                DropReason::OutboxFull => "the outbox is full",
+                DropReason::WriteFailed => "the write failed",
+            };
+            format!("message {seq} dropped: {why}")
+        }
+        ClientEventKind::State(state) => format!("state {}", state.to_string().replace('_', " ")),
+        other => other.to_string(),
+    }
+}
+
 /// The reference client's settings for `options`, connecting to `addr`.
 fn config(options: ClientOptions, addr: SocketAddr) -> ClientConfig {
     let mut settings = options.strategy.defaults;
@@ -68,6 +149,8 @@ fn config(options: ClientOptions, addr: SocketAddr) -> ClientConfig {
         permanent_close_codes: defaults::PERMANENT_CLOSE_CODES.to_vec(),
         normal_close: NormalClose::Reconnect,
         token: options.token,
+        subprotocols: options.subprotocols,
+        headers: options.headers,
         start_spread: Duration::ZERO,
         workload_until: None,
         seed: options.seed,
@@ -98,7 +181,7 @@ async fn print_events(
                 None => Ok(()),
             }
         } else {
-            write_event(&mut out, event.at.saturating_duration_since(origin), &event.kind)
+            write_event(&mut out, event.at.saturating_duration_since(origin), plain(&event.kind))
         };
         if let Err(error) = written {
             let _ = failed.send(error);

@@ -25,6 +25,6 @@ pub async fn serve(
     let addr = listener.local_addr().map_err(ServeError::Network)?;
     writeln!(out, "listening on ws://{addr}").and_then(|()| out.flush()).map_err(ServeError::cut_short)?;
     let server = Server::new(config, seeds::derive(seed, &[seeds::SERVER]));
-    let stats = server.serve(listener, shutdown).await.map_err(ServeError::Network)?;
+    let stats = server.serve(listener, shutdown).await.map_err(ServeError::Harness)?;
     writeln!(out, "{}", stats.summary()).and_then(|()| out.flush()).map_err(ServeError::at_the_end)
 }

@@ -23,6 +23,10 @@ pub enum ServeError {
     /// It could not listen, or its listener failed; the message says where.
     #[error("{0}")]
     Network(io::Error),
+    /// It failed on its own once serving (a listener that could not accept for seconds, a
+    /// task that panicked): wschaos's failure, not the peer's. The message names the part.
+    #[error("{0}")]
+    Harness(io::Error),
     /// Its output could not be written.
     #[error("cannot write the output: {error}")]
     Output {

@@ -2,20 +2,25 @@
 //! handshake header a client uses to say who it is. Client, server, proxy and recorder all read
 //! these definitions, so the format lives only here.
 //!
-//! A message is a binary frame that starts with a fixed 20-byte header, big-endian:
+//! A message is a binary frame that starts with a fixed 24-byte header, big-endian:
 //!
 //! | bytes | field |
 //! |---|---|
-//! | 0..4 | client index (`u32`) |
-//! | 4..12 | sequence number within the client (`u64`, from 0) |
-//! | 12..20 | intended send time, microseconds since the run started (`u64`) |
+//! | 0..4 | `wsc1`: the mark of a wschaos message, and its format's version |
+//! | 4..8 | client index (`u32`) |
+//! | 8..16 | sequence number within the client (`u64`, from 0) |
+//! | 16..24 | intended send time, microseconds since the run started (`u64`) |
+//!
+//! The mark keeps any other binary frame (a client of the user's speaking its own protocol to
+//! the echo server) from being counted as a wschaos message with a made-up client and number.
 //!
 //! The rest of the frame is padding up to the workload's message size.
 //!
-//! Also here, because both ends use them: the WebSocket buffer sizes ([`websocket_config`]) and
+//! Also here, because both ends use them: permessage-deflate ([`deflate`]), the WebSocket buffer sizes ([`websocket_config`]) and
 //! the per-client set of sequence numbers seen ([`SeenSet`]), with which the server counts
 //! duplicates and an exactly-once client drops them.
 
+pub mod deflate;
 mod seen;
 
 use std::time::Duration;
@@ -25,7 +30,10 @@ use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 pub use seen::{Seen, SeenSet};
 
 /// Bytes of the message header; a workload message is never smaller.
-pub const HEADER_LEN: usize = 20;
+pub const HEADER_LEN: usize = 24;
+
+/// The first four bytes of every wschaos message: `wsc` and the header format's version.
+pub const MAGIC: [u8; 4] = *b"wsc1";
 
 /// The upgrade-request header that carries the client index, so the proxy can target faults by
 /// client and the server can keep per-client accounting across reconnects.
@@ -83,6 +91,7 @@ impl Header {
     /// The message bytes: the header, then zero padding up to `size` (at least the header).
     pub fn encode(&self, size: usize) -> Vec<u8> {
         let mut bytes = Vec::with_capacity(size.max(HEADER_LEN));
+        bytes.extend_from_slice(&MAGIC);
         bytes.extend_from_slice(&self.client.to_be_bytes());
         bytes.extend_from_slice(&self.seq.to_be_bytes());
         let micros = u64::try_from(self.intended.as_micros()).unwrap_or(u64::MAX);
@@ -91,11 +100,15 @@ impl Header {
         bytes
     }
 
-    /// Reads the header of a message; `None` when it is too short to carry one.
+    /// Reads the header of a message; `None` when it is too short to carry one or does not
+    /// start with [`MAGIC`]: not a wschaos message.
     pub fn decode(bytes: &[u8]) -> Option<Header> {
-        let client = u32::from_be_bytes(bytes.get(0..4)?.try_into().ok()?);
-        let seq = u64::from_be_bytes(bytes.get(4..12)?.try_into().ok()?);
-        let micros = u64::from_be_bytes(bytes.get(12..20)?.try_into().ok()?);
+        if bytes.get(0..4)? != MAGIC {
+            return None;
+        }
+        let client = u32::from_be_bytes(bytes.get(4..8)?.try_into().ok()?);
+        let seq = u64::from_be_bytes(bytes.get(8..16)?.try_into().ok()?);
+        let micros = u64::from_be_bytes(bytes.get(16..24)?.try_into().ok()?);
         Some(Header { client, seq, intended: Duration::from_micros(micros) })
     }
 }
@@ -112,5 +125,15 @@ mod tests {
         assert_eq!(Header::decode(&bytes), Some(header));
         assert_eq!(header.encode(4).len(), HEADER_LEN, "never shorter than the header");
         assert_eq!(Header::decode(&bytes[..HEADER_LEN - 1]), None);
+    }
+
+    #[test]
+    fn only_frames_with_the_mark_are_messages() {
+        let header = Header { client: 1, seq: 2, intended: Duration::ZERO };
+        let mut bytes = header.encode(64);
+        assert_eq!(Header::decode(&bytes), Some(header));
+        bytes[0] = b'x';
+        assert_eq!(Header::decode(&bytes), None, "a frame of someone else's protocol");
+        assert_eq!(Header::decode(&[0u8; 64]), None, "zeros are not a message of client 0");
     }
 }

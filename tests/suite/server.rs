@@ -69,6 +69,11 @@ impl Running {
         Ok(ws)
     }
 
+    /// Waits for the server to stop on its own, and returns its error.
+    pub async fn failed(self) -> std::io::Error {
+        self.task.await.unwrap().expect_err("the server stopped only on a failure")
+    }
+
     /// Stops the server and returns its counters.
     pub async fn stop(self) -> ServerStats {
         self.stop.send(()).unwrap();
@@ -299,4 +304,149 @@ async fn shutdown_says_going_away_to_open_peers_and_returns_the_counters() {
         Some(Ok(Message::Close(Some(frame)))) => assert_eq!(frame.code, CloseCode::Away),
         other => panic!("expected Close 1001, got {other:?}"),
     }
+}
+
+/// Reads until the server closes `stream`, returning how long that took from `since`.
+async fn closed_after(stream: &mut Stream, since: Instant) -> Duration {
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest).await;
+    assert!(rest.is_empty(), "no answer to an unfinished upgrade: {rest:?}");
+    since.elapsed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_half_sent_upgrade_and_a_slowloris_are_closed_at_the_handshake_timeout() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let started = Instant::now();
+    let mut half = server.transport.connect(server.addr).await.unwrap();
+    half.write_all(b"GET / HTTP/1.1\r\nHost: server\r\nUpgrade: websocket\r\n").await.unwrap();
+    let mut slow = server.transport.connect(server.addr).await.unwrap();
+    let slowloris = tokio::spawn(async move {
+        // One byte a second, for longer than any timeout: a request that never ends.
+        for byte in b"GET / HTTP/1.1\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".iter().cycle().take(60) {
+            if slow.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+        closed_after(&mut slow, started).await
+    });
+    let mut silent = server.transport.connect(server.addr).await.unwrap();
+    assert_eq!(closed_after(&mut half, started).await, Duration::from_secs(10));
+    assert_eq!(closed_after(&mut silent, started).await, Duration::from_secs(10));
+    assert!(slowloris.await.unwrap() <= Duration::from_secs(11), "cut off at 10 s, seen by its next write");
+    let mut ws = server.connect().await;
+    assert_eq!(round_trip(&mut ws, Message::text("fine")).await, Message::text("fine"));
+    let stats = server.stop().await;
+    assert_eq!((stats.handshake_timeouts, stats.connections_accepted), (3, 4));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_handshake_timeout_is_configurable_and_counts_the_latency_in() {
+    let config = ServerConfig {
+        handshake_timeout: Duration::from_secs(3),
+        handshake_latency: Jittered { base: Duration::from_secs(2), jitter: Duration::ZERO },
+        ..ServerConfig::default()
+    };
+    let server = start(Transport::sim(), config).await;
+    let started = Instant::now();
+    let mut quiet = server.transport.connect(server.addr).await.unwrap();
+    let _ws = server.connect().await;
+    assert_eq!(started.elapsed(), Duration::from_secs(2), "a 2 s answer fits a 3 s timeout");
+    assert_eq!(closed_after(&mut quiet, started).await, Duration::from_secs(3));
+    assert_eq!(server.stop().await.handshake_timeouts, 1);
+}
+
+/// Upgrades a raw connection, sends `frame` (bytes as they go on the wire) and returns the
+/// Close frame's code and reason the server answers with, checking it then hangs up.
+async fn close_after(server: &Running, frame: &[u8]) -> (u16, String) {
+    let mut stream = server.transport.connect(server.addr).await.unwrap();
+    assert!(raw_upgrade(&mut stream).await.starts_with("HTTP/1.1 101"));
+    stream.write_all(frame).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    assert_eq!(answer.first(), Some(&0x88), "a Close frame, not a bare close: {answer:?}");
+    let length = usize::from(answer[1]);
+    assert_eq!(answer.len(), 2 + length, "then the connection ends: {answer:?}");
+    let code = u16::from_be_bytes([answer[2], answer[3]]);
+    (code, String::from_utf8(answer[4..].to_vec()).unwrap())
+}
+
+#[tokio::test(start_paused = true)]
+async fn breaches_of_the_protocol_get_the_close_code_a_real_server_sends() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    // A binary frame announcing 16 MiB + 1 byte: over the limit before a byte of it is read.
+    let mut too_big = vec![0x82, 0x80 | 127];
+    too_big.extend_from_slice(&((16u64 << 20) + 1).to_be_bytes());
+    too_big.extend_from_slice(&[0, 0, 0, 0]);
+    assert_eq!(close_after(&server, &too_big).await, (1009, "message over 16 MiB".to_string()));
+    // A text frame holding 0xFF, masked with a zero key.
+    let (code, _) = close_after(&server, &[0x81, 0x81, 0, 0, 0, 0, 0xFF]).await;
+    assert_eq!(code, 1007, "invalid UTF-8");
+    // RSV1 set with no extension negotiated, and an unmasked frame from a client.
+    let (code, reason) = close_after(&server, &[0xC2, 0x80, 0, 0, 0, 0]).await;
+    assert_eq!(code, 1002, "{reason}");
+    let (code, reason) = close_after(&server, &[0x82, 0x01, 0x00]).await;
+    assert_eq!(code, 1002, "{reason}");
+    let stats = server.stop().await;
+    assert_eq!(stats.protocol_closes, 4);
+}
+
+/// Sends `request` on a fresh connection and returns everything the server answers.
+async fn answer_to(server: &Running, request: &str) -> String {
+    let mut stream = server.transport.connect(server.addr).await.unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer).await;
+    String::from_utf8(answer).unwrap()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_is_not_an_upgrade_gets_400_and_another_version_426() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let plain = answer_to(&server, "GET / HTTP/1.1\r\nHost: server\r\n\r\n").await;
+    assert!(plain.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{plain}");
+    assert!(plain.ends_with(
+        "this is a WebSocket echo server: not a WebSocket upgrade (no `Upgrade: websocket` header)\n"
+    ));
+    let post = answer_to(&server, "POST / HTTP/1.1\r\nHost: server\r\nContent-Length: 0\r\n\r\n").await;
+    assert!(post.starts_with("HTTP/1.1 400 Bad Request\r\n"), "{post}");
+    let old = answer_to(
+        &server,
+        "GET / HTTP/1.1\r\nHost: s\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
+    )
+    .await;
+    assert!(
+        old.starts_with("HTTP/1.1 426 Upgrade Required\r\n") && old.contains("Sec-WebSocket-Version: 13\r\n")
+    );
+    let mut ws = server.connect().await;
+    assert_eq!(round_trip(&mut ws, Message::text("still serving")).await, Message::text("still serving"));
+    assert_eq!(server.stop().await.not_upgrades, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn only_binary_frames_with_the_message_header_count_as_messages() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let mut ws = server.connect().await;
+    // A 64-byte frame of another protocol that happens to be long enough.
+    let foreign = Message::binary(vec![7u8; 64]);
+    assert_eq!(round_trip(&mut ws, foreign.clone()).await, foreign);
+    round_trip(&mut ws, workload_message(2, 0)).await;
+    let stats = server.stop().await;
+    assert_eq!(stats.frames_echoed, 2);
+    assert_eq!(stats.clients.keys().collect::<Vec<_>>(), [&2], "the foreign frame is echoed, not counted");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_first_subprotocol_offered_is_chosen() {
+    let server = start(Transport::sim(), ServerConfig::default()).await;
+    let stream = server.transport.connect(server.addr).await.unwrap();
+    let mut request = format!("ws://{}/", server.addr).into_client_request().unwrap();
+    request.headers_mut().insert(header::SEC_WEBSOCKET_PROTOCOL, "graphql-ws, chat.v1".parse().unwrap());
+    let (mut ws, response) =
+        client_async_with_config(request, stream, Some(websocket_config())).await.unwrap();
+    assert_eq!(response.headers()[header::SEC_WEBSOCKET_PROTOCOL], "graphql-ws");
+    assert_eq!(round_trip(&mut ws, Message::text("x")).await, Message::text("x"));
+    server.stop().await;
 }

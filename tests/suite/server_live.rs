@@ -91,6 +91,12 @@ fn echo_rejects_bad_values_with_exit_2() {
         (&["--token", ""], "the token is empty"),
         (&["--token", "two words"], "no spaces"),
         (&["--listen", "localhost"], "--listen"),
+        (&["--handshake-timeout", "0s"], "must be longer than 0s"),
+        (&["--handshake-timeout", "10"], "has no unit"),
+        (
+            &["--handshake-timeout", "1s", "--handshake-latency", "2s"],
+            "not longer than the slowest --handshake-latency",
+        ),
     ];
     for (args, message) in cases {
         wschaos().arg("echo").args(*args).assert().code(2).stderr(predicate::str::contains(*message));
@@ -117,4 +123,60 @@ fn echo_help_shows_an_example() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("Example:").and(predicate::str::contains("--heartbeat 10s/5s")));
+}
+
+/// `wschaos echo ARGS` as a process and its address.
+fn echo_process(args: &[&str]) -> (crate::process::Process, SocketAddr) {
+    let mut all = vec!["echo", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    let echo = crate::process::Process::start(&all);
+    let line = echo.line(|line| line.starts_with("listening on ws://"));
+    let addr = line.trim_start_matches("listening on ws://").parse().unwrap();
+    (echo, addr)
+}
+
+/// Opens a WebSocket to `addr` offering permessage-deflate; whether it was agreed.
+async fn offer_deflate(
+    addr: SocketAddr,
+) -> (tokio_tungstenite::WebSocketStream<wschaos::wire::deflate::Deflate<wschaos::net::Stream>>, bool) {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let stream = wschaos::wire::deflate::Deflate::client(Transport::Live.connect(addr).await.unwrap());
+    let mut request = format!("ws://{addr}/").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("sec-websocket-extensions", wschaos::wire::deflate::CLIENT_OFFER.parse().unwrap());
+    let (ws, _) = client_async_with_config(request, stream, Some(websocket_config())).await.unwrap();
+    let compressing = ws.get_ref().compressing();
+    (ws, compressing)
+}
+
+// Two workers: the test waits on the process's lines with a blocking read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_command_compresses_for_clients_that_offer_it_unless_told_not_to() {
+    use futures_util::{SinkExt, StreamExt};
+
+    let (echo, addr) = echo_process(&[]);
+    let (mut ws, compressing) = offer_deflate(addr).await;
+    assert!(compressing, "permessage-deflate is on by default");
+    let quote = Message::text("{\"symbol\":\"ACME\",\"bid\":101.25}".repeat(2000));
+    ws.send(quote.clone()).await.unwrap();
+    assert_eq!(ws.next().await.unwrap().unwrap(), quote);
+    drop(ws);
+    echo.interrupt();
+
+    let (echo, addr) = echo_process(&["--no-deflate"]);
+    let (mut ws, compressing) = offer_deflate(addr).await;
+    assert!(!compressing, "--no-deflate declines the offer");
+    assert_eq!(round_trip_plain(&mut ws, Message::text("plain")).await, Message::text("plain"));
+    drop(ws);
+    echo.interrupt();
+}
+
+async fn round_trip_plain<S>(ws: &mut tokio_tungstenite::WebSocketStream<S>, message: Message) -> Message
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use futures_util::{SinkExt, StreamExt};
+    ws.send(message).await.unwrap();
+    ws.next().await.unwrap().unwrap()
 }

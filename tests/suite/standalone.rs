@@ -156,3 +156,102 @@ async fn the_standalone_proxy_writes_a_judged_report_when_its_scenario_ends() {
     }
     echo.interrupt();
 }
+
+/// A server that insists on the subprotocol `chat.v1` and the header `x-team: blue` (400
+/// otherwise), as real ones do (graphql-ws, an API gateway), echoing on one connection.
+#[allow(clippy::result_large_err, reason = "tungstenite's callback returns its error response by value")]
+async fn picky_server() -> std::net::SocketAddr {
+    use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request, Response};
+    use tokio_tungstenite::tungstenite::http::{self, StatusCode};
+
+    let mut listener = wschaos::net::Transport::Live.bind(wschaos::net::any_loopback()).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let check = |request: &Request, mut response: Response| -> Result<Response, ErrorResponse> {
+                let offered = request.headers().get("sec-websocket-protocol").and_then(|v| v.to_str().ok());
+                let team = request.headers().get("x-team").and_then(|v| v.to_str().ok());
+                if !offered.is_some_and(|list| list.split(',').any(|p| p.trim() == "chat.v1"))
+                    || team != Some("blue")
+                {
+                    let refusal =
+                        http::Response::builder().status(StatusCode::BAD_REQUEST).body(None).unwrap();
+                    return Err(refusal);
+                }
+                response.headers_mut().insert("sec-websocket-protocol", "chat.v1".parse().unwrap());
+                Ok(response)
+            };
+            tokio::spawn(async move {
+                let Ok(mut ws) = tokio_tungstenite::accept_hdr_async(stream, check).await else { return };
+                while let Some(Ok(message)) = ws.next().await {
+                    if (message.is_binary() || message.is_text()) && ws.send(message).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    addr
+}
+
+// Two workers: the server's tasks run while the test waits on the process's lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_reaches_a_server_that_requires_a_subprotocol_and_a_header() {
+    let addr = picky_server().await;
+    let url = format!("ws://{addr}/");
+    let refused = Process::start(&["client", "--url", &url, "--strategy", "immediate", "--heartbeat", "off"]);
+    let failed = refused.line(|line| line.contains("attempt 1 failed"));
+    assert!(failed.ends_with("attempt 1 failed: the server answered the upgrade with HTTP 400"), "{failed}");
+    refused.interrupt();
+    let client = Process::start(&[
+        "client",
+        "--url",
+        &url,
+        "--subprotocol",
+        "chat.v1",
+        "--header",
+        "X-Team: blue",
+        "--rate",
+        "5/s",
+    ]);
+    client.line(|line| line.ends_with("opened on attempt 1"));
+    client.line(|line| line.contains("message 0 echoed"));
+    client.interrupt();
+}
+
+#[tokio::test]
+async fn client_lines_are_plain_words_not_rust_names() {
+    // A port nothing listens on: every attempt is refused.
+    let closed = wschaos::net::Transport::Live.bind(wschaos::net::any_loopback()).await.unwrap();
+    let url = format!("ws://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let client = Process::start(&["client", "--url", &url, "--strategy", "immediate", "--rate", "100/s"]);
+    let failed = client.line(|line| line.contains("attempt 1 failed"));
+    assert!(failed.ends_with("attempt 1 failed: connect failed: connection refused"), "{failed}");
+    let state = client.line(|line| line.contains("state "));
+    assert!(!state.contains('_'), "{state}");
+    client.interrupt();
+}
+
+#[test]
+fn client_refuses_headers_it_writes_itself_and_malformed_ones() {
+    let cases: &[(&[&str], &str)] = &[
+        (&["--header", "no colon"], "is not a header; write it like `X-Team: blue`"),
+        (&["--header", "Sec-WebSocket-Protocol: x"], "use --subprotocol"),
+        (
+            &["--header", "Sec-WebSocket-Extensions: permessage-deflate"],
+            "writes `Sec-WebSocket-Extensions` itself",
+        ),
+        (&["--header", "bad name: x"], "is not a header name"),
+        (&["--subprotocol", "two words"], "is not a subprotocol name"),
+    ];
+    for (args, message) in cases {
+        assert_cmd::Command::cargo_bin("wschaos")
+            .unwrap()
+            .args(["client", "--url", "ws://127.0.0.1:9/"])
+            .args(*args)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(*message));
+    }
+}

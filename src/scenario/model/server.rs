@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::units::{Jittered, Rate, Spread};
 
 /// The echo server's settings.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ServerConfig {
     /// Server pings, if any.
     pub heartbeat: Option<ServerHeartbeat>,
@@ -18,6 +18,27 @@ pub struct ServerConfig {
     pub auth_token: Option<String>,
     /// Backlog, handshake slots, shedding and contention; none by default.
     pub capacity: Capacity,
+    /// How long a connection may take, from when it is served, to complete its upgrade; one
+    /// that has not (a half-sent request, a slowloris) is closed.
+    pub handshake_timeout: Duration,
+    /// Whether the server accepts permessage-deflate when a client offers it.
+    pub deflate: bool,
+}
+
+impl Default for ServerConfig {
+    /// No heartbeat, no latency, no accept rate, no token, the default handshake timeout,
+    /// permessage-deflate accepted.
+    fn default() -> ServerConfig {
+        ServerConfig {
+            heartbeat: None,
+            handshake_latency: Jittered::default(),
+            accept_rate: None,
+            auth_token: None,
+            handshake_timeout: super::super::defaults::HANDSHAKE_TIMEOUT,
+            deflate: true,
+            capacity: Capacity::default(),
+        }
+    }
 }
 
 /// How much load the server takes before it suffers (docs/echo-server.md, "Capacity").

@@ -17,6 +17,12 @@ pub struct ServerSpec {
     pub heartbeat: Option<WordOr<ServerHeartbeatSpec>>,
     /// Time the server takes to answer an upgrade, `D` or `D ± J`.
     pub handshake_latency: Option<JitteredText>,
+    /// How long a connection gets to complete its upgrade before the server closes it (a
+    /// half-sent request, a slowloris). Default 10s; longer than the slowest handshake_latency.
+    pub handshake_timeout: Option<DurationText>,
+    /// permessage-deflate for clients that offer it: `on` (the default, as real servers and
+    /// every browser do) or `off`.
+    pub deflate: Option<String>,
     /// New connections per second the server accepts (a token bucket).
     pub accept_rate: Option<RateText>,
     /// Require `Authorization: Bearer <token>` on the upgrade.

@@ -16,10 +16,12 @@ pub(super) fn clients(
     spec: &ClientsSpec,
     server: &ServerConfig,
     duration: Duration,
+    engine: Engine,
 ) -> ClientsConfig {
     if spec.count == 0 {
         check.error("clients.count", "at least one client is needed");
     }
+    count_cap(check, spec.count, engine);
     let start_spread = start_spread(check, spec.start_spread.as_ref(), duration);
     let workload = spec.workload.as_ref().and_then(|w| workload(check, w));
     let delivery = delivery(check, spec);
@@ -35,6 +37,24 @@ pub(super) fn clients(
         permanent_close_codes,
         normal_close,
         auth_token,
+    }
+}
+
+/// The engine's cap on clients (see `defaults`), so a run too big for any machine is refused
+/// before it starts rather than aborting half-way.
+fn count_cap(check: &mut Checker, count: u32, engine: Engine) {
+    let (cap, why) = match engine {
+        Engine::Sim => (defaults::MAX_CLIENTS_SIM, "about 40 KiB of memory each"),
+        Engine::Live => (
+            defaults::MAX_CLIENTS_LIVE,
+            "4 file descriptors and 2 loopback connections each; for more, use the sim engine",
+        ),
+    };
+    if count > cap {
+        check.error(
+            "clients.count",
+            format!("{count} clients is more than the {} engine runs: at most {cap} ({why})", engine.name()),
+        );
     }
 }
 

@@ -138,7 +138,7 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
     let program = program::client_program(&mut check, spec, runs_on);
     let upstream = program::server_under_test(&mut check, spec.server.as_ref(), runs_on);
     let server = server(&mut check, spec.server.as_ref());
-    let clients = clients(&mut check, &spec.clients, &server, duration);
+    let clients = clients(&mut check, &spec.clients, &server, duration, runs_on);
     let strategies = strategies(&mut check, spec, &server, &clients);
     let faults = match &spec.faults {
         Some(list) => list
@@ -217,8 +217,51 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         }
         auth.token.clone()
     });
+    let handshake_timeout = handshake_timeout(check, spec, handshake_latency);
+    let deflate = match spec.deflate.as_deref() {
+        None | Some("on") => true,
+        Some("off") => false,
+        Some(word) => {
+            check.report(
+                Diagnostic::at(
+                    "server.deflate",
+                    format!("`{word}` is not valid here; expected `on` or `off`"),
+                )
+                .maybe_help(did_you_mean(word, ["on", "off"])),
+            );
+            true
+        }
+    };
     let capacity = capacity::capacity(check, spec);
-    ServerConfig { heartbeat, handshake_latency, accept_rate, auth_token, capacity }
+    ServerConfig {
+        heartbeat,
+        handshake_latency,
+        accept_rate,
+        auth_token,
+        handshake_timeout,
+        deflate,
+        capacity,
+    }
+}
+
+/// The upgrade's time limit, longer than the slowest drawn handshake latency (or every
+/// upgrade would be cut off before its answer).
+fn handshake_timeout(check: &mut Checker, spec: &ServerSpec, latency: Jittered) -> Duration {
+    let Some(text) = &spec.handshake_timeout else { return defaults::HANDSHAKE_TIMEOUT };
+    let Some(timeout) = check.positive("server.handshake_timeout", text) else {
+        return defaults::HANDSHAKE_TIMEOUT;
+    };
+    if timeout <= latency.max() {
+        check.error(
+            "server.handshake_timeout",
+            format!(
+                "{} is not longer than the slowest handshake_latency ({}): every upgrade that slow would be cut off",
+                units::format_duration(timeout),
+                units::format_duration(latency.max())
+            ),
+        );
+    }
+    timeout
 }
 
 /// The `slo:` thresholds, one rule per metric, each metric known and measurable in this run.

@@ -160,6 +160,8 @@ pub(super) fn server_under_test(
         ("handshake_latency", spec.handshake_latency.is_some()),
         ("accept_rate", spec.accept_rate.is_some()),
         ("auth", spec.auth.is_some()),
+        ("handshake_timeout", spec.handshake_timeout.is_some()),
+        ("deflate", spec.deflate.is_some()),
     ];
     let set = |fields: &[(&'static str, bool)]| -> Vec<&'static str> {
         fields.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect()
