@@ -23,6 +23,7 @@
 //!   codes, rejected upgrades) and the frame observer's transparency.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
+//! - `net_live`: the live transport: a listener's backlog holds a burst of connections.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
 //!   through them meeting the scheduled fault, and `wschaos proxy --out` judging what it saw.
 //! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
@@ -56,6 +57,8 @@ mod frames;
 mod layers;
 #[path = "suite/mutations.rs"]
 mod mutations;
+#[path = "suite/net_live.rs"]
+mod net_live;
 #[path = "suite/outputs.rs"]
 mod outputs;
 #[path = "suite/process.rs"]
