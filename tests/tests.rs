@@ -23,6 +23,7 @@
 //!   codes, rejected upgrades) and the frame observer's transparency.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
+//! - `link_ends`: when a link ends: both peers gone (blackholed or not), sim and live.
 //! - `net_live`: the live transport: a listener's backlog holds a burst of connections.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
 //!   through them meeting the scheduled fault, and `wschaos proxy --out` judging what it saw.
@@ -55,6 +56,8 @@ mod fixtures;
 mod frames;
 #[path = "suite/layers.rs"]
 mod layers;
+#[path = "suite/link_ends.rs"]
+mod link_ends;
 #[path = "suite/mutations.rs"]
 mod mutations;
 #[path = "suite/net_live.rs"]

@@ -73,6 +73,14 @@ impl CopyState {
     fn pending(&self) -> bool {
         self.written < self.filled
     }
+
+    /// Whether this way is over: its source closed, and the close was passed on or swallowed.
+    /// A link whose two ways are over has no peer left, blackholed or not, so it ends: a
+    /// swallowed FIN is never passed on, and waiting for that would keep both sockets (in
+    /// CLOSE-WAIT) and let later faults count hits on a link nobody is on.
+    fn finished(&self) -> bool {
+        self.eof && (self.shut || self.eof_swallowed)
+    }
 }
 
 /// What woke the link.
@@ -214,7 +222,7 @@ impl Link {
 
     /// The top of each turn: emits the fault hits and the faults not applied since the last
     /// turn, then says whether the link ends now: by `end`, by a fault closing it, or because
-    /// both ways finished.
+    /// both peers are gone.
     fn ends(&mut self, end: Option<End>) -> Option<End> {
         let link = self.id;
         for fault in self.flow.take_hits() {
@@ -229,7 +237,7 @@ impl Link {
         if let Some(id) = self.flow.should_close() {
             return Some(End::Close(id));
         }
-        self.copies.iter().all(|copy| copy.eof && copy.shut).then_some(End::Finished)
+        self.copies.iter().all(CopyState::finished).then_some(End::Finished)
     }
 
     /// Handles what woke the link; returns how the link ends if that ends it.
