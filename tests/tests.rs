@@ -23,7 +23,8 @@
 //!   codes, rejected upgrades) and the frame observer's transparency.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
-//! - `link_ends`: when a link ends: both peers gone (blackholed or not), sim and live.
+//! - `link_ends`: when a link ends: both peers gone (blackholed or not), sim and live; a held
+//!   upgrade request past the handshake timeout.
 //! - `net_live`: the live transport: a listener's backlog holds a burst of connections.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
 //!   through them meeting the scheduled fault, and `wschaos proxy --out` judging what it saw.

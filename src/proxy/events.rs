@@ -131,6 +131,9 @@ pub enum CloseCause {
     UpstreamUnreachable(io::ErrorKind),
     /// The connection was hung by `accept_hang` and the client gave up on it.
     Hung(FaultId),
+    /// The proxy held the client's upgrade request (for a handshake fault) and the request was
+    /// still incomplete after [`HANDSHAKE_TIMEOUT`](crate::wire::HANDSHAKE_TIMEOUT).
+    HandshakeTimeout,
 }
 
 /// Where the proxy sends its events.

@@ -116,6 +116,12 @@ impl Flow {
         self.framing.hold_request();
     }
 
+    /// Whether the client's upgrade request is being held (its head not complete yet): the
+    /// link closes it after [`HANDSHAKE_TIMEOUT`](crate::wire::HANDSHAKE_TIMEOUT).
+    pub fn holds_request(&self) -> bool {
+        self.framing.holds_request()
+    }
+
     /// Starts a fault on this link; the answer is what the link must do at once.
     pub fn start(&mut self, id: FaultId, mut fault: Box<dyn LinkFault>, now: Instant) -> LinkAction {
         let action = fault.on_start(now);

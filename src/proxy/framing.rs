@@ -116,6 +116,11 @@ impl Framing {
         self.hold_request = true;
     }
 
+    /// Whether the upgrade request is held until its head is complete.
+    pub fn holds_request(&self) -> bool {
+        self.hold_request
+    }
+
     /// Whether the upgrade request has not gone by yet (held, or still to come).
     pub fn request_pending(&self, upstream: Standing) -> bool {
         self.hold_request || upstream == Standing::Handshake

@@ -29,6 +29,7 @@ use crate::fault::FaultId;
 use crate::fault::{Gate, LinkAction};
 use crate::net::Stream;
 use crate::scenario::FrameKind;
+use crate::wire::HANDSHAKE_TIMEOUT;
 use crate::ws::Way;
 use crate::ws::observer::{Head, Token};
 
@@ -99,6 +100,7 @@ enum End {
     Close(FaultId),
     ClientError(io::ErrorKind),
     ServerError(io::ErrorKind),
+    HandshakeTimeout,
 }
 
 /// What the observer found in the chunks of one link, beyond each frame: for its events.
@@ -124,6 +126,9 @@ struct Link {
     id: LinkId,
     /// Whether `commands` may still deliver a command.
     commands_open: bool,
+    /// When a held upgrade request must be complete: [`HANDSHAKE_TIMEOUT`] after the link
+    /// opened.
+    handshake_deadline: Instant,
 }
 
 /// Runs a link until it ends; reports its events through `control`.
@@ -149,7 +154,20 @@ impl Link {
             end = end.or(obey(&mut flow, command));
         }
         let (copies, seen) = ([CopyState::new(), CopyState::new()], LinkFindings::default());
-        (Link { id, client, server, control, commands, flow, copies, seen, commands_open: true }, end)
+        let handshake_deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+        let link = Link {
+            id,
+            client,
+            server,
+            control,
+            commands,
+            flow,
+            copies,
+            seen,
+            commands_open: true,
+            handshake_deadline,
+        };
+        (link, end)
     }
 
     /// The I/O loop: reports and checks, waits for whatever comes first, handles it, until the
@@ -209,6 +227,10 @@ impl Link {
                 }
             }
         }
+        if self.flow.holds_request() {
+            let at = self.handshake_deadline;
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
         if let Some(at) = earliest {
             if timer.deadline() != at {
                 timer.as_mut().reset(at);
@@ -236,6 +258,9 @@ impl Link {
         }
         if let Some(id) = self.flow.should_close() {
             return Some(End::Close(id));
+        }
+        if self.flow.holds_request() && Instant::now() >= self.handshake_deadline {
+            return Some(End::HandshakeTimeout);
         }
         self.copies.iter().all(CopyState::finished).then_some(End::Finished)
     }
@@ -323,6 +348,12 @@ impl Link {
             End::ServerError(kind) => {
                 mirror(kind, self.client).await;
                 CloseCause::ServerError(kind)
+            }
+            End::HandshakeTimeout => {
+                // The server never saw a byte of the request; both sides get a plain close.
+                let _ = self.server.shutdown().await;
+                let _ = self.client.shutdown().await;
+                CloseCause::HandshakeTimeout
             }
         };
         self.control.close_link(self.id, cause);

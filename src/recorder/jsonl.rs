@@ -154,6 +154,7 @@ fn cause_text(cause: &CloseCause) -> String {
         CloseCause::FaultClosed(fault) => format!("fault_closed({fault})"),
         CloseCause::UpstreamUnreachable(kind) => format!("upstream_unreachable({kind:?})"),
         CloseCause::Hung(fault) => format!("hung({fault})"),
+        CloseCause::HandshakeTimeout => "handshake_timeout".to_string(),
     }
 }
 

@@ -1,15 +1,18 @@
 //! When a link ends, on the sim network under paused time and once over loopback TCP: a link
 //! whose client and server have both closed ends, blackholed or not (a blackhole swallows the
 //! FIN, so neither peer learns of the other's close, but the proxy sees both), and later
-//! faults count no hit on it.
+//! faults count no hit on it; a link whose upgrade request the proxy holds ends when the
+//! request is still incomplete after the handshake timeout.
 
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
 use wschaos::fault::FaultId;
 use wschaos::net::Transport;
 use wschaos::proxy::{CloseCause, EventKind, LinkId};
-use wschaos::scenario::{Direction, Fault};
+use wschaos::scenario::{ClientSelector, Direction, Fault, Links, Target};
+use wschaos::wire::HANDSHAKE_TIMEOUT;
 use wschaos::ws::Way;
 
 use crate::support::{Harness, everyone, id};
@@ -105,4 +108,49 @@ async fn a_link_ends_when_both_peers_close_during_a_blackhole() {
     assert_eq!(closed(&mut harness, 0).await, CloseCause::Finished);
     harness.control.stop(id(0));
     assert_eq!(harness.control.open_links(), 0);
+}
+
+/// A `reject_handshake` for client 1 only: every new link holds its upgrade request until the
+/// request says which client it is.
+fn reject_client_one() -> (Fault, Target) {
+    let fault = Fault::RejectHandshake { status: 503, retry_after: None };
+    (fault, Target { clients: ClientSelector::Indices(vec![1]), links: Links::All })
+}
+
+const UNFINISHED_REQUEST: &[u8] = b"GET / HTTP/1.1\r\nHost: proxy\r\nUpgrade: websocket\r\n";
+
+#[tokio::test(start_paused = true)]
+async fn a_held_request_still_incomplete_after_the_handshake_timeout_is_closed() {
+    let mut harness = Harness::start(Transport::sim(), 1, 2).await;
+    let (fault, target) = reject_client_one();
+    harness.control.start(id(0), &fault, &target);
+    let t0 = Instant::now();
+    let (mut client, mut server) = harness.connect().await;
+    // A slowloris: the request starts and never ends.
+    client.write_all(UNFINISHED_REQUEST).await.unwrap();
+    assert_eq!(closed(&mut harness, 0).await, CloseCause::HandshakeTimeout);
+    assert_eq!(t0.elapsed(), HANDSHAKE_TIMEOUT, "closed the moment the timeout passed");
+    let mut buf = [0u8; 64];
+    assert_eq!(client.read(&mut buf).await.unwrap(), 0, "the client sees a close");
+    assert_eq!(server.read(&mut buf).await.unwrap(), 0, "the server saw nothing, then a close");
+    assert_eq!(harness.control.open_links(), 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_held_request_that_completes_in_time_keeps_its_link() {
+    let mut harness = Harness::start(Transport::sim(), 1, 2).await;
+    let (fault, target) = reject_client_one();
+    harness.control.start(id(0), &fault, &target);
+    let (mut client, mut server) = harness.connect().await;
+    client.write_all(UNFINISHED_REQUEST).await.unwrap();
+    tokio::time::sleep(HANDSHAKE_TIMEOUT / 2).await;
+    let rest = b"x-wschaos-client: 0\r\n\r\n";
+    client.write_all(rest).await.unwrap();
+    let mut request = vec![0u8; UNFINISHED_REQUEST.len() + rest.len()];
+    server.read_exact(&mut request).await.unwrap();
+    assert!(request.ends_with(rest), "client 0 is not rejected: its request goes on whole");
+    tokio::time::sleep(HANDSHAKE_TIMEOUT * 6).await;
+    assert_eq!(harness.control.open_links(), 1, "an idle link after its handshake stays open");
+    let events = harness.drain_events();
+    assert!(!events.iter().any(|e| matches!(e.kind, EventKind::LinkClosed { .. })), "{events:?}");
 }

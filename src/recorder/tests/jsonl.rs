@@ -36,6 +36,10 @@ fn every_proxy_event_kind_writes_its_fields() {
             json!({"event": "link_closed", "link": 3, "cause": "fault_reset(faults[1]#2)"}),
         ),
         (
+            EventKind::LinkClosed { link: LinkId(4), cause: CloseCause::HandshakeTimeout },
+            json!({"event": "link_closed", "link": 4, "cause": "handshake_timeout"}),
+        ),
+        (
             EventKind::FaultStarted { fault: fault(1, 2), name: "reset" },
             json!({"event": "fault_started", "fault": "faults[1]#2", "name": "reset"}),
         ),
