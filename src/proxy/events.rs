@@ -4,6 +4,7 @@
 //! proxy sends events into an unbounded channel and never waits on the consumer (the recorder,
 //! or a log printer for the standalone proxy), so a slow consumer cannot stall the data path.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
@@ -92,7 +93,8 @@ pub enum EventKind {
         /// Which way.
         way: Way,
     },
-    /// A control frame reached the proxy on `way` (before any frame fault acted on it).
+    /// A control frame reached the proxy on `way`: what the peer sent, whether or not it was
+    /// passed on (`swallowed` says).
     ControlFrame {
         /// The link.
         link: LinkId,
@@ -102,6 +104,10 @@ pub enum EventKind {
         kind: FrameKind,
         /// A Close frame's status code, when it has one.
         close_code: Option<u16>,
+        /// A fault kept it from the other side: a blackhole on its way, `drop_frames`, or the
+        /// link closing behind the proxy's own goodbye. The observer reads frames before the
+        /// faults act, so this is settled once the frame's last byte has been through them.
+        swallowed: bool,
     },
     /// The frame observer stopped following a way of a link; its bytes still flow unchanged.
     ObserverStopped {
@@ -134,6 +140,34 @@ pub enum CloseCause {
     /// The proxy held the client's upgrade request (for a handshake fault) and the request was
     /// still incomplete after [`HANDSHAKE_TIMEOUT`](crate::wire::HANDSHAKE_TIMEOUT).
     HandshakeTimeout,
+}
+
+impl fmt::Display for CloseCause {
+    /// The cause in words, for log lines (`wschaos proxy`); events.jsonl keeps its own tokens.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloseCause::Finished => write!(f, "the client and the server both closed"),
+            CloseCause::ClientError(io::ErrorKind::ConnectionReset) => {
+                write!(f, "the client reset the connection")
+            }
+            CloseCause::ClientError(kind) => write!(f, "the client's side failed ({kind})"),
+            CloseCause::ServerError(io::ErrorKind::ConnectionReset) => {
+                write!(f, "the server reset the connection")
+            }
+            CloseCause::ServerError(kind) => write!(f, "the server's side failed ({kind})"),
+            CloseCause::FaultReset(fault) => write!(f, "reset by {fault}"),
+            CloseCause::FaultClosed(fault) => write!(f, "closed by {fault}"),
+            CloseCause::UpstreamUnreachable(kind) => {
+                write!(f, "the upstream could not be reached ({kind}), so the client was reset")
+            }
+            CloseCause::Hung(fault) => write!(f, "hung by {fault} until the client gave up"),
+            CloseCause::HandshakeTimeout => write!(
+                f,
+                "the upgrade request was still incomplete after {} s",
+                crate::wire::HANDSHAKE_TIMEOUT.as_secs()
+            ),
+        }
+    }
 }
 
 /// Where the proxy sends its events.

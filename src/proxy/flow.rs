@@ -18,7 +18,7 @@ use super::framing::{CloseStart, Framing, Goodbye, Judge};
 use crate::fault::FaultId;
 use crate::fault::{Ending, FrameVerdict, Gate, LinkAction, LinkFault, Piece, Step};
 use crate::ws::Way;
-use crate::ws::observer::{Frame, Head, LinkObserver, Standing, Stop, Token};
+use crate::ws::observer::{Frame, Head, LinkObserver, Standing, Stop, Token, is_data};
 
 /// Bytes queued in one way beyond which the link stops reading that way, so a slow fault
 /// (bandwidth, latency) pushes back on the sender instead of buffering without bound.
@@ -34,6 +34,9 @@ pub struct Flow {
     tokens_for: Option<(Way, usize)>,
     /// Whether they were only skimmed (the chunk was bound for the copy path).
     skimmed: bool,
+    /// For each control frame that ended in the chunk last observed, in order: whether a fault
+    /// kept it from the other side. Empty for a chunk that took the copy path.
+    control_fates: Vec<bool>,
     /// Carries out the frame faults.
     framing: Framing,
     /// Active faults, in the order they started on this link.
@@ -97,6 +100,7 @@ impl Flow {
     /// in it can start a fault) is only skimmed: no byte labels, no token per data frame.
     pub fn observe(&mut self, way: Way, bytes: &[u8]) -> &[Token] {
         self.tokens.clear();
+        self.control_fates.clear();
         self.skimmed = self.is_clear() && self.observer.standing(way) != Standing::Handshake;
         if self.skimmed {
             self.observer.skim(way, bytes, &mut self.tokens);
@@ -108,6 +112,14 @@ impl Flow {
             self.check_applicable();
         }
         &self.tokens
+    }
+
+    /// Whether the `nth` control frame (from 0) that ended in the chunk last observed was kept
+    /// from the other side by a fault: swallowed by a blackhole, dropped by `drop_frames`, or
+    /// discarded after the proxy's goodbye. Asked once the chunk has been through the faults.
+    pub fn control_frame_swallowed(&self, nth: usize) -> bool {
+        // Frames after a goodbye are not judged: everything after it is discarded.
+        self.control_fates.get(nth).copied().unwrap_or(self.framing.is_over())
     }
 
     /// Holds the client's upgrade request until its head is complete: a handshake fault that
@@ -222,9 +234,13 @@ impl Flow {
             self.observe(way, &bytes);
         }
         self.tokens_for = None;
+        // A blackhole on this way swallows every piece, so every frame that ends in it.
+        let swallowing = self.gate(way) == Gate::Swallow;
         if self.skimmed {
             // Observed for the copy path, yet here: the frame stage is neutral, so the chunk
             // goes on as it is.
+            let control_ends = self.tokens.iter().filter(|token| is_control_end(token)).count();
+            self.control_fates.extend(std::iter::repeat_n(swallowing, control_ends));
             self.run_faults(now, way, bytes);
             return;
         }
@@ -233,6 +249,8 @@ impl Flow {
         let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits };
         let mut pieces = Vec::new();
         let goodbye = self.framing.apply(way, &bytes, &tokens, filtering, &mut judge, &mut pieces);
+        let dropped = self.framing.control_ends().iter();
+        self.control_fates.extend(dropped.map(|dropped| *dropped || swallowing));
         for token in &tokens {
             if let Token::Stopped { way: other, .. } = token
                 && *other != way
@@ -363,4 +381,9 @@ impl Judge for Judging<'_> {
     fn cannot_apply(&mut self, fault: FaultId, why: Stop) {
         self.hits.not_applied(fault, why);
     }
+}
+
+/// Whether `token` ends a control frame (ping, pong, close).
+pub fn is_control_end(token: &Token) -> bool {
+    matches!(token, Token::FrameEnd(end) if !is_data(end.kind))
 }

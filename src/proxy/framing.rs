@@ -19,7 +19,7 @@ use crate::fault::FaultId;
 use crate::fault::FrameVerdict;
 use crate::scenario::FrameKind;
 use crate::ws::Way;
-use crate::ws::observer::{Frame, Head, Part, Standing, Stop, Token};
+use crate::ws::observer::{Frame, Head, Part, Standing, Stop, Token, is_data};
 
 /// Who decides: the link's active frame faults.
 pub trait Judge {
@@ -64,6 +64,9 @@ pub struct Framing {
     pending_close: Option<Goodbye>,
     /// A goodbye has been said: everything read from now on is discarded.
     over: bool,
+    /// For each control frame that ended in the chunk last applied, in order: whether the stage
+    /// kept it from the other side. Frames after a goodbye are not listed (all are discarded).
+    control_ends: Vec<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -126,6 +129,12 @@ impl Framing {
         self.hold_request || upstream == Standing::Handshake
     }
 
+    /// For each control frame that ended in the chunk last applied, in order, whether the stage
+    /// dropped it; frames after a goodbye are missing (see [`Framing::is_over`]).
+    pub fn control_ends(&self) -> &[bool] {
+        &self.control_ends
+    }
+
     /// Whether a goodbye has been said and the link is closing.
     pub fn is_over(&self) -> bool {
         self.over
@@ -162,6 +171,7 @@ impl Framing {
         judge: &mut impl Judge,
         out: &mut Vec<Bytes>,
     ) -> Option<Goodbye> {
+        self.control_ends.clear();
         for token in tokens {
             if self.over {
                 break;
@@ -179,7 +189,12 @@ impl Framing {
                     self.ways[way as usize].judge_frame(way, frame, filtering, judge, out);
                     None
                 }
-                Token::FrameEnd(_) => self.frame_end(way),
+                Token::FrameEnd(end) => {
+                    if !is_data(end.kind) {
+                        self.control_ends.push(self.ways[way as usize].dropping);
+                    }
+                    self.frame_end(way)
+                }
                 Token::Stopped { way: stopped, why } if *stopped == way => {
                     self.let_go(way, out);
                     // A Close waiting for a frame boundary will never find one now.

@@ -24,7 +24,7 @@ use tokio::time::{Instant, Sleep};
 use super::LinkId;
 use super::control::{Control, LinkCommand, OpenedLink};
 use super::events::{CloseCause, EventKind};
-use super::flow::Flow;
+use super::flow::{Flow, is_control_end};
 use crate::fault::FaultId;
 use crate::fault::{Gate, LinkAction};
 use crate::net::Stream;
@@ -308,14 +308,24 @@ impl Link {
         seen.findings.clear();
         let findings = self.flow.observe(way, &copy.buffer[..read]);
         seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
+        // Identification first: the faults it starts act on this very chunk.
         for finding in &seen.findings {
-            report(self.id, way, finding, &mut seen.data, &self.control, &mut self.flow, &mut end);
+            if let Token::Head(Head::Request { client: Some(client), .. }) = finding {
+                for command in self.control.identify(self.id, *client) {
+                    end = end.take().or(obey(&mut self.flow, command));
+                }
+            }
         }
         if self.flow.is_clear() {
             copy.filled = read;
             copy.written = 0;
         } else {
             self.flow.on_chunk(Instant::now(), way, Bytes::copy_from_slice(&copy.buffer[..read]));
+        }
+        // Then the events, once the faults have said which control frames go on.
+        let mut control_ends = 0;
+        for finding in &seen.findings {
+            report(self.id, way, finding, &mut seen.data, &self.control, &self.flow, &mut control_ends);
         }
         if read == copy.buffer.len() && copy.buffer.len() < MAX_BUFFER_BYTES {
             copy.buffer.resize(copy.buffer.len() * 2, 0);
@@ -360,25 +370,21 @@ impl Link {
     }
 }
 
-/// What one finding of the observer means for the link: an identification (which may start
-/// faults that target the client) or an event.
+/// The event one finding of the observer makes, if any (identification is handled before the
+/// chunk goes through the faults). `control_ends` counts the control frames that ended so far
+/// in the chunk, to ask `flow` whether each was swallowed.
 fn report(
     link: LinkId,
     way: Way,
     finding: &Token,
     data: &mut [bool; 2],
     control: &Control,
-    flow: &mut Flow,
-    end: &mut Option<End>,
+    flow: &Flow,
+    control_ends: &mut usize,
 ) {
     let events = control.events();
     match finding {
-        Token::Head(Head::Request { client: Some(client), .. }) => {
-            for command in control.identify(link, *client) {
-                *end = end.take().or(obey(flow, command));
-            }
-        }
-        Token::Head(Head::Request { client: None, .. }) => {}
+        Token::Head(Head::Request { .. }) => {}
         Token::Head(Head::Response { status, .. }) => {
             events.emit(EventKind::Upgraded { link, status: *status })
         }
@@ -389,12 +395,15 @@ fn report(
             }
         }
         Token::FrameEnd(done) => {
-            if !matches!(done.kind, FrameKind::Text | FrameKind::Binary) {
+            if is_control_end(finding) {
+                let swallowed = flow.control_frame_swallowed(*control_ends);
+                *control_ends += 1;
                 events.emit(EventKind::ControlFrame {
                     link,
                     way,
                     kind: done.kind,
                     close_code: done.close_code,
+                    swallowed,
                 });
             }
         }

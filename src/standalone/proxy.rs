@@ -284,7 +284,7 @@ pub fn describe(event: &ProxyEvent) -> String {
     match &event.kind {
         EventKind::LinkOpened { link, peer } => format!("{link} opened from {peer}"),
         EventKind::LinkIdentified { link, client } => format!("{link} is client {client}"),
-        EventKind::LinkClosed { link, cause } => format!("{link} closed: {cause:?}"),
+        EventKind::LinkClosed { link, cause } => format!("{link} closed: {cause}"),
         EventKind::FaultStarted { fault, name } => format!("{fault} {name} started"),
         EventKind::FaultEnded { fault } => format!("{fault} ended"),
         EventKind::FaultHit { fault, link: Some(link) } => format!("{fault} hit {link}"),
@@ -292,11 +292,10 @@ pub fn describe(event: &ProxyEvent) -> String {
         EventKind::FaultNotApplied { fault, link, why } => format!("{fault} not applied to {link}: {why}"),
         EventKind::Upgraded { link, status } => format!("{link} upgrade answered {status}"),
         EventKind::FirstData { link, way } => format!("{link} first data frame {}", way.name()),
-        EventKind::ControlFrame { link, way, kind, close_code: Some(code) } => {
-            format!("{link} {} {} {code}", kind.name(), way.name())
-        }
-        EventKind::ControlFrame { link, way, kind, close_code: None } => {
-            format!("{link} {} {}", kind.name(), way.name())
+        EventKind::ControlFrame { link, way, kind, close_code, swallowed } => {
+            let code = close_code.map(|code| format!(" {code}")).unwrap_or_default();
+            let fate = if *swallowed { " (swallowed by a fault)" } else { "" };
+            format!("{link} {} {}{code}{fate}", kind.name(), way.name())
         }
         EventKind::ObserverStopped { link, way, why } => {
             format!("{link} {} not followed: {why}", way.name())
@@ -308,6 +307,9 @@ pub fn describe(event: &ProxyEvent) -> String {
 mod tests {
     use super::*;
     use crate::fault::FaultId;
+    use crate::proxy::CloseCause;
+    use crate::scenario::FrameKind;
+    use crate::ws::Way;
 
     const SCENARIO: &str = "version: 1\nname: t\nduration: 60s\nclients: { count: 4 }\nfaults:\n  \
         - at: 1s\n    reset: {}\n    target: { share: 50% }\n  \
@@ -339,6 +341,53 @@ mod tests {
     }
 
     #[test]
+    fn events_are_described_in_words() {
+        let at = Instant::now();
+        let line = |kind| describe(&ProxyEvent { at, kind });
+        let link = LinkId(3);
+        let cases = [
+            (
+                EventKind::LinkClosed { link, cause: CloseCause::FaultReset(id(0, 1)) },
+                "link 3 closed: reset by faults[0]#1",
+            ),
+            (
+                EventKind::LinkClosed {
+                    link,
+                    cause: CloseCause::ClientError(std::io::ErrorKind::ConnectionReset),
+                },
+                "link 3 closed: the client reset the connection",
+            ),
+            (
+                EventKind::LinkClosed { link, cause: CloseCause::Finished },
+                "link 3 closed: the client and the server both closed",
+            ),
+            (
+                EventKind::ControlFrame {
+                    link,
+                    way: Way::Downstream,
+                    kind: FrameKind::Ping,
+                    close_code: None,
+                    swallowed: true,
+                },
+                "link 3 ping downstream (swallowed by a fault)",
+            ),
+            (
+                EventKind::ControlFrame {
+                    link,
+                    way: Way::Upstream,
+                    kind: FrameKind::Close,
+                    close_code: Some(1000),
+                    swallowed: false,
+                },
+                "link 3 close upstream 1000",
+            ),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(line(kind), expected);
+        }
+    }
+
+    #[test]
     fn a_link_that_says_which_client_it_is_silences_the_warning() {
         let scenario = Scenario::parse(SCENARIO, "t.yaml").unwrap();
         let mut unnamed = UnnamedTargets::new(Some(&scenario));
@@ -348,7 +397,7 @@ mod tests {
         unnamed.see(&EventKind::LinkIdentified { link: LinkId(1), client: 3 });
         assert_eq!(unnamed.see(&EventKind::FaultEnded { fault: id(1, 0) }), None, "named while it ran");
         assert_eq!(unnamed.see(&EventKind::FaultStarted { fault: id(0, 0), name: "reset" }), None);
-        unnamed.see(&EventKind::LinkClosed { link: LinkId(1), cause: crate::proxy::CloseCause::Finished });
+        unnamed.see(&EventKind::LinkClosed { link: LinkId(1), cause: CloseCause::Finished });
         let warning = unnamed.see(&EventKind::FaultStarted { fault: id(0, 1), name: "reset" });
         assert!(warning.is_some(), "the named link had gone");
     }

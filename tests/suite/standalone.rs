@@ -54,7 +54,7 @@ async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
     let at: f64 = started_line.split_whitespace().next().unwrap().trim_end_matches('s').parse().unwrap();
     assert!((2.0..3.0).contains(&at), "the proxy started the reset at {at} s: {started_line}");
     proxy.line(|line| line.contains("faults[0]#0 hit link 0"));
-    proxy.line(|line| line.contains("link 0 closed: FaultReset"));
+    proxy.line(|line| line.contains("link 0 closed: reset by faults[0]#0"));
 
     proxy.interrupt();
     echo.interrupt();
@@ -112,7 +112,7 @@ async fn a_client_through_the_standalone_proxy_gets_the_scheduled_close_frame() 
     assert!(seen_after >= Duration::from_millis(1500), "not before its time: {seen_after:?}");
     proxy.line(|line| line.contains("link 0 upgrade answered 101"));
     proxy.line(|line| line.contains("faults[0]#0 hit link 0"));
-    proxy.line(|line| line.contains("link 0 closed: FaultClosed"));
+    proxy.line(|line| line.contains("link 0 closed: closed by faults[0]#0"));
 
     proxy.interrupt();
     echo.interrupt();
