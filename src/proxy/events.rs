@@ -69,15 +69,16 @@ pub enum EventKind {
         /// The link, or `None` for a refused connection that never became one.
         link: Option<LinkId>,
     },
-    /// A frame fault cannot act on a link whose frames the observer cannot follow (TLS, another
-    /// protocol, broken framing): recorded rather than silently ignored.
+    /// A frame fault cannot act on a link: the observer cannot follow its frames (TLS, another
+    /// protocol, broken framing), or acting would corrupt a compressed stream. Recorded rather
+    /// than silently ignored.
     FaultNotApplied {
         /// Which occurrence.
         fault: FaultId,
         /// The link.
         link: LinkId,
-        /// Why the observer cannot follow it.
-        why: Stop,
+        /// Why.
+        why: NotApplied,
     },
     /// The server answered a link's upgrade request (seen by the frame observer).
     Upgraded {
@@ -118,6 +119,32 @@ pub enum EventKind {
         /// Why.
         why: Stop,
     },
+}
+
+/// Why a frame fault could not act on a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotApplied {
+    /// The observer cannot follow a way the fault needs.
+    Unfollowed(Stop),
+    /// Dropping a data message on this way would corrupt the rest of the stream: it is
+    /// compressed by permessage-deflate with context takeover (or by an unknown extension), so
+    /// the messages after it refer back to it. The message went on; control frames, which are
+    /// never compressed, are still dropped.
+    Compressed(Way),
+}
+
+impl fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotApplied::Unfollowed(why) => write!(f, "{why}"),
+            NotApplied::Compressed(way) => write!(
+                f,
+                "{} messages compressed with context takeover (permessage-deflate): dropping one \
+                 would corrupt the ones after it",
+                way.name()
+            ),
+        }
+    }
 }
 
 /// Why a link ended.

@@ -14,6 +14,7 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use super::events::NotApplied;
 use super::framing::{CloseStart, Framing, Goodbye, Judge};
 use crate::fault::FaultId;
 use crate::fault::{Ending, FrameVerdict, Gate, LinkAction, LinkFault, Piece, Step};
@@ -59,7 +60,7 @@ struct Hits {
     new: Vec<FaultId>,
     not_applied: BTreeSet<FaultId>,
     /// Not-applied faults not yet reported, with the reason the observer gave up.
-    new_not_applied: Vec<(FaultId, Stop)>,
+    new_not_applied: Vec<(FaultId, NotApplied)>,
 }
 
 impl Hits {
@@ -69,7 +70,7 @@ impl Hits {
         }
     }
 
-    fn not_applied(&mut self, id: FaultId, why: Stop) {
+    fn not_applied(&mut self, id: FaultId, why: NotApplied) {
         if self.not_applied.insert(id) {
             self.new_not_applied.push((id, why));
         }
@@ -142,7 +143,7 @@ impl Flow {
             match self.framing.close(goodbye, self.observer.standing(Way::Downstream)) {
                 CloseStart::Now(goodbye) => self.say(now, goodbye),
                 CloseStart::Later | CloseStart::NotOpen => {}
-                CloseStart::NotApplied(why) => self.hits.not_applied(id, why),
+                CloseStart::NotApplied(why) => self.hits.not_applied(id, NotApplied::Unfollowed(why)),
             }
             return LinkAction::Nothing;
         }
@@ -180,7 +181,7 @@ impl Flow {
                 .collect::<Option<_>>()
                 .unwrap_or_default();
             if let Some(why) = stops.first() {
-                self.hits.not_applied(*id, *why);
+                self.hits.not_applied(*id, NotApplied::Unfollowed(*why));
             }
         }
     }
@@ -246,7 +247,7 @@ impl Flow {
         }
         let filtering = self.faults.iter().any(|(_, fault)| fault.needs_observer(way));
         let tokens = std::mem::take(&mut self.tokens);
-        let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits };
+        let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits, observer: &self.observer };
         let mut pieces = Vec::new();
         let goodbye = self.framing.apply(way, &bytes, &tokens, filtering, &mut judge, &mut pieces);
         let dropped = self.framing.control_ends().iter();
@@ -350,7 +351,7 @@ impl Flow {
 
     /// Frame faults found unable to act on this link since the last call, with the reason the
     /// observer gave up; each reported once per link.
-    pub fn take_not_applied(&mut self) -> Vec<(FaultId, Stop)> {
+    pub fn take_not_applied(&mut self) -> Vec<(FaultId, NotApplied)> {
         std::mem::take(&mut self.hits.new_not_applied)
     }
 }
@@ -359,14 +360,23 @@ impl Flow {
 struct Judging<'a> {
     faults: &'a mut [(FaultId, Box<dyn LinkFault>)],
     hits: &'a mut Hits,
+    /// What the link's upgrade negotiated, which decides whether a message may vanish.
+    observer: &'a LinkObserver,
 }
 
 impl Judge for Judging<'_> {
     fn frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict {
         let mut verdict = FrameVerdict::Keep;
+        // A message the stream's compression refers back to cannot vanish: the fault is not
+        // applied to it, rather than applied and the rest of the stream left as garbage.
+        let protected = self.observer.compressed_with_context(way, frame);
         // Every fault is asked, so each one's seeded draws do not depend on the others.
         for (id, fault) in self.faults.iter_mut().filter(|(_, fault)| fault.needs_observer(way)) {
             if fault.on_frame(way, frame) == FrameVerdict::Drop {
+                if protected {
+                    self.hits.not_applied(*id, NotApplied::Compressed(way));
+                    continue;
+                }
                 self.hits.record(*id);
                 verdict = FrameVerdict::Drop;
             }
@@ -379,7 +389,7 @@ impl Judge for Judging<'_> {
     }
 
     fn cannot_apply(&mut self, fault: FaultId, why: Stop) {
-        self.hits.not_applied(fault, why);
+        self.hits.not_applied(fault, NotApplied::Unfollowed(why));
     }
 }
 

@@ -22,7 +22,7 @@ use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 
 pub use control::Control;
-pub use events::{CloseCause, EventKind, EventSink, ProxyEvent};
+pub use events::{CloseCause, EventKind, EventSink, NotApplied, ProxyEvent};
 
 use crate::net::{Listener, Stream, Transport};
 
