@@ -23,6 +23,8 @@
 //!   codes, rejected upgrades) and the frame observer's transparency.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
+//! - `deflate`: frame faults on hand-made permessage-deflate streams on sim: compressed messages
+//!   kept (not applied, with the reason), control frames dropped, `strip_deflate`.
 //! - `link_ends`: when a link ends: both peers gone (blackholed or not), sim and live; a held
 //!   upgrade request past the handshake timeout.
 //! - `net_live`: the live transport: a listener's backlog holds a burst of connections.
@@ -47,6 +49,8 @@
 mod cli;
 #[path = "suite/client.rs"]
 mod client;
+#[path = "suite/deflate.rs"]
+mod deflate;
 #[path = "suite/examples.rs"]
 mod examples;
 #[path = "suite/faults.rs"]

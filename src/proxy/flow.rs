@@ -135,6 +135,12 @@ impl Flow {
         self.framing.holds_request()
     }
 
+    /// Forwards the client's upgrade request without its permessage-deflate offer
+    /// (`strip_deflate`): the request is held until its head is complete, then rewritten.
+    pub fn strip_deflate(&mut self) {
+        self.framing.strip_deflate();
+    }
+
     /// Starts a fault on this link; the answer is what the link must do at once.
     pub fn start(&mut self, id: FaultId, mut fault: Box<dyn LinkFault>, now: Instant) -> LinkAction {
         let action = fault.on_start(now);

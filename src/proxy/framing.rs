@@ -15,6 +15,7 @@
 
 use bytes::Bytes;
 
+use super::strip::without_deflate_offer;
 use crate::fault::FaultId;
 use crate::fault::FrameVerdict;
 use crate::scenario::FrameKind;
@@ -60,6 +61,8 @@ pub struct Framing {
     ways: [WayStage; 2],
     /// Hold the upgrade request until its head is complete.
     hold_request: bool,
+    /// Forward the held request without its permessage-deflate offer (`strip_deflate`).
+    strip_deflate: bool,
     /// A Close frame waiting for the end of the downstream's current frame.
     pending_close: Option<Goodbye>,
     /// A goodbye has been said: everything read from now on is discarded.
@@ -117,6 +120,13 @@ impl Framing {
     /// Holds the upgrade request until its head is complete.
     pub fn hold_request(&mut self) {
         self.hold_request = true;
+    }
+
+    /// Holds the upgrade request until its head is complete and forwards it without its
+    /// permessage-deflate offer, so that neither side compresses.
+    pub fn strip_deflate(&mut self) {
+        self.hold_request = true;
+        self.strip_deflate = true;
     }
 
     /// Whether the upgrade request is held until its head is complete.
@@ -251,7 +261,15 @@ impl Framing {
                 Some(Goodbye { fault, bytes: answer })
             }
             None => {
-                stage.release(out);
+                let stripped =
+                    self.strip_deflate.then(|| without_deflate_offer(&stage.held.concat())).flatten();
+                match stripped {
+                    Some(head) => {
+                        stage.discard();
+                        out.push(Bytes::from(head));
+                    }
+                    None => stage.release(out),
+                }
                 None
             }
         }

@@ -144,10 +144,13 @@ impl Link {
     /// Setup: a link with empty copy buffers, its flow under the faults it opens under (and
     /// holding the upgrade request if it must); returns how those faults end it, if they do.
     fn open(opened: OpenedLink, client: Stream, server: Stream, control: Control) -> (Link, Option<End>) {
-        let OpenedLink { link: id, commands, initial, hold_request } = opened;
+        let OpenedLink { link: id, commands, initial, hold_request, strip_deflate } = opened;
         let mut flow = Flow::new();
         if hold_request {
             flow.hold_request();
+        }
+        if strip_deflate {
+            flow.strip_deflate();
         }
         let mut end = None;
         for command in initial {

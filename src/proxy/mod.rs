@@ -9,6 +9,7 @@ pub mod events;
 pub mod flow;
 pub mod framing;
 mod link;
+pub mod strip;
 
 pub mod timeline;
 

@@ -37,6 +37,9 @@ pub struct ProxyOptions {
     /// Record what the proxy sees and report it when the scenario ends: the scenario file as
     /// the user named it, for the report and its repro line.
     pub report: Option<String>,
+    /// Forward upgrade requests without their permessage-deflate offer (`--strip-deflate`);
+    /// the scenario's `proxy.strip_deflate` turns it on too.
+    pub strip_deflate: bool,
 }
 
 /// How the standalone proxy's run ended, with its report when one was asked for.
@@ -59,10 +62,13 @@ pub async fn serve(
 ) -> Result<Served, ServeError> {
     let seed = options.seed.or(options.scenario.as_ref().map(|s| s.seed)).unwrap_or(defaults::SEED);
     let client_count = options.scenario.as_ref().map_or(0, |s| s.clients.count);
+    let strip_deflate = options.strip_deflate
+        || options.scenario.as_ref().is_some_and(|scenario| scenario.proxy.strip_deflate);
     let mut stack = Stack::upstream(&Transport::Live, options.upstream)
         .listen(options.listen)
         .seed(seed)
         .clients(client_count)
+        .strip_deflate(strip_deflate)
         .record_events()
         .start()
         .await
@@ -186,6 +192,9 @@ fn observed_report(
 /// The first lines: where the proxy listens and what it plays.
 fn introduce(out: &mut impl Write, stack: &Stack, options: &ProxyOptions, seed: u64) -> std::io::Result<()> {
     writeln!(out, "listening on {}, forwarding to {}", stack.proxy_addr(), options.upstream)?;
+    if options.strip_deflate || options.scenario.as_ref().is_some_and(|s| s.proxy.strip_deflate) {
+        writeln!(out, "removing the permessage-deflate offer from every upgrade request")?;
+    }
     if let Some(scenario) = &options.scenario {
         let count = scenario.faults.len();
         let plural = if count == 1 { "" } else { "s" };

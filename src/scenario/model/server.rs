@@ -1,4 +1,5 @@
-//! The echo server's validated settings: heartbeat, handshake latency, accept rate and token.
+//! The echo server's validated settings (heartbeat, handshake latency, accept rate and token)
+//! and the proxy's.
 
 use std::time::Duration;
 
@@ -24,4 +25,11 @@ pub struct ServerHeartbeat {
     pub ping_every: Duration,
     /// A peer silent this long after a ping is closed.
     pub timeout: Duration,
+}
+
+/// How the fault proxy treats the traffic it forwards, beyond the faults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// Upgrade requests go on without their permessage-deflate offer.
+    pub strip_deflate: bool,
 }
