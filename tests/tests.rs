@@ -25,6 +25,9 @@
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
 //! - `deflate`: frame faults on hand-made permessage-deflate streams on sim: compressed messages
 //!   kept (not applied, with the reason), control frames dropped, `strip_deflate`.
+//! - `deflate_live`: Python websockets and Node ws with permessage-deflate through the proxy
+//!   under drop_frames, with and without `strip_deflate`; needs examples/clients/setup.sh, so
+//!   CI runs it in a step of its own after that.
 //! - `link_ends`: when a link ends: both peers gone (blackholed or not), sim and live; a held
 //!   upgrade request past the handshake timeout.
 //! - `net_live`: the live transport: a listener's backlog holds a burst of connections.
@@ -51,6 +54,8 @@ mod cli;
 mod client;
 #[path = "suite/deflate.rs"]
 mod deflate;
+#[path = "suite/deflate_live.rs"]
+mod deflate_live;
 #[path = "suite/examples.rs"]
 mod examples;
 #[path = "suite/faults.rs"]
