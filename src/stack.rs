@@ -84,6 +84,7 @@ pub struct StackBuilder {
     clients: u32,
     client_listeners: bool,
     record: bool,
+    strip_deflate: bool,
 }
 
 impl StackBuilder {
@@ -109,6 +110,13 @@ impl StackBuilder {
     /// link is known to be client `i`'s from the port it came in on ([`Stack::client_urls`]).
     pub fn client_listeners(mut self) -> StackBuilder {
         self.client_listeners = true;
+        self
+    }
+
+    /// Forward upgrade requests without their permessage-deflate offer (default off), so no
+    /// stream is compressed and frame faults can drop data frames.
+    pub fn strip_deflate(mut self, strip: bool) -> StackBuilder {
+        self.strip_deflate = strip;
         self
     }
 
@@ -142,6 +150,7 @@ impl StackBuilder {
             (EventSink::discard(), closed)
         };
         let control = Control::new(self.seed, self.clients, sink);
+        control.set_strip_deflate(self.strip_deflate);
         let mut proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;
         if self.client_listeners {
             proxy = proxy.with_client_listeners(self.clients).await?;
@@ -256,9 +265,13 @@ impl Stack {
         Stack::builder(transport, Upstream::Address(addr))
     }
 
-    /// The stack a scenario runs on: its echo server, its client count, `seed`.
+    /// The stack a scenario runs on: its echo server, its client count, its proxy settings,
+    /// `seed`.
     pub fn for_scenario(transport: &Transport, scenario: &Scenario, seed: u64) -> StackBuilder {
-        Stack::echo(transport, scenario.server.clone()).seed(seed).clients(scenario.clients.count)
+        Stack::echo(transport, scenario.server.clone())
+            .seed(seed)
+            .clients(scenario.clients.count)
+            .strip_deflate(scenario.proxy.strip_deflate)
     }
 
     /// A stack forwarding to `upstream`, with the defaults.
@@ -271,6 +284,7 @@ impl Stack {
             clients: 0,
             client_listeners: false,
             record: false,
+            strip_deflate: false,
         }
     }
 

@@ -23,6 +23,14 @@
 //!   codes, rejected upgrades) and the frame observer's transparency.
 //! - `proxy`: runtime control, targeting drawn once from the seed, events, the timeline.
 //! - `proxy_live`: one test per fault family through the proxy over real loopback TCP.
+//! - `deflate_faults`: frame faults on hand-made permessage-deflate streams on sim: compressed messages
+//!   kept (not applied, with the reason), control frames dropped, `strip_deflate`.
+//! - `deflate_live`: Python websockets and Node ws with permessage-deflate through the proxy
+//!   under drop_frames, with and without `strip_deflate`; needs examples/clients/setup.sh, so
+//!   CI runs it in a step of its own after that.
+//! - `link_ends`: when a link ends: both peers gone (blackholed or not), sim and live; a held
+//!   upgrade request past the handshake timeout.
+//! - `net_live`: the live transport: a listener's backlog holds a burst of connections.
 //! - `standalone`: `wschaos echo` and `wschaos proxy --scenario` as processes, with a client
 //!   through them meeting the scheduled fault, and `wschaos proxy --out` judging what it saw.
 //! - `report`: `wschaos report` re-rendering a report.json, and `wschaos compare`'s exit codes.
@@ -58,6 +66,10 @@ mod cli;
 mod client;
 #[path = "suite/deflate.rs"]
 mod deflate;
+#[path = "suite/deflate_faults.rs"]
+mod deflate_faults;
+#[path = "suite/deflate_live.rs"]
+mod deflate_live;
 #[path = "suite/examples.rs"]
 mod examples;
 #[path = "suite/external.rs"]
@@ -72,8 +84,12 @@ mod frames;
 mod harness;
 #[path = "suite/layers.rs"]
 mod layers;
+#[path = "suite/link_ends.rs"]
+mod link_ends;
 #[path = "suite/mutations.rs"]
 mod mutations;
+#[path = "suite/net_live.rs"]
+mod net_live;
 #[path = "suite/outputs.rs"]
 mod outputs;
 #[path = "suite/process.rs"]

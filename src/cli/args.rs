@@ -85,6 +85,11 @@ inconclusive. --seeds N repeats one seed of a swarm with the full report set."
         /// the exit codes of `wschaos run`.
         #[arg(long, requires = "scenario", value_name = "DIR")]
         out: Option<PathBuf>,
+        /// Remove the permessage-deflate offer from every upgrade request, so the server never
+        /// compresses and drop_frames can drop data frames (a scenario's
+        /// `proxy: { strip_deflate: true }` does the same).
+        #[arg(long)]
+        strip_deflate: bool,
     },
     /// Run the echo server alone, for any WebSocket client, until Ctrl-C.
     #[command(after_help = "Example:\n  wschaos echo --listen 127.0.0.1:9000 --heartbeat 10s/5s \

@@ -52,8 +52,8 @@ pub fn execute(cli: Cli) -> Exit {
             output::print_then(script, Exit::Ok)
         }
         Command::Run(args) => run::run(args),
-        Command::Proxy { listen, upstream, scenario, seed, out } => {
-            serve::proxy(listen, upstream, scenario.as_deref(), seed, out.as_deref())
+        Command::Proxy { listen, upstream, scenario, seed, out, strip_deflate } => {
+            serve::proxy(listen, upstream, scenario.as_deref(), seed, out.as_deref(), strip_deflate)
         }
         Command::Report { file, format, strategy } => {
             report::render_report(&file, format, strategy.as_deref())

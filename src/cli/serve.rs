@@ -134,6 +134,7 @@ pub(super) fn proxy(
     scenario_file: Option<&Path>,
     seed: Option<u64>,
     out: Option<&Path>,
+    strip_deflate: bool,
 ) -> Exit {
     let scenario = match scenario_file.map(|file| load_scenario(file, None)).transpose() {
         Ok(scenario) => scenario,
@@ -143,7 +144,7 @@ pub(super) fn proxy(
         }
     };
     let report = out.zip(scenario_file).map(|(_, file)| file.display().to_string());
-    let options = standalone::proxy::ProxyOptions { listen, upstream, scenario, seed, report };
+    let options = standalone::proxy::ProxyOptions { listen, upstream, scenario, seed, report, strip_deflate };
     match out {
         None => serve_until_signal(|shutdown| async move {
             standalone::proxy::serve(options, std::io::stdout(), shutdown).await.map(|_| ())

@@ -52,6 +52,8 @@ pub struct OpenedLink {
     pub initial: Vec<LinkCommand>,
     /// Whether it must hold the upgrade request until the request names its client.
     pub hold_request: bool,
+    /// Whether it forwards the upgrade request without its permessage-deflate offer.
+    pub strip_deflate: bool,
 }
 
 /// A handle to the proxy's fault state; clones share it.
@@ -71,6 +73,8 @@ struct State {
     next_link: u64,
     /// Connections that arrived, admitted or not: the index of admission draws.
     arrivals: u64,
+    /// Links forward upgrade requests without their permessage-deflate offer.
+    strip_deflate: bool,
 }
 
 #[derive(Debug)]
@@ -102,12 +106,20 @@ impl Control {
             active: BTreeMap::new(),
             next_link: 0,
             arrivals: 0,
+            strip_deflate: false,
         };
         Control { state: Arc::new(Mutex::new(state)), events }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Makes links opened from now on forward upgrade requests without their permessage-deflate
+    /// offer (the `strip_deflate` proxy option), so no stream is compressed and frame faults
+    /// can drop data frames.
+    pub fn set_strip_deflate(&self, strip: bool) {
+        self.lock().strip_deflate = strip;
     }
 
     /// The sink events go to.
@@ -206,13 +218,14 @@ impl Control {
                     && active.chosen.is_some()
                     && active.target.links != Links::Existing
             });
+        let strip_deflate = state.strip_deflate;
         state.links.insert(link, entry);
         drop(state);
         self.events.emit(EventKind::LinkOpened { link, peer });
         if let Some(client) = client {
             self.events.emit(EventKind::LinkIdentified { link, client });
         }
-        OpenedLink { link, commands: receiver, initial, hold_request }
+        OpenedLink { link, commands: receiver, initial, hold_request, strip_deflate }
     }
 
     /// Records which client a link belongs to; returns the faults that now hit it because

@@ -4,6 +4,7 @@
 //! proxy sends events into an unbounded channel and never waits on the consumer (the recorder,
 //! or a log printer for the standalone proxy), so a slow consumer cannot stall the data path.
 
+use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
@@ -68,15 +69,16 @@ pub enum EventKind {
         /// The link, or `None` for a refused connection that never became one.
         link: Option<LinkId>,
     },
-    /// A frame fault cannot act on a link whose frames the observer cannot follow (TLS, another
-    /// protocol, broken framing): recorded rather than silently ignored.
+    /// A frame fault cannot act on a link: the observer cannot follow its frames (TLS, another
+    /// protocol, broken framing), or acting would corrupt a compressed stream. Recorded rather
+    /// than silently ignored.
     FaultNotApplied {
         /// Which occurrence.
         fault: FaultId,
         /// The link.
         link: LinkId,
-        /// Why the observer cannot follow it.
-        why: Stop,
+        /// Why.
+        why: NotApplied,
     },
     /// The server answered a link's upgrade request (seen by the frame observer).
     Upgraded {
@@ -92,7 +94,8 @@ pub enum EventKind {
         /// Which way.
         way: Way,
     },
-    /// A control frame reached the proxy on `way` (before any frame fault acted on it).
+    /// A control frame reached the proxy on `way`: what the peer sent, whether or not it was
+    /// passed on (`swallowed` says).
     ControlFrame {
         /// The link.
         link: LinkId,
@@ -102,6 +105,10 @@ pub enum EventKind {
         kind: FrameKind,
         /// A Close frame's status code, when it has one.
         close_code: Option<u16>,
+        /// A fault kept it from the other side: a blackhole on its way, `drop_frames`, or the
+        /// link closing behind the proxy's own goodbye. The observer reads frames before the
+        /// faults act, so this is settled once the frame's last byte has been through them.
+        swallowed: bool,
     },
     /// The frame observer stopped following a way of a link; its bytes still flow unchanged.
     ObserverStopped {
@@ -112,6 +119,32 @@ pub enum EventKind {
         /// Why.
         why: Stop,
     },
+}
+
+/// Why a frame fault could not act on a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotApplied {
+    /// The observer cannot follow a way the fault needs.
+    Unfollowed(Stop),
+    /// Dropping a data message on this way would corrupt the rest of the stream: it is
+    /// compressed by permessage-deflate with context takeover (or by an unknown extension), so
+    /// the messages after it refer back to it. The message went on; control frames, which are
+    /// never compressed, are still dropped.
+    Compressed(Way),
+}
+
+impl fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotApplied::Unfollowed(why) => write!(f, "{why}"),
+            NotApplied::Compressed(way) => write!(
+                f,
+                "{} messages compressed with context takeover (permessage-deflate): dropping one \
+                 would corrupt the ones after it",
+                way.name()
+            ),
+        }
+    }
 }
 
 /// Why a link ended.
@@ -131,6 +164,37 @@ pub enum CloseCause {
     UpstreamUnreachable(io::ErrorKind),
     /// The connection was hung by `accept_hang` and the client gave up on it.
     Hung(FaultId),
+    /// The proxy held the client's upgrade request (for a handshake fault) and the request was
+    /// still incomplete after [`HANDSHAKE_TIMEOUT`](crate::wire::HANDSHAKE_TIMEOUT).
+    HandshakeTimeout,
+}
+
+impl fmt::Display for CloseCause {
+    /// The cause in words, for log lines (`wschaos proxy`); events.jsonl keeps its own tokens.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CloseCause::Finished => write!(f, "the client and the server both closed"),
+            CloseCause::ClientError(io::ErrorKind::ConnectionReset) => {
+                write!(f, "the client reset the connection")
+            }
+            CloseCause::ClientError(kind) => write!(f, "the client's side failed ({kind})"),
+            CloseCause::ServerError(io::ErrorKind::ConnectionReset) => {
+                write!(f, "the server reset the connection")
+            }
+            CloseCause::ServerError(kind) => write!(f, "the server's side failed ({kind})"),
+            CloseCause::FaultReset(fault) => write!(f, "reset by {fault}"),
+            CloseCause::FaultClosed(fault) => write!(f, "closed by {fault}"),
+            CloseCause::UpstreamUnreachable(kind) => {
+                write!(f, "the upstream could not be reached ({kind}), so the client was reset")
+            }
+            CloseCause::Hung(fault) => write!(f, "hung by {fault} until the client gave up"),
+            CloseCause::HandshakeTimeout => write!(
+                f,
+                "the upgrade request was still incomplete after {} s",
+                crate::wire::HANDSHAKE_TIMEOUT.as_secs()
+            ),
+        }
+    }
 }
 
 /// Where the proxy sends its events.

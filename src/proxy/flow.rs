@@ -14,11 +14,12 @@ use std::collections::{BTreeSet, VecDeque};
 use bytes::Bytes;
 use tokio::time::Instant;
 
+use super::events::NotApplied;
 use super::framing::{CloseStart, Framing, Goodbye, Judge};
 use crate::fault::FaultId;
 use crate::fault::{Ending, FrameVerdict, Gate, LinkAction, LinkFault, Piece, Step};
 use crate::ws::Way;
-use crate::ws::observer::{Frame, Head, LinkObserver, Standing, Stop, Token};
+use crate::ws::observer::{Frame, Head, LinkObserver, Standing, Stop, Token, is_data};
 
 /// Bytes queued in one way beyond which the link stops reading that way, so a slow fault
 /// (bandwidth, latency) pushes back on the sender instead of buffering without bound.
@@ -34,6 +35,9 @@ pub struct Flow {
     tokens_for: Option<(Way, usize)>,
     /// Whether they were only skimmed (the chunk was bound for the copy path).
     skimmed: bool,
+    /// For each control frame that ended in the chunk last observed, in order: whether a fault
+    /// kept it from the other side. Empty for a chunk that took the copy path.
+    control_fates: Vec<bool>,
     /// Carries out the frame faults.
     framing: Framing,
     /// Active faults, in the order they started on this link.
@@ -56,7 +60,7 @@ struct Hits {
     new: Vec<FaultId>,
     not_applied: BTreeSet<FaultId>,
     /// Not-applied faults not yet reported, with the reason the observer gave up.
-    new_not_applied: Vec<(FaultId, Stop)>,
+    new_not_applied: Vec<(FaultId, NotApplied)>,
 }
 
 impl Hits {
@@ -66,7 +70,7 @@ impl Hits {
         }
     }
 
-    fn not_applied(&mut self, id: FaultId, why: Stop) {
+    fn not_applied(&mut self, id: FaultId, why: NotApplied) {
         if self.not_applied.insert(id) {
             self.new_not_applied.push((id, why));
         }
@@ -97,6 +101,7 @@ impl Flow {
     /// in it can start a fault) is only skimmed: no byte labels, no token per data frame.
     pub fn observe(&mut self, way: Way, bytes: &[u8]) -> &[Token] {
         self.tokens.clear();
+        self.control_fates.clear();
         self.skimmed = self.is_clear() && self.observer.standing(way) != Standing::Handshake;
         if self.skimmed {
             self.observer.skim(way, bytes, &mut self.tokens);
@@ -110,10 +115,30 @@ impl Flow {
         &self.tokens
     }
 
+    /// Whether the `nth` control frame (from 0) that ended in the chunk last observed was kept
+    /// from the other side by a fault: swallowed by a blackhole, dropped by `drop_frames`, or
+    /// discarded after the proxy's goodbye. Asked once the chunk has been through the faults.
+    pub fn control_frame_swallowed(&self, nth: usize) -> bool {
+        // Frames after a goodbye are not judged: everything after it is discarded.
+        self.control_fates.get(nth).copied().unwrap_or(self.framing.is_over())
+    }
+
     /// Holds the client's upgrade request until its head is complete: a handshake fault that
     /// targets clients may apply once the request names its client.
     pub fn hold_request(&mut self) {
         self.framing.hold_request();
+    }
+
+    /// Whether the client's upgrade request is being held (its head not complete yet): the
+    /// link closes it after [`HANDSHAKE_TIMEOUT`](crate::wire::HANDSHAKE_TIMEOUT).
+    pub fn holds_request(&self) -> bool {
+        self.framing.holds_request()
+    }
+
+    /// Forwards the client's upgrade request without its permessage-deflate offer
+    /// (`strip_deflate`): the request is held until its head is complete, then rewritten.
+    pub fn strip_deflate(&mut self) {
+        self.framing.strip_deflate();
     }
 
     /// Starts a fault on this link; the answer is what the link must do at once.
@@ -124,7 +149,7 @@ impl Flow {
             match self.framing.close(goodbye, self.observer.standing(Way::Downstream)) {
                 CloseStart::Now(goodbye) => self.say(now, goodbye),
                 CloseStart::Later | CloseStart::NotOpen => {}
-                CloseStart::NotApplied(why) => self.hits.not_applied(id, why),
+                CloseStart::NotApplied(why) => self.hits.not_applied(id, NotApplied::Unfollowed(why)),
             }
             return LinkAction::Nothing;
         }
@@ -162,7 +187,7 @@ impl Flow {
                 .collect::<Option<_>>()
                 .unwrap_or_default();
             if let Some(why) = stops.first() {
-                self.hits.not_applied(*id, *why);
+                self.hits.not_applied(*id, NotApplied::Unfollowed(*why));
             }
         }
     }
@@ -216,17 +241,23 @@ impl Flow {
             self.observe(way, &bytes);
         }
         self.tokens_for = None;
+        // A blackhole on this way swallows every piece, so every frame that ends in it.
+        let swallowing = self.gate(way) == Gate::Swallow;
         if self.skimmed {
             // Observed for the copy path, yet here: the frame stage is neutral, so the chunk
             // goes on as it is.
+            let control_ends = self.tokens.iter().filter(|token| is_control_end(token)).count();
+            self.control_fates.extend(std::iter::repeat_n(swallowing, control_ends));
             self.run_faults(now, way, bytes);
             return;
         }
         let filtering = self.faults.iter().any(|(_, fault)| fault.needs_observer(way));
         let tokens = std::mem::take(&mut self.tokens);
-        let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits };
+        let mut judge = Judging { faults: &mut self.faults, hits: &mut self.hits, observer: &self.observer };
         let mut pieces = Vec::new();
         let goodbye = self.framing.apply(way, &bytes, &tokens, filtering, &mut judge, &mut pieces);
+        let dropped = self.framing.control_ends().iter();
+        self.control_fates.extend(dropped.map(|dropped| *dropped || swallowing));
         for token in &tokens {
             if let Token::Stopped { way: other, .. } = token
                 && *other != way
@@ -326,7 +357,7 @@ impl Flow {
 
     /// Frame faults found unable to act on this link since the last call, with the reason the
     /// observer gave up; each reported once per link.
-    pub fn take_not_applied(&mut self) -> Vec<(FaultId, Stop)> {
+    pub fn take_not_applied(&mut self) -> Vec<(FaultId, NotApplied)> {
         std::mem::take(&mut self.hits.new_not_applied)
     }
 }
@@ -335,14 +366,23 @@ impl Flow {
 struct Judging<'a> {
     faults: &'a mut [(FaultId, Box<dyn LinkFault>)],
     hits: &'a mut Hits,
+    /// What the link's upgrade negotiated, which decides whether a message may vanish.
+    observer: &'a LinkObserver,
 }
 
 impl Judge for Judging<'_> {
     fn frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict {
         let mut verdict = FrameVerdict::Keep;
+        // A message the stream's compression refers back to cannot vanish: the fault is not
+        // applied to it, rather than applied and the rest of the stream left as garbage.
+        let protected = self.observer.compressed_with_context(way, frame);
         // Every fault is asked, so each one's seeded draws do not depend on the others.
         for (id, fault) in self.faults.iter_mut().filter(|(_, fault)| fault.needs_observer(way)) {
             if fault.on_frame(way, frame) == FrameVerdict::Drop {
+                if protected {
+                    self.hits.not_applied(*id, NotApplied::Compressed(way));
+                    continue;
+                }
                 self.hits.record(*id);
                 verdict = FrameVerdict::Drop;
             }
@@ -355,6 +395,11 @@ impl Judge for Judging<'_> {
     }
 
     fn cannot_apply(&mut self, fault: FaultId, why: Stop) {
-        self.hits.not_applied(fault, why);
+        self.hits.not_applied(fault, NotApplied::Unfollowed(why));
     }
+}
+
+/// Whether `token` ends a control frame (ping, pong, close).
+pub fn is_control_end(token: &Token) -> bool {
+    matches!(token, Token::FrameEnd(end) if !is_data(end.kind))
 }

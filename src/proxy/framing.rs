@@ -15,11 +15,12 @@
 
 use bytes::Bytes;
 
+use super::strip::without_deflate_offer;
 use crate::fault::FaultId;
 use crate::fault::FrameVerdict;
 use crate::scenario::FrameKind;
 use crate::ws::Way;
-use crate::ws::observer::{Frame, Head, Part, Standing, Stop, Token};
+use crate::ws::observer::{Frame, Head, Part, Standing, Stop, Token, is_data};
 
 /// Who decides: the link's active frame faults.
 pub trait Judge {
@@ -60,10 +61,15 @@ pub struct Framing {
     ways: [WayStage; 2],
     /// Hold the upgrade request until its head is complete.
     hold_request: bool,
+    /// Forward the held request without its permessage-deflate offer (`strip_deflate`).
+    strip_deflate: bool,
     /// A Close frame waiting for the end of the downstream's current frame.
     pending_close: Option<Goodbye>,
     /// A goodbye has been said: everything read from now on is discarded.
     over: bool,
+    /// For each control frame that ended in the chunk last applied, in order: whether the stage
+    /// kept it from the other side. Frames after a goodbye are not listed (all are discarded).
+    control_ends: Vec<bool>,
 }
 
 #[derive(Debug, Default)]
@@ -116,9 +122,27 @@ impl Framing {
         self.hold_request = true;
     }
 
+    /// Holds the upgrade request until its head is complete and forwards it without its
+    /// permessage-deflate offer, so that neither side compresses.
+    pub fn strip_deflate(&mut self) {
+        self.hold_request = true;
+        self.strip_deflate = true;
+    }
+
+    /// Whether the upgrade request is held until its head is complete.
+    pub fn holds_request(&self) -> bool {
+        self.hold_request
+    }
+
     /// Whether the upgrade request has not gone by yet (held, or still to come).
     pub fn request_pending(&self, upstream: Standing) -> bool {
         self.hold_request || upstream == Standing::Handshake
+    }
+
+    /// For each control frame that ended in the chunk last applied, in order, whether the stage
+    /// dropped it; frames after a goodbye are missing (see [`Framing::is_over`]).
+    pub fn control_ends(&self) -> &[bool] {
+        &self.control_ends
     }
 
     /// Whether a goodbye has been said and the link is closing.
@@ -157,6 +181,7 @@ impl Framing {
         judge: &mut impl Judge,
         out: &mut Vec<Bytes>,
     ) -> Option<Goodbye> {
+        self.control_ends.clear();
         for token in tokens {
             if self.over {
                 break;
@@ -174,7 +199,12 @@ impl Framing {
                     self.ways[way as usize].judge_frame(way, frame, filtering, judge, out);
                     None
                 }
-                Token::FrameEnd(_) => self.frame_end(way),
+                Token::FrameEnd(end) => {
+                    if !is_data(end.kind) {
+                        self.control_ends.push(self.ways[way as usize].dropping);
+                    }
+                    self.frame_end(way)
+                }
                 Token::Stopped { way: stopped, why } if *stopped == way => {
                     self.let_go(way, out);
                     // A Close waiting for a frame boundary will never find one now.
@@ -231,7 +261,15 @@ impl Framing {
                 Some(Goodbye { fault, bytes: answer })
             }
             None => {
-                stage.release(out);
+                let stripped =
+                    self.strip_deflate.then(|| without_deflate_offer(&stage.held.concat())).flatten();
+                match stripped {
+                    Some(head) => {
+                        stage.discard();
+                        out.push(Bytes::from(head));
+                    }
+                    None => stage.release(out),
+                }
                 None
             }
         }

@@ -24,11 +24,12 @@ use tokio::time::{Instant, Sleep};
 use super::LinkId;
 use super::control::{Control, LinkCommand, OpenedLink};
 use super::events::{CloseCause, EventKind};
-use super::flow::Flow;
+use super::flow::{Flow, is_control_end};
 use crate::fault::FaultId;
 use crate::fault::{Gate, LinkAction};
 use crate::net::Stream;
 use crate::scenario::FrameKind;
+use crate::wire::HANDSHAKE_TIMEOUT;
 use crate::ws::Way;
 use crate::ws::observer::{Head, Token};
 
@@ -73,6 +74,14 @@ impl CopyState {
     fn pending(&self) -> bool {
         self.written < self.filled
     }
+
+    /// Whether this way is over: its source closed, and the close was passed on or swallowed.
+    /// A link whose two ways are over has no peer left, blackholed or not, so it ends: a
+    /// swallowed FIN is never passed on, and waiting for that would keep both sockets (in
+    /// CLOSE-WAIT) and let later faults count hits on a link nobody is on.
+    fn finished(&self) -> bool {
+        self.eof && (self.shut || self.eof_swallowed)
+    }
 }
 
 /// What woke the link.
@@ -91,6 +100,7 @@ enum End {
     Close(FaultId),
     ClientError(io::ErrorKind),
     ServerError(io::ErrorKind),
+    HandshakeTimeout,
 }
 
 /// What the observer found in the chunks of one link, beyond each frame: for its events.
@@ -116,6 +126,9 @@ struct Link {
     id: LinkId,
     /// Whether `commands` may still deliver a command.
     commands_open: bool,
+    /// When a held upgrade request must be complete: [`HANDSHAKE_TIMEOUT`] after the link
+    /// opened.
+    handshake_deadline: Instant,
 }
 
 /// Runs a link until it ends; reports its events through `control`.
@@ -131,17 +144,33 @@ impl Link {
     /// Setup: a link with empty copy buffers, its flow under the faults it opens under (and
     /// holding the upgrade request if it must); returns how those faults end it, if they do.
     fn open(opened: OpenedLink, client: Stream, server: Stream, control: Control) -> (Link, Option<End>) {
-        let OpenedLink { link: id, commands, initial, hold_request } = opened;
+        let OpenedLink { link: id, commands, initial, hold_request, strip_deflate } = opened;
         let mut flow = Flow::new();
         if hold_request {
             flow.hold_request();
+        }
+        if strip_deflate {
+            flow.strip_deflate();
         }
         let mut end = None;
         for command in initial {
             end = end.or(obey(&mut flow, command));
         }
         let (copies, seen) = ([CopyState::new(), CopyState::new()], LinkFindings::default());
-        (Link { id, client, server, control, commands, flow, copies, seen, commands_open: true }, end)
+        let handshake_deadline = Instant::now() + HANDSHAKE_TIMEOUT;
+        let link = Link {
+            id,
+            client,
+            server,
+            control,
+            commands,
+            flow,
+            copies,
+            seen,
+            commands_open: true,
+            handshake_deadline,
+        };
+        (link, end)
     }
 
     /// The I/O loop: reports and checks, waits for whatever comes first, handles it, until the
@@ -201,6 +230,10 @@ impl Link {
                 }
             }
         }
+        if self.flow.holds_request() {
+            let at = self.handshake_deadline;
+            earliest = Some(earliest.map_or(at, |e| e.min(at)));
+        }
         if let Some(at) = earliest {
             if timer.deadline() != at {
                 timer.as_mut().reset(at);
@@ -214,7 +247,7 @@ impl Link {
 
     /// The top of each turn: emits the fault hits and the faults not applied since the last
     /// turn, then says whether the link ends now: by `end`, by a fault closing it, or because
-    /// both ways finished.
+    /// both peers are gone.
     fn ends(&mut self, end: Option<End>) -> Option<End> {
         let link = self.id;
         for fault in self.flow.take_hits() {
@@ -229,7 +262,10 @@ impl Link {
         if let Some(id) = self.flow.should_close() {
             return Some(End::Close(id));
         }
-        self.copies.iter().all(|copy| copy.eof && copy.shut).then_some(End::Finished)
+        if self.flow.holds_request() && Instant::now() >= self.handshake_deadline {
+            return Some(End::HandshakeTimeout);
+        }
+        self.copies.iter().all(CopyState::finished).then_some(End::Finished)
     }
 
     /// Handles what woke the link; returns how the link ends if that ends it.
@@ -275,14 +311,24 @@ impl Link {
         seen.findings.clear();
         let findings = self.flow.observe(way, &copy.buffer[..read]);
         seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
+        // Identification first: the faults it starts act on this very chunk.
         for finding in &seen.findings {
-            report(self.id, way, finding, &mut seen.data, &self.control, &mut self.flow, &mut end);
+            if let Token::Head(Head::Request { client: Some(client), .. }) = finding {
+                for command in self.control.identify(self.id, *client) {
+                    end = end.take().or(obey(&mut self.flow, command));
+                }
+            }
         }
         if self.flow.is_clear() {
             copy.filled = read;
             copy.written = 0;
         } else {
             self.flow.on_chunk(Instant::now(), way, Bytes::copy_from_slice(&copy.buffer[..read]));
+        }
+        // Then the events, once the faults have said which control frames go on.
+        let mut control_ends = 0;
+        for finding in &seen.findings {
+            report(self.id, way, finding, &mut seen.data, &self.control, &self.flow, &mut control_ends);
         }
         if read == copy.buffer.len() && copy.buffer.len() < MAX_BUFFER_BYTES {
             copy.buffer.resize(copy.buffer.len() * 2, 0);
@@ -316,30 +362,32 @@ impl Link {
                 mirror(kind, self.client).await;
                 CloseCause::ServerError(kind)
             }
+            End::HandshakeTimeout => {
+                // The server never saw a byte of the request; both sides get a plain close.
+                let _ = self.server.shutdown().await;
+                let _ = self.client.shutdown().await;
+                CloseCause::HandshakeTimeout
+            }
         };
         self.control.close_link(self.id, cause);
     }
 }
 
-/// What one finding of the observer means for the link: an identification (which may start
-/// faults that target the client) or an event.
+/// The event one finding of the observer makes, if any (identification is handled before the
+/// chunk goes through the faults). `control_ends` counts the control frames that ended so far
+/// in the chunk, to ask `flow` whether each was swallowed.
 fn report(
     link: LinkId,
     way: Way,
     finding: &Token,
     data: &mut [bool; 2],
     control: &Control,
-    flow: &mut Flow,
-    end: &mut Option<End>,
+    flow: &Flow,
+    control_ends: &mut usize,
 ) {
     let events = control.events();
     match finding {
-        Token::Head(Head::Request { client: Some(client), .. }) => {
-            for command in control.identify(link, *client) {
-                *end = end.take().or(obey(flow, command));
-            }
-        }
-        Token::Head(Head::Request { client: None, .. }) => {}
+        Token::Head(Head::Request { .. }) => {}
         Token::Head(Head::Response { status, .. }) => {
             events.emit(EventKind::Upgraded { link, status: *status })
         }
@@ -350,12 +398,15 @@ fn report(
             }
         }
         Token::FrameEnd(done) => {
-            if !matches!(done.kind, FrameKind::Text | FrameKind::Binary) {
+            if is_control_end(finding) {
+                let swallowed = flow.control_frame_swallowed(*control_ends);
+                *control_ends += 1;
                 events.emit(EventKind::ControlFrame {
                     link,
                     way,
                     kind: done.kind,
                     close_code: done.close_code,
+                    swallowed,
                 });
             }
         }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod flow;
 pub mod framing;
 mod link;
+pub mod strip;
 
 pub mod timeline;
 
@@ -22,7 +23,7 @@ use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 
 pub use control::Control;
-pub use events::{CloseCause, EventKind, EventSink, ProxyEvent};
+pub use events::{CloseCause, EventKind, EventSink, NotApplied, ProxyEvent};
 
 use crate::net::accept::{self, AcceptRetry};
 use crate::net::{Listener, Stream, Transport};

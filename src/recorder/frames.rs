@@ -48,7 +48,8 @@ impl Frames {
         match kind {
             EventKind::FaultStarted { .. } => self.active_faults += 1,
             EventKind::FaultEnded { .. } => self.active_faults = self.active_faults.saturating_sub(1),
-            EventKind::ControlFrame { link, way, kind, close_code } => match (way, kind) {
+            // Swallowed or not, a frame counts as sent: these figures are about what clients do.
+            EventKind::ControlFrame { link, way, kind, close_code, .. } => match (way, kind) {
                 (Way::Upstream, FrameKind::Ping) => {
                     if let Some(last) = self.last_client_ping.insert(*link, t) {
                         self.out.ping_intervals.push(t - last);
@@ -92,7 +93,7 @@ mod tests {
     use crate::fault::FaultId;
 
     fn frame(link: u64, way: Way, kind: FrameKind, close_code: Option<u16>) -> EventKind {
-        EventKind::ControlFrame { link: LinkId(link), way, kind, close_code }
+        EventKind::ControlFrame { link: LinkId(link), way, kind, close_code, swallowed: false }
     }
 
     #[test]

@@ -28,36 +28,118 @@ struct Line {
 #[derive(Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 enum Fields {
-    LinkOpened { link: u64, peer: String },
-    LinkIdentified { link: u64, client: u32 },
-    LinkClosed { link: u64, cause: String },
-    FaultStarted { fault: String, name: &'static str },
-    FaultEnded { fault: String },
-    FaultHit { fault: String, link: Option<u64> },
-    FaultNotApplied { fault: String, link: u64, why: String },
-    Upgraded { link: u64, status: u16 },
-    FirstData { link: u64, way: &'static str },
-    ControlFrame { link: u64, way: &'static str, kind: &'static str, code: Option<u16> },
-    ObserverStopped { link: u64, way: &'static str, why: String },
-    Started { session: String },
-    State { state: String },
-    Attempt { n: u64 },
-    AttemptFailed { n: u64, reason: String },
-    Opened { n: u64, local: Option<String> },
-    Detected { reason: String },
-    Waiting { delay: f64, floor: Option<f64> },
+    LinkOpened {
+        link: u64,
+        peer: String,
+    },
+    LinkIdentified {
+        link: u64,
+        client: u32,
+    },
+    LinkClosed {
+        link: u64,
+        cause: String,
+    },
+    FaultStarted {
+        fault: String,
+        name: &'static str,
+    },
+    FaultEnded {
+        fault: String,
+    },
+    FaultHit {
+        fault: String,
+        link: Option<u64>,
+    },
+    FaultNotApplied {
+        fault: String,
+        link: u64,
+        why: String,
+    },
+    Upgraded {
+        link: u64,
+        status: u16,
+    },
+    FirstData {
+        link: u64,
+        way: &'static str,
+    },
+    ControlFrame {
+        link: u64,
+        way: &'static str,
+        kind: &'static str,
+        code: Option<u16>,
+        /// Written only when true, so the lines of frames that went through stay as they were.
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        swallowed: bool,
+    },
+    ObserverStopped {
+        link: u64,
+        way: &'static str,
+        why: String,
+    },
+    Started {
+        session: String,
+    },
+    State {
+        state: String,
+    },
+    Attempt {
+        n: u64,
+    },
+    AttemptFailed {
+        n: u64,
+        reason: String,
+    },
+    Opened {
+        n: u64,
+        local: Option<String>,
+    },
+    Detected {
+        reason: String,
+    },
+    Waiting {
+        delay: f64,
+        floor: Option<f64>,
+    },
     BackoffReset,
-    GaveUp { why: String },
-    Offered { seq: u64 },
-    Sent { seq: u64, resend: bool },
-    Echoed { seq: u64, latency: f64 },
-    Duplicate { seq: u64 },
-    DuplicateSuppressed { seq: u64 },
-    Dropped { seq: u64, why: &'static str },
+    GaveUp {
+        why: String,
+    },
+    Offered {
+        seq: u64,
+    },
+    Sent {
+        seq: u64,
+        resend: bool,
+    },
+    Echoed {
+        seq: u64,
+        latency: f64,
+    },
+    Duplicate {
+        seq: u64,
+    },
+    DuplicateSuppressed {
+        seq: u64,
+    },
+    Dropped {
+        seq: u64,
+        why: &'static str,
+    },
     Ready,
-    Exited { code: Option<i32>, signal: Option<i32> },
-    ProtocolError { line: u64, message: String },
-    HarnessError { component: String, cause: String },
+    Exited {
+        code: Option<i32>,
+        signal: Option<i32>,
+    },
+    ProtocolError {
+        line: u64,
+        message: String,
+    },
+    HarnessError {
+        component: String,
+        cause: String,
+    },
 }
 
 /// One event as a line of events.jsonl (no trailing newline), its time in seconds since
@@ -122,9 +204,13 @@ fn proxy_fields(kind: &EventKind) -> Fields {
         }
         EventKind::Upgraded { link, status } => Fields::Upgraded { link: link.0, status: *status },
         EventKind::FirstData { link, way } => Fields::FirstData { link: link.0, way: way.name() },
-        EventKind::ControlFrame { link, way, kind, close_code } => {
-            Fields::ControlFrame { link: link.0, way: way.name(), kind: kind.name(), code: *close_code }
-        }
+        EventKind::ControlFrame { link, way, kind, close_code, swallowed } => Fields::ControlFrame {
+            link: link.0,
+            way: way.name(),
+            kind: kind.name(),
+            code: *close_code,
+            swallowed: *swallowed,
+        },
         EventKind::ObserverStopped { link, way, why } => {
             Fields::ObserverStopped { link: link.0, way: way.name(), why: why.to_string() }
         }
@@ -173,6 +259,7 @@ fn cause_text(cause: &CloseCause) -> String {
         CloseCause::FaultClosed(fault) => format!("fault_closed({fault})"),
         CloseCause::UpstreamUnreachable(kind) => format!("upstream_unreachable({kind:?})"),
         CloseCause::Hung(fault) => format!("hung({fault})"),
+        CloseCause::HandshakeTimeout => "handshake_timeout".to_string(),
     }
 }
 

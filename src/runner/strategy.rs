@@ -111,7 +111,11 @@ impl<'a> StrategyRun<'a> {
                 (Some(child), Stack::upstream(&transport, addr))
             }
         };
-        let builder = builder.seed(seed).clients(scenario.clients.count).record_events();
+        let builder = builder
+            .seed(seed)
+            .clients(scenario.clients.count)
+            .strip_deflate(scenario.proxy.strip_deflate)
+            .record_events();
         let builder = match &scenario.program {
             Some(program) if program.identity == Identity::Port => builder.client_listeners(),
             _ => builder,

@@ -16,7 +16,7 @@ pub const STRATEGY: &str = "aws-full-jitter";
 /// How long the echo server gives a connection to complete its upgrade: Go's and nginx's
 /// common read-header timeouts are of this order, long enough for any client on a slow link
 /// and short enough that a half-sent request does not hold a descriptor for the whole run.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const HANDSHAKE_TIMEOUT: Duration = wire::HANDSHAKE_TIMEOUT;
 /// Bytes per workload message when the workload sets none.
 pub const MESSAGE_SIZE_BYTES: u64 = 64;
 /// The largest workload message: what the WebSocket ends accept ([`wire::MAX_MESSAGE_BYTES`]).

@@ -8,6 +8,7 @@
 //! give, judged against the scenario's SLOs. Clients are told apart by `x-wschaos-client` or
 //! `?wschaos_client=N`; links that never say which client they are count for no client.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::SocketAddr;
 
@@ -16,10 +17,10 @@ use tokio::time::Instant;
 use super::{ServeError, cannot_listen, write_event};
 use crate::net::Transport;
 use crate::outcome::RunReport;
-use crate::proxy::{EventKind, ProxyEvent};
+use crate::proxy::{EventKind, LinkId, ProxyEvent};
 use crate::recorder::{Recorded, Recorder, Span};
 use crate::runner::{RunOptions, run_report, strategy_report};
-use crate::scenario::{ClientSelector, Engine, Scenario, defaults};
+use crate::scenario::{ClientSelector, Engine, FaultKind, FaultPlan, Scenario, defaults};
 use crate::stack::Stack;
 use crate::units::format_duration;
 
@@ -36,6 +37,9 @@ pub struct ProxyOptions {
     /// Record what the proxy sees and report it when the scenario ends: the scenario file as
     /// the user named it, for the report and its repro line.
     pub report: Option<String>,
+    /// Forward upgrade requests without their permessage-deflate offer (`--strip-deflate`);
+    /// the scenario's `proxy.strip_deflate` turns it on too.
+    pub strip_deflate: bool,
 }
 
 /// How the standalone proxy's run ended, with its report when one was asked for.
@@ -58,10 +62,13 @@ pub async fn serve(
 ) -> Result<Served, ServeError> {
     let seed = options.seed.or(options.scenario.as_ref().map(|s| s.seed)).unwrap_or(defaults::SEED);
     let client_count = options.scenario.as_ref().map_or(0, |s| s.clients.count);
+    let strip_deflate = options.strip_deflate
+        || options.scenario.as_ref().is_some_and(|scenario| scenario.proxy.strip_deflate);
     let mut stack = Stack::upstream(&Transport::Live, options.upstream)
         .listen(options.listen)
         .seed(seed)
         .clients(client_count)
+        .strip_deflate(strip_deflate)
         .record_events()
         .start()
         .await
@@ -87,7 +94,8 @@ pub async fn serve(
     };
     let end = recording.as_ref().map(|(_, end)| *end);
     let recorder = recording.map(|(recorder, _)| recorder);
-    let (stop, printer) = spawn_printer(stack.take_events(), out, start, recorder);
+    let unnamed = UnnamedTargets::new(options.scenario.as_ref());
+    let (stop, printer) = spawn_printer(stack.take_events(), out, start, recorder, unnamed);
     let scenario_end = async {
         match end {
             Some(end) => tokio::time::sleep_until(end).await,
@@ -120,12 +128,13 @@ type Printed = (Option<Recorder>, Option<std::io::Error>);
 
 /// The task that prints each proxy event to `out` (and records it, with a recorder) until it
 /// is told to stop, then records what was still queued; it gives back the recorder, and the
-/// write error that ended it early, if one did.
+/// write error that ended it early, if one did. `unnamed` adds its warnings between the events.
 fn spawn_printer(
     mut events: tokio::sync::mpsc::UnboundedReceiver<ProxyEvent>,
     mut out: impl Write + Send + 'static,
     start: Instant,
     mut recorder: Option<Recorder>,
+    mut unnamed: UnnamedTargets,
 ) -> (tokio::sync::oneshot::Sender<()>, tokio::task::JoinHandle<Printed>) {
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let printer = tokio::spawn(async move {
@@ -138,9 +147,11 @@ fn spawn_printer(
                     None => break,
                 },
             };
-            if let Err(error) =
-                write_event(&mut out, event.at.saturating_duration_since(start), describe(&event))
-            {
+            let since_start = event.at.saturating_duration_since(start);
+            let warning = unnamed.see(&event.kind);
+            let written = write_event(&mut out, since_start, describe(&event))
+                .and_then(|()| warning.map_or(Ok(()), |warning| write_event(&mut out, since_start, warning)));
+            if let Err(error) = written {
                 return (recorder, Some(error));
             }
             if let Some(recorder) = &mut recorder {
@@ -181,6 +192,9 @@ fn observed_report(
 /// The first lines: where the proxy listens and what it plays.
 fn introduce(out: &mut impl Write, stack: &Stack, options: &ProxyOptions, seed: u64) -> std::io::Result<()> {
     writeln!(out, "listening on {}, forwarding to {}", stack.proxy_addr(), options.upstream)?;
+    if options.strip_deflate || options.scenario.as_ref().is_some_and(|s| s.proxy.strip_deflate) {
+        writeln!(out, "removing the permessage-deflate offer from every upgrade request")?;
+    }
     if let Some(scenario) = &options.scenario {
         let count = scenario.faults.len();
         let plural = if count == 1 { "" } else { "s" };
@@ -202,12 +216,84 @@ fn introduce(out: &mut impl Write, stack: &Stack, options: &ProxyOptions, seed: 
     out.flush()
 }
 
+/// Watches for faults that target clients by index (`clients: […]`, `share:`) while no link
+/// says which client it is: on such links they can never act, and the proxy would otherwise
+/// only print that they started. `wschaos run` calls such a run inconclusive (the fault hit
+/// nothing); here, where clients are not wschaos's, a warning says why at the fault's end.
+#[derive(Debug, Default)]
+struct UnnamedTargets {
+    /// Per fault entry: whether it targets clients by index.
+    by_index: Vec<bool>,
+    /// Open links, and whether each said which client it is.
+    open: BTreeMap<LinkId, bool>,
+    /// Running faults that target by index, by (entry, repetition), and whether a link said
+    /// which client it is while they ran.
+    running: BTreeMap<(u64, u64), bool>,
+    /// Entries already warned about: once each, not once per repetition.
+    warned: BTreeSet<u64>,
+}
+
+impl UnnamedTargets {
+    fn new(scenario: Option<&Scenario>) -> UnnamedTargets {
+        let by_index = scenario.map_or_else(Vec::new, |scenario| {
+            let by_index = |plan: &FaultPlan| {
+                matches!(plan.target.clients, ClientSelector::Indices(_) | ClientSelector::Share(_))
+            };
+            scenario.faults.iter().map(by_index).collect()
+        });
+        UnnamedTargets { by_index, ..UnnamedTargets::default() }
+    }
+
+    /// Takes in the next event; returns a warning to print after it, if the event ends (or,
+    /// for an instant fault, starts) a fault that targets by index while no link had said
+    /// which client it is.
+    fn see(&mut self, kind: &EventKind) -> Option<String> {
+        let ended = match kind {
+            EventKind::LinkOpened { link, .. } => {
+                self.open.insert(*link, false);
+                None
+            }
+            EventKind::LinkIdentified { link, .. } => {
+                self.open.insert(*link, true);
+                self.running.values_mut().for_each(|named| *named = true);
+                None
+            }
+            EventKind::LinkClosed { link, .. } => {
+                self.open.remove(link);
+                None
+            }
+            EventKind::FaultStarted { fault, name }
+                if self.by_index.get(fault.plan as usize) == Some(&true) =>
+            {
+                let named = self.open.values().any(|named| *named);
+                if FaultKind::named(name).is_some_and(FaultKind::is_instant) {
+                    Some((fault.plan, named))
+                } else {
+                    self.running.insert((fault.plan, fault.occurrence), named);
+                    None
+                }
+            }
+            EventKind::FaultEnded { fault } => {
+                self.running.remove(&(fault.plan, fault.occurrence)).map(|named| (fault.plan, named))
+            }
+            _ => None,
+        };
+        let (plan, named) = ended?;
+        (!named && self.warned.insert(plan)).then(|| {
+            format!(
+                "warning: faults[{plan}] targets clients by index but no link said which client it is \
+                 (a client names itself with the x-wschaos-client header or ?wschaos_client=N)"
+            )
+        })
+    }
+}
+
 /// What one event says, for its log line.
 pub fn describe(event: &ProxyEvent) -> String {
     match &event.kind {
         EventKind::LinkOpened { link, peer } => format!("{link} opened from {peer}"),
         EventKind::LinkIdentified { link, client } => format!("{link} is client {client}"),
-        EventKind::LinkClosed { link, cause } => format!("{link} closed: {cause:?}"),
+        EventKind::LinkClosed { link, cause } => format!("{link} closed: {cause}"),
         EventKind::FaultStarted { fault, name } => format!("{fault} {name} started"),
         EventKind::FaultEnded { fault } => format!("{fault} ended"),
         EventKind::FaultHit { fault, link: Some(link) } => format!("{fault} hit {link}"),
@@ -215,14 +301,113 @@ pub fn describe(event: &ProxyEvent) -> String {
         EventKind::FaultNotApplied { fault, link, why } => format!("{fault} not applied to {link}: {why}"),
         EventKind::Upgraded { link, status } => format!("{link} upgrade answered {status}"),
         EventKind::FirstData { link, way } => format!("{link} first data frame {}", way.name()),
-        EventKind::ControlFrame { link, way, kind, close_code: Some(code) } => {
-            format!("{link} {} {} {code}", kind.name(), way.name())
-        }
-        EventKind::ControlFrame { link, way, kind, close_code: None } => {
-            format!("{link} {} {}", kind.name(), way.name())
+        EventKind::ControlFrame { link, way, kind, close_code, swallowed } => {
+            let code = close_code.map(|code| format!(" {code}")).unwrap_or_default();
+            let fate = if *swallowed { " (swallowed by a fault)" } else { "" };
+            format!("{link} {} {}{code}{fate}", kind.name(), way.name())
         }
         EventKind::ObserverStopped { link, way, why } => {
             format!("{link} {} not followed: {why}", way.name())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fault::FaultId;
+    use crate::proxy::CloseCause;
+    use crate::scenario::FrameKind;
+    use crate::ws::Way;
+
+    const SCENARIO: &str = "version: 1\nname: t\nduration: 60s\nclients: { count: 4 }\nfaults:\n  \
+        - at: 1s\n    reset: {}\n    target: { share: 50% }\n  \
+        - every: 10s\n    for: 2s\n    stall: {}\n    target: { clients: [1] }\n  \
+        - at: 1s\n    reset: {}\n";
+
+    fn id(plan: u64, occurrence: u64) -> FaultId {
+        FaultId { plan, occurrence }
+    }
+
+    fn opened(link: u64) -> EventKind {
+        EventKind::LinkOpened { link: LinkId(link), peer: "127.0.0.1:1".parse().unwrap() }
+    }
+
+    #[test]
+    fn warns_once_per_entry_at_the_end_of_a_fault_no_named_link_could_meet() {
+        let scenario = Scenario::parse(SCENARIO, "t.yaml").unwrap();
+        let mut unnamed = UnnamedTargets::new(Some(&scenario));
+        let reset = |plan| EventKind::FaultStarted { fault: id(plan, 0), name: "reset" };
+        let stall = |occurrence| EventKind::FaultStarted { fault: id(1, occurrence), name: "stall" };
+        let end = |occurrence| EventKind::FaultEnded { fault: id(1, occurrence) };
+        assert_eq!(unnamed.see(&opened(0)), None);
+        assert!(unnamed.see(&reset(0)).is_some_and(|w| w.starts_with("warning: faults[0] targets")));
+        assert_eq!(unnamed.see(&reset(2)), None, "`all` needs no name");
+        assert_eq!(unnamed.see(&stall(0)), None, "a lasting fault is judged at its end");
+        assert!(unnamed.see(&end(0)).is_some_and(|w| w.starts_with("warning: faults[1] targets")));
+        assert_eq!(unnamed.see(&stall(1)), None);
+        assert_eq!(unnamed.see(&end(1)), None, "once per entry, not per repetition");
+    }
+
+    #[test]
+    fn events_are_described_in_words() {
+        let at = Instant::now();
+        let line = |kind| describe(&ProxyEvent { at, kind });
+        let link = LinkId(3);
+        let cases = [
+            (
+                EventKind::LinkClosed { link, cause: CloseCause::FaultReset(id(0, 1)) },
+                "link 3 closed: reset by faults[0]#1",
+            ),
+            (
+                EventKind::LinkClosed {
+                    link,
+                    cause: CloseCause::ClientError(std::io::ErrorKind::ConnectionReset),
+                },
+                "link 3 closed: the client reset the connection",
+            ),
+            (
+                EventKind::LinkClosed { link, cause: CloseCause::Finished },
+                "link 3 closed: the client and the server both closed",
+            ),
+            (
+                EventKind::ControlFrame {
+                    link,
+                    way: Way::Downstream,
+                    kind: FrameKind::Ping,
+                    close_code: None,
+                    swallowed: true,
+                },
+                "link 3 ping downstream (swallowed by a fault)",
+            ),
+            (
+                EventKind::ControlFrame {
+                    link,
+                    way: Way::Upstream,
+                    kind: FrameKind::Close,
+                    close_code: Some(1000),
+                    swallowed: false,
+                },
+                "link 3 close upstream 1000",
+            ),
+        ];
+        for (kind, expected) in cases {
+            assert_eq!(line(kind), expected);
+        }
+    }
+
+    #[test]
+    fn a_link_that_says_which_client_it_is_silences_the_warning() {
+        let scenario = Scenario::parse(SCENARIO, "t.yaml").unwrap();
+        let mut unnamed = UnnamedTargets::new(Some(&scenario));
+        unnamed.see(&opened(0));
+        unnamed.see(&EventKind::FaultStarted { fault: id(1, 0), name: "stall" });
+        unnamed.see(&opened(1));
+        unnamed.see(&EventKind::LinkIdentified { link: LinkId(1), client: 3 });
+        assert_eq!(unnamed.see(&EventKind::FaultEnded { fault: id(1, 0) }), None, "named while it ran");
+        assert_eq!(unnamed.see(&EventKind::FaultStarted { fault: id(0, 0), name: "reset" }), None);
+        unnamed.see(&EventKind::LinkClosed { link: LinkId(1), cause: CloseCause::Finished });
+        let warning = unnamed.see(&EventKind::FaultStarted { fault: id(0, 1), name: "reset" });
+        assert!(warning.is_some(), "the named link had gone");
     }
 }

@@ -43,6 +43,16 @@ pub const CLIENT_HEADER: &str = "x-wschaos-client";
 /// (`identity: query`: `ws://127.0.0.1:PORT/?wschaos_client=3`).
 pub const CLIENT_QUERY: &str = "wschaos_client";
 
+/// How long a connection may take to finish its upgrade request, wherever wschaos holds one
+/// unanswered: the proxy closes a link whose request its observer is holding (for a
+/// `reject_handshake` that waits for the request to name its client, or to strip an extension
+/// offer) after this long from the link's start. Without it a client that never finishes its
+/// request (a slowloris) would hold two descriptors for good. A real client writes its whole
+/// request at once, so only one that stalls mid-request meets this; 10 s is Python
+/// websockets' `open_timeout` and the proxy's own upstream connect timeout. The echo server's
+/// handshake timeout, where it has one, is meant to be this same value.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Bytes tungstenite allocates up front to read frames into. Workload messages are 64 B by
 /// default and rarely above a few KiB; a bigger frame makes the buffer grow for as long as it is
 /// needed. tungstenite's default (`WebSocketConfig::read_buffer_size`) is 128 KiB, which alone

@@ -10,7 +10,8 @@
 pub mod observer;
 
 pub use observer::{
-    Frame, FrameEnd, HEAD_LIMIT_BYTES, Head, LinkObserver, MAX_HEADER_BYTES, Part, Standing, Stop, Token,
+    EXTENSIONS_HEADER, Extensions, Frame, FrameEnd, HEAD_LIMIT_BYTES, Head, LinkObserver, MAX_HEADER_BYTES,
+    Part, Standing, Stop, Token,
 };
 
 /// One of a link's two byte flows.

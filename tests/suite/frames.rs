@@ -9,7 +9,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 use wschaos::client::{ClientEvent, ClientEventKind, GiveUp, Reason, State};
 use wschaos::net::Stream;
+use wschaos::proxy::EventKind;
 use wschaos::scenario::{Direction, Fault, FrameKind};
+use wschaos::ws::Way;
 
 use crate::support::{Harness, Rig, S, detections, everyone, id, scenario};
 
@@ -116,7 +118,7 @@ async fn a_401_from_the_proxy_stops_the_client() {
 
 /// A masked client frame and an unmasked server frame of `len` bytes, in the 7-, 16- or
 /// 64-bit length form as `len` needs.
-fn frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
+pub fn frame(opcode: u8, payload: &[u8], mask: Option<[u8; 4]>) -> Vec<u8> {
     let mut out = vec![0x80 | opcode];
     let bit = if mask.is_some() { 0x80 } else { 0 };
     match payload.len() {
@@ -157,7 +159,7 @@ fn conversation() -> (Vec<u8>, Vec<u8>) {
 }
 
 /// Sends `bytes` into `from` in uneven writes and reads them all from `to`.
-async fn cross(from: &mut Stream, to: &mut Stream, bytes: &[u8]) -> Vec<u8> {
+pub async fn cross(from: &mut Stream, to: &mut Stream, bytes: &[u8]) -> Vec<u8> {
     let (mut read, mut at) = (Vec::with_capacity(bytes.len()), 0);
     let mut buf = vec![0u8; 8192];
     let mut step = 1;
@@ -218,4 +220,49 @@ async fn handshake_delay_delays_exactly_the_101() {
     assert_eq!(times(&events, origin, |k| matches!(k, ClientEventKind::Opened { .. })), vec![S(3), S(9)]);
     let echoes = times(&events, origin, |k| matches!(k, ClientEventKind::Echoed { .. }));
     assert_eq!(echoes.first(), Some(&S(3)), "the messages queued during the handshake go at once");
+}
+
+/// The control frames the proxy reported on `way`, in order: kind and whether it was swallowed.
+fn control_frames(events: &[wschaos::proxy::ProxyEvent], on: Way) -> Vec<(FrameKind, bool)> {
+    events
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::ControlFrame { way, kind, swallowed, .. } if way == on => Some((kind, swallowed)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(start_paused = true)]
+async fn control_frames_a_fault_kept_from_the_other_side_are_reported_swallowed() {
+    let mut harness = Harness::sim().await;
+    let (mut client, mut server) = harness.connect().await;
+    let key = Some([1, 2, 3, 4]);
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+    cross(&mut client, &mut server, request).await;
+    cross(&mut server, &mut client, b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n").await;
+    cross(&mut server, &mut client, &frame(9, b"through", None)).await;
+    let through = |kind: &EventKind| matches!(kind, EventKind::ControlFrame { swallowed: false, .. });
+    harness.wait_for(through).await;
+    let pongs =
+        Fault::DropFrames { kinds: vec![FrameKind::Pong], direction: Direction::Upstream, probability: 1.0 };
+    harness.control.start(id(0), &pongs, &everyone());
+    harness.control.start(id(1), &Fault::Blackhole { direction: Direction::Downstream }, &everyone());
+    harness.wait_for_hit(id(1)).await;
+    let ping = frame(9, b"up", key);
+    client.write_all(&[frame(10, b"dropped", key), ping.clone()].concat()).await.unwrap();
+    let mut arrived = vec![0u8; ping.len()];
+    server.read_exact(&mut arrived).await.unwrap();
+    assert_eq!(arrived, ping, "the pong is dropped, the ping is not");
+    server.write_all(&frame(9, b"lost", None)).await.unwrap();
+    server.write_all(&frame(8, &1001u16.to_be_bytes(), None)).await.unwrap();
+    let events = harness
+        .events_until(|kind| matches!(kind, EventKind::ControlFrame { kind: FrameKind::Close, .. }))
+        .await;
+    assert_eq!(control_frames(&events, Way::Upstream), [(FrameKind::Pong, true), (FrameKind::Ping, false)]);
+    assert_eq!(
+        control_frames(&events, Way::Downstream),
+        [(FrameKind::Ping, true), (FrameKind::Close, true)],
+        "the blackhole swallowed the ping and the close"
+    );
 }

@@ -42,8 +42,8 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
         "standalone",
         9,
         &[
-            "client", "net", "outcome", "program", "proxy", "recorder", "runner", "scenario", "seeds",
-            "server", "stack", "units",
+            "client", "fault", "net", "outcome", "program", "proxy", "recorder", "runner", "scenario",
+            "seeds", "server", "stack", "units", "ws",
         ],
     ),
     (

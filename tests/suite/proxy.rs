@@ -180,7 +180,8 @@ async fn events_tell_the_story_of_a_link() {
                     link,
                     way: Way::Downstream,
                     kind: FrameKind::Ping,
-                    close_code: None
+                    close_code: None,
+                    swallowed: false,
                 }
             ),
             (s(2), EventKind::FaultStarted { fault: id(0), name: "stall" }),

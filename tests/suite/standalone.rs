@@ -54,7 +54,7 @@ async fn a_client_through_the_standalone_proxy_meets_the_scheduled_reset() {
     let at: f64 = started_line.split_whitespace().next().unwrap().trim_end_matches('s').parse().unwrap();
     assert!((2.0..3.0).contains(&at), "the proxy started the reset at {at} s: {started_line}");
     proxy.line(|line| line.contains("faults[0]#0 hit link 0"));
-    proxy.line(|line| line.contains("link 0 closed: FaultReset"));
+    proxy.line(|line| line.contains("link 0 closed: reset by faults[0]#0"));
 
     proxy.interrupt();
     echo.interrupt();
@@ -112,7 +112,7 @@ async fn a_client_through_the_standalone_proxy_gets_the_scheduled_close_frame() 
     assert!(seen_after >= Duration::from_millis(1500), "not before its time: {seen_after:?}");
     proxy.line(|line| line.contains("link 0 upgrade answered 101"));
     proxy.line(|line| line.contains("faults[0]#0 hit link 0"));
-    proxy.line(|line| line.contains("link 0 closed: FaultClosed"));
+    proxy.line(|line| line.contains("link 0 closed: closed by faults[0]#0"));
 
     proxy.interrupt();
     echo.interrupt();
@@ -254,4 +254,41 @@ fn client_refuses_headers_it_writes_itself_and_malformed_ones() {
             .code(2)
             .stderr(predicates::str::contains(*message));
     }
+}
+
+/// A client that never says which client it is meets two faults that target clients by index:
+/// the proxy warns, at each fault's end, that they could not act, and neither hits.
+#[tokio::test]
+async fn faults_that_target_clients_by_index_warn_when_no_link_says_which_client_it_is() {
+    let echo = Process::start(&["echo", "--listen", "127.0.0.1:0"]);
+    let echo_addr = echo.line(|line| line.starts_with("listening on ws://"));
+    let echo_addr = echo_addr.trim_start_matches("listening on ws://").to_string();
+    let scenario = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-unnamed.yaml");
+    let text = "version: 1\nname: unnamed\nduration: 30s\nclients: { count: 2 }\nfaults:\n  \
+                - at: 1s\n    reset: {}\n    target: { share: 50% }\n  \
+                - at: 1s\n    for: 1s\n    stall: {}\n    target: { clients: [1] }\n";
+    std::fs::write(&scenario, text).unwrap();
+    let proxy =
+        Process::start(&["proxy", "--upstream", &echo_addr, "--scenario", scenario.to_str().unwrap()]);
+    let first = proxy.line(|line| line.starts_with("listening on "));
+    let proxy_addr = first.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
+    // tungstenite's own client sends no x-wschaos-client header.
+    let stream = Transport::Live.connect(proxy_addr.parse().unwrap()).await.unwrap();
+    let (_ws, _) = client_async(format!("ws://{proxy_addr}/"), stream).await.unwrap();
+
+    let seen = std::cell::RefCell::new(Vec::new());
+    let note = |line: &str| -> String {
+        seen.borrow_mut().push(line.to_string());
+        line.to_string()
+    };
+    proxy.line(|line| note(line).contains("faults[0]#0 reset started"));
+    let warning = proxy.line(|line| note(line).contains("warning: faults[0]"));
+    assert!(warning.contains("targets clients by index but no link said which client it is"), "{warning}");
+    proxy.line(|line| note(line).contains("faults[1]#0 ended"));
+    let warning = proxy.line(|line| note(line).contains("warning: faults[1]"));
+    assert!(warning.contains("targets clients by index but no link said which client it is"), "{warning}");
+    let seen = seen.into_inner();
+    assert!(!seen.iter().any(|line| line.contains(" hit ")), "nothing can be hit: {seen:#?}");
+    proxy.interrupt();
+    echo.interrupt();
 }

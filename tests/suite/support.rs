@@ -44,6 +44,11 @@ pub struct Harness {
 impl Harness {
     /// A proxy on `net` with `client_count` clients for share targets, drawing from `seed`.
     pub async fn start(net: Transport, seed: u64, client_count: u32) -> Harness {
+        Harness::start_with(net, seed, client_count, false).await
+    }
+
+    /// [`Harness::start`], with the proxy removing permessage-deflate offers when `strip_deflate`.
+    pub async fn start_with(net: Transport, seed: u64, client_count: u32, strip_deflate: bool) -> Harness {
         let mut server = net.bind(any_loopback()).await.unwrap();
         let server_addr = server.local_addr().unwrap();
         let (accepted, upstream) = mpsc::unbounded_channel();
@@ -57,6 +62,7 @@ impl Harness {
         let mut stack = Stack::upstream(&net, server_addr)
             .seed(seed)
             .clients(client_count)
+            .strip_deflate(strip_deflate)
             .record_events()
             .start()
             .await

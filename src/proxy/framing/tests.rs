@@ -7,6 +7,7 @@ use tokio::time::Instant;
 
 use crate::fault::FaultId;
 use crate::fault::{LinkAction, build};
+use crate::proxy::NotApplied;
 use crate::proxy::flow::Flow;
 use crate::scenario::{Direction, Fault, FrameKind};
 use crate::seeds;
@@ -197,13 +198,13 @@ fn frame_faults_on_a_link_that_cannot_be_followed_are_not_applied() {
     let mut flow = Flow::new();
     start(&mut flow, &drop_kinds(&[FrameKind::Ping], Direction::Upstream));
     assert_eq!(pass(&mut flow, Way::Upstream, &[&tls_hello]), tls_hello, "forwarded unchanged");
-    assert_eq!(flow.take_not_applied(), vec![(FAULT, Stop::NotHttp)]);
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::NotHttp))]);
 
     let mut flow = Flow::new();
     pass(&mut flow, Way::Upstream, &[&tls_hello]);
     pass(&mut flow, Way::Downstream, &[b"\x16\x03\x01"]);
     start(&mut flow, &Fault::CloseFrame { code: 1012, reason: String::new() });
-    assert_eq!(flow.take_not_applied(), vec![(FAULT, Stop::NotHttp)]);
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::NotHttp))]);
     assert_eq!(flow.should_close(), None, "the link is left alone");
 
     let mut flow = Flow::new();
@@ -235,7 +236,73 @@ fn a_close_waiting_for_a_boundary_that_never_comes_is_reported_not_applied() {
     start(&mut flow, &Fault::CloseFrame { code: 1000, reason: String::new() });
     out.extend(pass(&mut flow, Way::Downstream, &[&[0x81, 0x00]]));
     assert_eq!(out, [0x82, 0x81, 0x00], "the bytes go on unchanged");
-    assert_eq!(flow.take_not_applied(), vec![(FAULT, Stop::MaskMismatch)]);
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::MaskMismatch))]);
     assert_eq!(flow.should_close(), None);
     assert!(flow.is_clear(), "back on the copy path");
+}
+
+/// A flow past a handshake whose 101 accepted permessage-deflate with `parameters`.
+fn deflate_flow(parameters: &str) -> Flow {
+    let mut flow = Flow::new();
+    assert_eq!(pass(&mut flow, Way::Upstream, &[REQUEST]), REQUEST);
+    let response = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Extensions: permessage-deflate{parameters}\r\n\r\n"
+    );
+    assert_eq!(pass(&mut flow, Way::Downstream, &[response.as_bytes()]), response.as_bytes());
+    flow
+}
+
+/// `frame` with RSV1 set: the first frame of a compressed message.
+fn compressed(mut frame: Vec<u8>) -> Vec<u8> {
+    frame[0] |= 0x40;
+    frame
+}
+
+#[test]
+fn compressed_messages_under_context_takeover_are_kept_and_the_fault_says_why() {
+    let mut flow = deflate_flow("; client_max_window_bits=15");
+    start(&mut flow, &drop_kinds(&[FrameKind::Binary, FrameKind::Ping], Direction::Downstream));
+    let zipped = compressed(frame(2, true, b"zip", None, false));
+    let fragmented =
+        [compressed(frame(2, false, b"frag", None, false)), frame(0, true, b"ment", None, false)].concat();
+    let plain = frame(2, true, b"raw", None, false);
+    let ping = frame(9, true, b"p", None, false);
+    let stream = [&zipped[..], &ping, &fragmented, &plain].concat();
+    for split in 0..=stream.len() {
+        let mut flow = deflate_flow("");
+        start(&mut flow, &drop_kinds(&[FrameKind::Binary, FrameKind::Ping], Direction::Downstream));
+        let (a, b) = stream.split_at(split);
+        assert_eq!(
+            pass(&mut flow, Way::Downstream, &[a, b]),
+            [&zipped[..], &fragmented].concat(),
+            "split at {split}: compressed messages go on whole; the ping and the uncompressed message \
+             (which never entered the compression context) are dropped"
+        );
+        assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Compressed(Way::Downstream))]);
+        assert_eq!(flow.take_hits(), vec![FAULT], "control frames are still dropped");
+    }
+    let up = compressed(frame(1, true, b"up", Some(KEY), false));
+    assert_eq!(pass(&mut flow, Way::Upstream, &[&up]), up);
+    assert_eq!(flow.take_not_applied(), vec![], "the fault covers the downstream only");
+}
+
+#[test]
+fn without_context_takeover_in_a_direction_its_compressed_messages_may_vanish() {
+    let mut flow = deflate_flow("; server_no_context_takeover");
+    start(&mut flow, &drop_kinds(&[FrameKind::Text], Direction::Both));
+    let down = compressed(frame(1, true, b"alone", None, false));
+    assert_eq!(pass(&mut flow, Way::Downstream, &[&down]), b"", "each server message stands alone");
+    let up = compressed(frame(1, true, b"chained", Some(KEY), false));
+    assert_eq!(pass(&mut flow, Way::Upstream, &[&up]), up, "the client keeps its context");
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Compressed(Way::Upstream))]);
+    assert_eq!(flow.take_hits(), vec![FAULT]);
+}
+
+#[test]
+fn without_permessage_deflate_messages_are_dropped_as_before() {
+    let mut flow = open_flow();
+    start(&mut flow, &drop_kinds(&[FrameKind::Text], Direction::Downstream));
+    assert_eq!(pass(&mut flow, Way::Downstream, &[&frame(1, true, b"text", None, false)]), b"");
+    assert_eq!(flow.take_not_applied(), vec![]);
 }

@@ -8,6 +8,8 @@ use super::{Script, fault};
 use crate::client::{ClientEventKind, DropReason, GiveUp, Reason, State};
 use crate::proxy::{CloseCause, EventKind, LinkId};
 use crate::recorder::jsonl_line;
+use crate::scenario::FrameKind;
+use crate::ws::Way;
 
 /// Asserts that each event of `script` writes one line, which parses to its `expected` fields.
 fn assert_lines(script: &Script, expected: Vec<Value>) {
@@ -36,6 +38,10 @@ fn every_proxy_event_kind_writes_its_fields() {
             json!({"event": "link_closed", "link": 3, "cause": "fault_reset(faults[1]#2)"}),
         ),
         (
+            EventKind::LinkClosed { link: LinkId(4), cause: CloseCause::HandshakeTimeout },
+            json!({"event": "link_closed", "link": 4, "cause": "handshake_timeout"}),
+        ),
+        (
             EventKind::FaultStarted { fault: fault(1, 2), name: "reset" },
             json!({"event": "fault_started", "fault": "faults[1]#2", "name": "reset"}),
         ),
@@ -46,6 +52,26 @@ fn every_proxy_event_kind_writes_its_fields() {
         (
             EventKind::FaultHit { fault: fault(0, 0), link: None },
             json!({"event": "fault_hit", "fault": "faults[0]#0", "link": null}),
+        ),
+        (
+            EventKind::ControlFrame {
+                link: LinkId(2),
+                way: Way::Upstream,
+                kind: FrameKind::Close,
+                close_code: Some(1000),
+                swallowed: false,
+            },
+            json!({"event": "control_frame", "link": 2, "way": "upstream", "kind": "close", "code": 1000}),
+        ),
+        (
+            EventKind::ControlFrame {
+                link: LinkId(2),
+                way: Way::Downstream,
+                kind: FrameKind::Ping,
+                close_code: None,
+                swallowed: true,
+            },
+            json!({"event": "control_frame", "link": 2, "way": "downstream", "kind": "ping", "code": null, "swallowed": true}),
         ),
     ];
     let mut script = Script::new(8, true, 10.0);

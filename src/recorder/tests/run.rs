@@ -6,11 +6,11 @@ use std::collections::BTreeMap;
 use super::{Script, assert_close, fault};
 use crate::client::Reason;
 use crate::outcome::FaultOutcome;
-use crate::proxy::{EventKind, LinkId};
+use crate::proxy::{EventKind, LinkId, NotApplied};
 use crate::ws::observer::Stop;
 
 fn not_applied(plan: u64, link: u64, why: Stop) -> EventKind {
-    EventKind::FaultNotApplied { fault: fault(plan, 0), link: LinkId(link), why }
+    EventKind::FaultNotApplied { fault: fault(plan, 0), link: LinkId(link), why: NotApplied::Unfollowed(why) }
 }
 use crate::scenario::slo::METRICS;
 

@@ -41,6 +41,8 @@ pub struct Scenario {
     pub engine: Engine,
     /// The echo server.
     pub server: ServerConfig,
+    /// The proxy's treatment of the traffic, beyond the faults.
+    pub proxy: ProxyConfig,
     /// The reference clients.
     pub clients: ClientsConfig,
     /// The strategy matrix; one entry when the file names a single strategy. Never empty.

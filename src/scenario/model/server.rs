@@ -1,5 +1,6 @@
-//! The echo server's validated settings: heartbeat, handshake latency, accept rate, token and
-//! capacity (backlog, handshake slots, shedding, contention).
+//! The echo server's validated settings (heartbeat, handshake latency, accept rate, token,
+//! handshake timeout, deflate and capacity: backlog, handshake slots, shedding, contention) and
+//! the proxy's.
 
 use std::time::Duration;
 
@@ -99,4 +100,11 @@ pub struct ServerHeartbeat {
     pub ping_every: Duration,
     /// A peer silent this long after a ping is closed.
     pub timeout: Duration,
+}
+
+/// How the fault proxy treats the traffic it forwards, beyond the faults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProxyConfig {
+    /// Upgrade requests go on without their permessage-deflate offer.
+    pub strip_deflate: bool,
 }

@@ -51,6 +51,8 @@ pub struct ScenarioSpec {
     pub engine: Option<EngineSpec>,
     /// The echo server behind the proxy.
     pub server: Option<ServerSpec>,
+    /// How the fault proxy treats the traffic it forwards, beyond the faults.
+    pub proxy: Option<ProxySpec>,
     /// The reference clients.
     pub clients: ClientsSpec,
     /// A strategy matrix: the run repeats once per entry with the same seed.

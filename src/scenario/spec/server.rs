@@ -1,5 +1,5 @@
-//! The raw `server:` section: the echo server's heartbeat, handshake latency, accept rate and
-//! bearer token.
+//! The raw `server:` section (the echo server's heartbeat, handshake latency, accept rate and
+//! bearer token, or the user's own server) and the `proxy:` section in front of it.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -101,4 +101,15 @@ pub struct OverloadSpec {
 pub struct AuthSpec {
     /// The token; sent as `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+/// The fault proxy.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProxySpec {
+    /// Remove the permessage-deflate offer from every upgrade request, so the server never
+    /// compresses and `drop_frames` can drop data frames. Without it, data messages of a stream
+    /// compressed with context takeover are never dropped (that would corrupt the rest of the
+    /// stream): the fault is reported as not applied. Default false.
+    pub strip_deflate: Option<bool>,
 }

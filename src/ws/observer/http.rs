@@ -15,6 +15,9 @@ pub const HEAD_LIMIT_BYTES: usize = 16 * 1024;
 /// Headers a head may have before the observer gives up on it.
 const MAX_HEADERS: usize = 64;
 
+/// The header in which a client offers extensions and the server accepts them (RFC 6455 §9.1).
+pub const EXTENSIONS_HEADER: &str = "sec-websocket-extensions";
+
 /// A complete, parsed head.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Head {
@@ -32,7 +35,53 @@ pub enum Head {
         status: u16,
         /// `Retry-After` in whole seconds, when the answer carries one.
         retry_after: Option<u64>,
+        /// The extensions it accepted (`Sec-WebSocket-Extensions`), as far as frames care.
+        extensions: Extensions,
     },
+}
+
+/// The WebSocket extensions a server's answer accepted, as far as they change what a frame's
+/// payload means: RFC 7692's permessage-deflate sets RSV1 on compressed messages, and with
+/// context takeover (its default) each compressed message refers back to the ones before it
+/// in its direction, so one that vanishes makes the peer's decompression of the rest fail.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Extensions {
+    /// permessage-deflate was accepted.
+    pub deflate: bool,
+    /// `client_no_context_takeover`: the client compresses each message on its own.
+    pub client_no_context_takeover: bool,
+    /// `server_no_context_takeover`: the server compresses each message on its own.
+    pub server_no_context_takeover: bool,
+    /// An extension other than permessage-deflate was accepted: what it does with the RSV bits
+    /// is unknown.
+    pub other: bool,
+}
+
+impl Extensions {
+    /// Reads the values of every `Sec-WebSocket-Extensions` header of an answer:
+    /// `permessage-deflate; client_max_window_bits=15, x-other`.
+    fn parse<'a>(values: impl Iterator<Item = &'a str>) -> Extensions {
+        let mut extensions = Extensions::default();
+        for offer in values.flat_map(|value| value.split(',')) {
+            let mut parts = offer.split(';').map(str::trim);
+            match parts.next() {
+                Some("") | None => {}
+                Some(name) if name.eq_ignore_ascii_case("permessage-deflate") => {
+                    extensions.deflate = true;
+                    for parameter in parts {
+                        let name = parameter.split('=').next().unwrap_or_default().trim();
+                        if name.eq_ignore_ascii_case("client_no_context_takeover") {
+                            extensions.client_no_context_takeover = true;
+                        } else if name.eq_ignore_ascii_case("server_no_context_takeover") {
+                            extensions.server_no_context_takeover = true;
+                        }
+                    }
+                }
+                Some(_) => extensions.other = true,
+            }
+        }
+        extensions
+    }
 }
 
 /// Which head a way carries.
@@ -129,7 +178,8 @@ impl HeadReader {
                 let status = response.code.ok_or(Stop::NotHttp)?;
                 let retry_after =
                     header(response.headers, "retry-after").and_then(|value| value.parse().ok());
-                Ok(Head::Response { status, retry_after })
+                let extensions = Extensions::parse(headers_named(response.headers, EXTENSIONS_HEADER));
+                Ok(Head::Response { status, retry_after, extensions })
             }
         }
     }
@@ -144,10 +194,15 @@ fn client_in_query(target: &str) -> Option<u32> {
 
 /// The trimmed text value of header `name`, if present and text.
 fn header<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> Option<&'h str> {
+    headers_named(headers, name).next()
+}
+
+/// The trimmed text values of every header `name` (a header may come on several lines).
+fn headers_named<'h>(headers: &'h [httparse::Header<'_>], name: &str) -> impl Iterator<Item = &'h str> {
     headers
         .iter()
-        .find(|header| header.name.eq_ignore_ascii_case(name))
-        .and_then(|header| std::str::from_utf8(header.value).ok())
+        .filter(move |header| header.name.eq_ignore_ascii_case(name))
+        .filter_map(|header| std::str::from_utf8(header.value).ok())
         .map(str::trim)
 }
 
@@ -191,7 +246,7 @@ mod tests {
             reader.feed(answer),
             HeadProgress::Done {
                 used: answer.len(),
-                head: Head::Response { status: 503, retry_after: Some(5) }
+                head: Head::Response { status: 503, retry_after: Some(5), extensions: Extensions::default() }
             }
         );
         let mut reader = HeadReader::new(Side::Response);
@@ -200,9 +255,40 @@ mod tests {
             reader.feed(switching),
             HeadProgress::Done {
                 used: switching.len() - 2,
-                head: Head::Response { status: 101, retry_after: None }
+                head: Head::Response { status: 101, retry_after: None, extensions: Extensions::default() }
             }
         );
+    }
+
+    #[test]
+    fn the_answer_says_which_extensions_it_accepted() {
+        let deflate = Extensions { deflate: true, ..Extensions::default() };
+        let cases = [
+            ("Sec-WebSocket-Extensions: permessage-deflate\r\n", deflate),
+            ("sec-websocket-extensions: permessage-deflate; client_max_window_bits=15\r\n", deflate),
+            (
+                "Sec-WebSocket-Extensions: Permessage-Deflate; server_no_context_takeover; \
+                 client_no_context_takeover\r\n",
+                Extensions { client_no_context_takeover: true, server_no_context_takeover: true, ..deflate },
+            ),
+            (
+                "Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\nSec-WebSocket-Extensions: \
+                 permessage-deflate;server_no_context_takeover\r\n",
+                Extensions { server_no_context_takeover: true, other: true, ..deflate },
+            ),
+            ("Sec-WebSocket-Extensions: \r\n", Extensions::default()),
+            ("", Extensions::default()),
+        ];
+        for (header, extensions) in cases {
+            let answer = format!("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n{header}\r\n");
+            let mut reader = HeadReader::new(Side::Response);
+            match reader.feed(answer.as_bytes()) {
+                HeadProgress::Done { head: Head::Response { extensions: found, .. }, .. } => {
+                    assert_eq!(found, extensions, "{header}")
+                }
+                other => panic!("{header}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use std::fmt;
 use std::ops::Range;
 
 pub use frame::{Frame, FrameEnd, MAX_HEADER_BYTES};
-pub use http::{HEAD_LIMIT_BYTES, Head};
+pub use http::{EXTENSIONS_HEADER, Extensions, HEAD_LIMIT_BYTES, Head};
 
 use self::frame::{Found, FrameReader};
 use self::http::{HeadProgress, HeadReader, Side};
@@ -139,6 +139,8 @@ pub struct LinkObserver {
     ways: [Phase; 2],
     /// Whether a data frame has completed its header on each way yet.
     data_seen: [bool; 2],
+    /// The extensions the server's 101 accepted (none before it).
+    extensions: Extensions,
 }
 
 impl Default for LinkObserver {
@@ -153,12 +155,17 @@ impl LinkObserver {
         LinkObserver {
             ways: [Phase::Head(HeadReader::new(Side::Request)), Phase::Head(HeadReader::new(Side::Response))],
             data_seen: [false; 2],
+            extensions: Extensions::default(),
         }
     }
 
     /// An observer that follows nothing: every byte is opaque.
     pub fn off() -> LinkObserver {
-        LinkObserver { ways: [Phase::Stopped(Stop::Off), Phase::Stopped(Stop::Off)], data_seen: [true; 2] }
+        LinkObserver {
+            ways: [Phase::Stopped(Stop::Off), Phase::Stopped(Stop::Off)],
+            data_seen: [true; 2],
+            extensions: Extensions::default(),
+        }
     }
 
     /// Where `way` stands.
@@ -168,6 +175,30 @@ impl LinkObserver {
             Phase::Frames(reader) => Standing::Frames { boundary: reader.at_boundary() },
             Phase::Stopped(why) => Standing::Stopped(*why),
         }
+    }
+
+    /// The extensions the server's 101 accepted; none before it (or without one).
+    pub fn extensions(&self) -> Extensions {
+        self.extensions
+    }
+
+    /// Whether the data message that `frame` starts on `way` cannot vanish without breaking
+    /// the peer: it is compressed (RSV1, under permessage-deflate) and the sender keeps its
+    /// compression context from message to message in that direction, so the messages after
+    /// it refer back to it; or it carries RSV bits of an extension the observer does not
+    /// know. A message sent uncompressed (RSV bits clear) never enters the context: Node's
+    /// `ws` sends messages under 1 KiB that way. Control frames are never compressed.
+    pub fn compressed_with_context(&self, way: Way, frame: &Frame) -> bool {
+        if !is_data(frame.kind) || frame.continuation || frame.rsv == 0 {
+            return false;
+        }
+        let ext = self.extensions;
+        let independent = match way {
+            Way::Upstream => ext.client_no_context_takeover,
+            Way::Downstream => ext.server_no_context_takeover,
+        };
+        // RSV bits with nothing negotiated break the protocol anyway: keep such frames too.
+        ext.other || !ext.deflate || !independent
     }
 
     /// Labels the next bytes of `way`, appending to `tokens`. The ranges of the `Bytes` tokens
@@ -197,6 +228,9 @@ impl LinkObserver {
                     HeadProgress::Done { used, head } => {
                         sink.bytes(at..at + used, Part::Head);
                         at += used;
+                        if let Head::Response { status: 101, extensions, .. } = head {
+                            self.extensions = extensions;
+                        }
                         let stop = match head {
                             Head::Response { status, .. } if status != 101 => Some(Stop::NotUpgraded(status)),
                             Head::Request { upgrade: false, .. } => Some(Stop::NotUpgrade),

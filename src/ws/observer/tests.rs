@@ -153,7 +153,14 @@ fn a_server_stream_is_read_unmasked_after_the_101() {
     ]
     .concat();
     let seen = trace(&mut LinkObserver::new(), Way::Downstream, &stream, &[]);
-    assert_eq!(seen[1], Traced::Token(Token::Head(Head::Response { status: 101, retry_after: None })));
+    assert_eq!(
+        seen[1],
+        Traced::Token(Token::Head(Head::Response {
+            status: 101,
+            retry_after: None,
+            extensions: Default::default(),
+        }))
+    );
     let kinds: Vec<FrameKind> = frames_of(&seen).iter().map(|f| f.kind).collect();
     assert_eq!(kinds, vec![FrameKind::Binary, FrameKind::Ping, FrameKind::Close]);
     assert_eq!(ends_of(&seen)[2].close_code, Some(1012));
