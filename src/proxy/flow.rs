@@ -15,11 +15,14 @@ use bytes::Bytes;
 use tokio::time::Instant;
 
 use super::events::NotApplied;
-use super::framing::{CloseStart, Framing, Goodbye, Judge};
+use super::framing::{CloseStart, Framing, Goodbye};
 use crate::fault::FaultId;
-use crate::fault::{Ending, FrameVerdict, Gate, LinkAction, LinkFault, Piece, Step};
+use crate::fault::{Ending, Gate, LinkAction, LinkFault, Piece, Step};
 use crate::ws::Way;
-use crate::ws::observer::{Frame, Head, LinkObserver, Standing, Stop, Token, is_data};
+use crate::ws::observer::{LinkObserver, Standing, Stop, Token, is_data};
+
+mod judging;
+use judging::Judging;
 
 /// Bytes queued in one way beyond which the link stops reading that way, so a slow fault
 /// (bandwidth, latency) pushes back on the sender instead of buffering without bound.
@@ -359,43 +362,6 @@ impl Flow {
     /// observer gave up; each reported once per link.
     pub fn take_not_applied(&mut self) -> Vec<(FaultId, NotApplied)> {
         std::mem::take(&mut self.hits.new_not_applied)
-    }
-}
-
-/// The active faults, asked by the frame stage.
-struct Judging<'a> {
-    faults: &'a mut [(FaultId, Box<dyn LinkFault>)],
-    hits: &'a mut Hits,
-    /// What the link's upgrade negotiated, which decides whether a message may vanish.
-    observer: &'a LinkObserver,
-}
-
-impl Judge for Judging<'_> {
-    fn frame(&mut self, way: Way, frame: &Frame) -> FrameVerdict {
-        let mut verdict = FrameVerdict::Keep;
-        // A message the stream's compression refers back to cannot vanish: the fault is not
-        // applied to it, rather than applied and the rest of the stream left as garbage.
-        let protected = self.observer.compressed_with_context(way, frame);
-        // Every fault is asked, so each one's seeded draws do not depend on the others.
-        for (id, fault) in self.faults.iter_mut().filter(|(_, fault)| fault.needs_observer(way)) {
-            if fault.on_frame(way, frame) == FrameVerdict::Drop {
-                if protected {
-                    self.hits.not_applied(*id, NotApplied::Compressed(way));
-                    continue;
-                }
-                self.hits.record(*id);
-                verdict = FrameVerdict::Drop;
-            }
-        }
-        verdict
-    }
-
-    fn request(&mut self, head: &Head) -> Option<(FaultId, Bytes)> {
-        self.faults.iter_mut().find_map(|(id, fault)| fault.on_request(head).map(|answer| (*id, answer)))
-    }
-
-    fn cannot_apply(&mut self, fault: FaultId, why: Stop) {
-        self.hits.not_applied(fault, NotApplied::Unfollowed(why));
     }
 }
 

@@ -24,14 +24,16 @@ use tokio::time::{Instant, Sleep};
 use super::LinkId;
 use super::control::{Control, LinkCommand, OpenedLink};
 use super::events::{CloseCause, EventKind};
-use super::flow::{Flow, is_control_end};
+use super::flow::Flow;
 use crate::fault::FaultId;
-use crate::fault::{Gate, LinkAction};
+use crate::fault::Gate;
 use crate::net::Stream;
-use crate::scenario::FrameKind;
 use crate::wire::HANDSHAKE_TIMEOUT;
 use crate::ws::Way;
 use crate::ws::observer::{Head, Token};
+
+mod findings;
+use findings::{obey, report};
 
 /// A way's copy buffer starts this small, so the many idle WebSocket links of a large run cost
 /// little memory (the budget is 64 KiB per client chain: README.md, "Performance").
@@ -373,48 +375,6 @@ impl Link {
     }
 }
 
-/// The event one finding of the observer makes, if any (identification is handled before the
-/// chunk goes through the faults). `control_ends` counts the control frames that ended so far
-/// in the chunk, to ask `flow` whether each was swallowed.
-fn report(
-    link: LinkId,
-    way: Way,
-    finding: &Token,
-    data: &mut [bool; 2],
-    control: &Control,
-    flow: &Flow,
-    control_ends: &mut usize,
-) {
-    let events = control.events();
-    match finding {
-        Token::Head(Head::Request { .. }) => {}
-        Token::Head(Head::Response { status, .. }) => {
-            events.emit(EventKind::Upgraded { link, status: *status })
-        }
-        Token::Frame(frame) => {
-            let data_frame = matches!(frame.kind, FrameKind::Text | FrameKind::Binary);
-            if data_frame && !std::mem::replace(&mut data[way as usize], true) {
-                events.emit(EventKind::FirstData { link, way });
-            }
-        }
-        Token::FrameEnd(done) => {
-            if is_control_end(finding) {
-                let swallowed = flow.control_frame_swallowed(*control_ends);
-                *control_ends += 1;
-                events.emit(EventKind::ControlFrame {
-                    link,
-                    way,
-                    kind: done.kind,
-                    close_code: done.close_code,
-                    swallowed,
-                });
-            }
-        }
-        Token::Stopped { way, why } => events.emit(EventKind::ObserverStopped { link, way: *way, why: *why }),
-        Token::Bytes { .. } => {}
-    }
-}
-
 /// Reads and discards what the client still sends after a graceful close, until it closes too
 /// or [`LINGER`] passes.
 async fn linger(mut client: Stream) {
@@ -429,20 +389,5 @@ async fn mirror(kind: io::ErrorKind, mut other: Stream) {
         other.reset();
     } else {
         let _ = other.shutdown().await;
-    }
-}
-
-/// Applies a control command; returns how the link ends if the command ends it.
-fn obey(flow: &mut Flow, command: LinkCommand) -> Option<End> {
-    match command {
-        LinkCommand::Start(id, fault) => match flow.start(id, fault, Instant::now()) {
-            LinkAction::Nothing | LinkAction::SendClose(_) => None,
-            LinkAction::Reset => Some(End::Reset(id)),
-            LinkAction::Close => Some(End::Close(id)),
-        },
-        LinkCommand::End(id) => {
-            flow.end(id);
-            None
-        }
     }
 }

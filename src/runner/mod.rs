@@ -7,6 +7,7 @@
 pub mod log;
 pub mod preflight;
 mod programs;
+mod report;
 mod strategy;
 pub mod swarm;
 pub mod watchdog;
@@ -27,7 +28,7 @@ use crate::net::Transport;
 use crate::outcome::{RunReport, SCHEMA_VERSION, StrategyReport, Verdict};
 use crate::scenario::{Engine, Scenario};
 use crate::stack::HarnessError;
-pub use strategy::strategy_report;
+pub use report::strategy_report;
 use strategy::{MatrixEntry, run_strategy};
 
 /// What to run.

@@ -14,6 +14,7 @@
 //! ([`Deflate::client`], for tests), the adapter offers [`CLIENT_OFFER`] and follows what the
 //! server answers.
 
+mod frames;
 mod stream;
 
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
