@@ -165,12 +165,9 @@ fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Ex
         say!("interrupted by {}: writing what the proxy saw; a second signal exits at once", signal.name());
         let _ = signalled.send(());
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            say!("error: cannot start the async runtime: {error}");
-            return Exit::Internal;
-        }
+        Err(exit) => return exit,
     };
     let served = runtime.block_on(async move {
         let shutdown = async move {
@@ -185,16 +182,40 @@ fn proxy_with_report(options: standalone::proxy::ProxyOptions, out: &Path) -> Ex
     match served {
         Ok(standalone::proxy::Served { report: Some(report) }) => finish(&report, out, &stopped, None),
         Ok(standalone::proxy::Served { report: None }) => Exit::Internal,
-        Err(ServeError::Network(error)) => {
+        Err(error) => exit_for_serve_error(error),
+    }
+}
+
+/// A multi-thread runtime for a long-lived command, or exit 70 saying why there is none.
+fn runtime() -> Result<tokio::runtime::Runtime, Exit> {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|error| {
+        say!("error: cannot start the async runtime: {error}");
+        Exit::Internal
+    })
+}
+
+/// The exit of a serve loop that stopped on an error: 2 for a failure to bind, 70 for the
+/// part's own failure while serving, and for output that can no longer be written, 141 when
+/// the reader went away (0 if only the last line was lost), else 74 saying why.
+fn exit_for_serve_error(error: ServeError) -> Exit {
+    match error {
+        ServeError::Network(error) => {
             say!("error: {error}");
             Exit::BadInput
         }
-        Err(ServeError::Harness(error)) => {
+        ServeError::Harness(error) => {
             say!("error: wschaos itself failed: {error}");
             Exit::Internal
         }
-        Err(ServeError::Output { error, .. }) => {
-            say!("error: cannot write the event lines: {error}");
+        ServeError::Output { error, cut_short } if error.kind() == ErrorKind::BrokenPipe => {
+            if cut_short {
+                Exit::BrokenPipe
+            } else {
+                Exit::Ok
+            }
+        }
+        ServeError::Output { error, .. } => {
+            say!("error: cannot write to stdout: {error}");
             Exit::IoError
         }
     }
@@ -217,12 +238,9 @@ where
     signals::watch(move |signal| {
         let _ = signalled.send(signal);
     });
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match runtime() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            say!("error: cannot start the async runtime: {error}");
-            return Exit::Internal;
-        }
+        Err(exit) => return exit,
     };
     runtime.block_on(async move {
         let shutdown = Box::pin(async move {
@@ -234,25 +252,7 @@ where
         });
         match serve(shutdown).await {
             Ok(()) => Exit::Ok,
-            Err(ServeError::Network(error)) => {
-                say!("error: {error}");
-                Exit::BadInput
-            }
-            Err(ServeError::Harness(error)) => {
-                say!("error: wschaos itself failed: {error}");
-                Exit::Internal
-            }
-            Err(ServeError::Output { error, cut_short }) if error.kind() == ErrorKind::BrokenPipe => {
-                if cut_short {
-                    Exit::BrokenPipe
-                } else {
-                    Exit::Ok
-                }
-            }
-            Err(ServeError::Output { error, .. }) => {
-                say!("error: cannot write to stdout: {error}");
-                Exit::IoError
-            }
+            Err(error) => exit_for_serve_error(error),
         }
     })
 }

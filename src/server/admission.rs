@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tracing::debug;
 
 use super::capacity::{Admission, Arrival, Ticket, Turned, syn_retransmit_after};
-use super::handshake::Authorize;
+use super::handshake::{Authorize, Prefixed};
 use super::session::{self, SHUTDOWN_GRACE, SessionStop, Shared};
 use crate::net::Stream;
 use crate::scenario::{Capacity, Shed};
@@ -250,11 +250,11 @@ fn unavailable(retry_after: Option<Duration>) -> ErrorResponse {
 /// is over, so tungstenite's check (and [`Admit`]'s decision) runs at the end of the service.
 #[derive(Debug)]
 pub(crate) struct Held<S> {
-    inner: S,
+    /// The connection, with the held first chunk handed out first once the service is over.
+    inner: Prefixed<S>,
     service: Option<Service>,
-    /// The first chunk, read and not yet handed on, and how much of it has been.
-    pending: Vec<u8>,
-    handed: usize,
+    /// The first chunk, read and not yet handed on.
+    held: Vec<u8>,
     /// The service time running; `None` before the first chunk and once it is over.
     timer: Option<Pin<Box<Sleep>>>,
     started: bool,
@@ -263,7 +263,13 @@ pub(crate) struct Held<S> {
 impl<S> Held<S> {
     /// Wraps `inner`; without a service, reads pass straight through.
     pub(crate) fn new(inner: S, service: Option<Service>) -> Held<S> {
-        Held { inner, service, pending: Vec::new(), handed: 0, timer: None, started: false }
+        Held {
+            inner: Prefixed::new(Vec::new(), inner),
+            service,
+            held: Vec::new(),
+            timer: None,
+            started: false,
+        }
     }
 }
 
@@ -274,13 +280,13 @@ impl<S: AsyncRead + Unpin> AsyncRead for Held<S> {
         if !this.started {
             let mut chunk = vec![0u8; FIRST_READ];
             let mut first = ReadBuf::new(&mut chunk);
-            ready!(Pin::new(&mut this.inner).poll_read(cx, &mut first))?;
+            ready!(Pin::new(this.inner.inner_mut()).poll_read(cx, &mut first))?;
             let read = first.filled().len();
             if read == 0 {
                 return Poll::Ready(Ok(()));
             }
             chunk.truncate(read);
-            this.pending = chunk;
+            this.held = chunk;
             this.started = true;
             let ticket = service.gate.admission().begin();
             *service.ticket.lock().unwrap_or_else(|p| p.into_inner()) = Some(ticket);
@@ -289,16 +295,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Held<S> {
         if let Some(timer) = &mut this.timer {
             ready!(timer.as_mut().poll(cx));
             this.timer = None;
-        }
-        if this.handed < this.pending.len() {
-            let take = buf.remaining().min(this.pending.len() - this.handed);
-            buf.put_slice(&this.pending[this.handed..this.handed + take]);
-            this.handed += take;
-            if this.handed == this.pending.len() {
-                this.pending = Vec::new();
-                this.handed = 0;
-            }
-            return Poll::Ready(Ok(()));
+            this.inner.set_prefix(std::mem::take(&mut this.held));
         }
         Pin::new(&mut this.inner).poll_read(cx, buf)
     }

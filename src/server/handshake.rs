@@ -218,6 +218,19 @@ impl<S> Prefixed<S> {
     pub(crate) fn new(prefix: Vec<u8>, inner: S) -> Prefixed<S> {
         Prefixed { prefix, taken: 0, inner }
     }
+
+    /// The stream itself, past whatever prefix is still to be handed out.
+    pub(crate) fn inner_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Hands `bytes` out before anything more is read from the stream; the earlier prefix must
+    /// be out already.
+    pub(crate) fn set_prefix(&mut self, bytes: Vec<u8>) {
+        debug_assert!(self.taken >= self.prefix.len(), "the earlier prefix is out");
+        self.prefix = bytes;
+        self.taken = 0;
+    }
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Prefixed<S> {
