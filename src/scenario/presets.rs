@@ -304,14 +304,19 @@ fn ezsockets() -> Strategy {
 /// The four formulas of Marc Brooker's "Exponential Backoff And Jitter" (AWS Architecture Blog,
 /// 2015), with the parameters of its simulator (`aws-samples/aws-arch-backoff-simulator`,
 /// `src/backoff_simulator.py`): base 5 ms, cap 2000 ms. Its capped exponential is
-/// `min(cap, base · 2ⁿ)`, whose first delay is 10 ms. The article says nothing about heartbeats
-/// or timeouts, so those are wschaos's defaults.
+/// `min(cap, base · 2ⁿ)`, whose first delay is 10 ms. Its client calls at once and backs off only
+/// after a failed call (n counts failures), so after a break the first attempt is immediate and
+/// the formula's attempt 1 comes after the first failure. The article says nothing about
+/// heartbeats or timeouts, so those are wschaos's defaults.
 fn aws(backoff: Backoff) -> Strategy {
-    base(
-        backoff,
-        WSCHAOS_DEFAULTS,
-        "AWS Architecture Blog, Exponential Backoff And Jitter (2015); aws-arch-backoff-simulator base 5 ms, cap 2 s",
-    )
+    Strategy {
+        quirks: Quirks { first_delay: Some((Duration::ZERO, Duration::ZERO)), ..Quirks::default() },
+        ..base(
+            backoff,
+            WSCHAOS_DEFAULTS,
+            "AWS Architecture Blog, Exponential Backoff And Jitter (2015); aws-arch-backoff-simulator base 5 ms, cap 2 s",
+        )
+    }
 }
 
 #[cfg(test)]
@@ -402,11 +407,12 @@ mod tests {
 
     #[test]
     fn aws_formulas_use_the_simulator_parameters() {
-        assert_eq!(sequence("aws-exponential", 3), ["10ms", "20ms", "40ms"]);
-        assert_eq!(sequence("aws-full-jitter", 2), ["0s–10ms", "0s–20ms"]);
-        assert_eq!(sequence("aws-equal-jitter", 2), ["5ms–10ms", "10ms–20ms"]);
-        assert_eq!(sequence("aws-decorrelated-jitter", 2), ["5ms–15ms", "5ms–45ms"]);
-        assert_eq!(sequence("aws-full-jitter", 12)[11], "0s–2s");
+        // The first attempt after a break is immediate; the formula starts after a failure.
+        assert_eq!(sequence("aws-exponential", 4), ["0s", "10ms", "20ms", "40ms"]);
+        assert_eq!(sequence("aws-full-jitter", 3), ["0s", "0s–10ms", "0s–20ms"]);
+        assert_eq!(sequence("aws-equal-jitter", 3), ["0s", "5ms–10ms", "10ms–20ms"]);
+        assert_eq!(sequence("aws-decorrelated-jitter", 3), ["0s", "5ms–15ms", "5ms–45ms"]);
+        assert_eq!(sequence("aws-full-jitter", 13)[12], "0s–2s");
     }
 
     #[test]

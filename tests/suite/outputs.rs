@@ -26,7 +26,7 @@ fn wschaos_into(stdout: Stdio, args: &[&str]) -> Output {
         .unwrap()
 }
 
-const SMALL: &str = "version: 1\nname: small-piped\nduration: 10s\nquiet_period: 5s\nengine: sim\nclients:\n  count: 4\n  workload: { rate: 10/s }\nfaults:\n  - at: 2s\n    reset: {}\nslo:\n  recovery_time: [\"max < 1ms\"]\n";
+const SMALL: &str = "version: 1\nname: small-piped\nduration: 10s\nquiet_period: 5s\nengine: sim\nclients:\n  count: 4\n  workload: { rate: 10/s }\n  strategy: { kind: fixed, delay: 50ms }\nfaults:\n  - at: 2s\n    reset: {}\nslo:\n  recovery_time: [\"max < 1ms\"]\n";
 
 #[test]
 fn every_subcommand_ends_quietly_when_stdout_is_closed() {
@@ -155,7 +155,7 @@ fn a_full_disk_is_exit_74_naming_the_file_with_the_rest_written_and_the_summary_
         let named = format!("error: cannot write {}: No space left on device", dir.join(full).display());
         assert!(stderr.contains(&named), "{full}: {stderr}");
         assert!(stdout.starts_with("## FAIL · small-outputs"), "{full}: the summary is still printed");
-        for other in ["report.json", "summary.md", "junit.xml", "aws-full-jitter.hgrm", "events.jsonl"] {
+        for other in ["report.json", "summary.md", "junit.xml", "fixed.hgrm", "events.jsonl"] {
             if other != full {
                 let len = std::fs::metadata(dir.join(other)).unwrap().len();
                 assert!(len > 0, "{full}: {other} is written all the same");

@@ -117,8 +117,12 @@ impl Strategy {
     /// A one-line description of the formula with its quirks.
     pub fn describe(&self) -> String {
         let mut text = self.backoff.to_string();
-        if let Some((low, high)) = self.quirks.first_delay {
-            text = format!("first U({}, {}), then {text}", format_duration(low), format_duration(high));
+        match self.quirks.first_delay {
+            Some((Duration::ZERO, Duration::ZERO)) => text = format!("first attempt at once, then {text}"),
+            Some((low, high)) => {
+                text = format!("first U({}, {}), then {text}", format_duration(low), format_duration(high))
+            }
+            None => {}
         }
         if let Some((low, high)) = self.quirks.base_drawn_once {
             text.push_str(&format!(

@@ -32,8 +32,8 @@ fn signalr_phoenix_and_the_fixed_presets_follow_their_tables() {
     assert_eq!(preset_delays("mqtt-js", 1, 3), vec![Some(secs(1)); 3]);
     assert_eq!(preset_delays("ezsockets", 1, 3), vec![Some(secs(5)); 3]);
     assert_eq!(
-        preset_delays("aws-exponential", 1, 10),
-        exact(&[10, 20, 40, 80, 160, 320, 640, 1280, 2000, 2000])
+        preset_delays("aws-exponential", 1, 11),
+        exact(&[0, 10, 20, 40, 80, 160, 320, 640, 1280, 2000, 2000])
     );
 }
 
