@@ -76,6 +76,7 @@ pub mod server;
 pub mod stack;
 pub mod standalone;
 pub mod suggest;
+pub mod tls;
 pub mod units;
 pub mod wire;
 pub mod ws;

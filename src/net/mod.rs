@@ -203,6 +203,9 @@ pub enum Stream {
     Live(TcpStream),
     /// One end of an in-memory pipe.
     Sim(SimStream),
+    /// TLS over either of the others (`wss://`): the client's or the server's side, from
+    /// tokio-rustls. Boxed: a TLS connection carries about 1 KiB of state.
+    Tls(Box<tokio_rustls::TlsStream<Stream>>),
 }
 
 impl Stream {
@@ -212,6 +215,7 @@ impl Stream {
         match self {
             Stream::Live(stream) => stream.local_addr().ok(),
             Stream::Sim(stream) => stream.local_addr(),
+            Stream::Tls(stream) => stream.get_ref().0.local_addr(),
         }
     }
 
@@ -226,7 +230,23 @@ impl Stream {
                 let _ = stream.set_zero_linger();
             }
             Stream::Sim(stream) => stream.reset(),
+            Stream::Tls(stream) => match *stream {
+                tokio_rustls::TlsStream::Client(stream) => stream.into_inner().0.reset(),
+                tokio_rustls::TlsStream::Server(stream) => stream.into_inner().0.reset(),
+            },
         }
+    }
+}
+
+impl From<tokio_rustls::client::TlsStream<Stream>> for Stream {
+    fn from(stream: tokio_rustls::client::TlsStream<Stream>) -> Stream {
+        Stream::Tls(Box::new(tokio_rustls::TlsStream::Client(stream)))
+    }
+}
+
+impl From<tokio_rustls::server::TlsStream<Stream>> for Stream {
+    fn from(stream: tokio_rustls::server::TlsStream<Stream>) -> Stream {
+        Stream::Tls(Box::new(tokio_rustls::TlsStream::Server(stream)))
     }
 }
 
@@ -235,6 +255,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Live(stream) => Pin::new(stream).poll_read(cx, buf),
             Stream::Sim(stream) => Pin::new(stream).poll_read(cx, buf),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_read(cx, buf),
         }
     }
 }
@@ -244,6 +265,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Live(stream) => Pin::new(stream).poll_write(cx, buf),
             Stream::Sim(stream) => Pin::new(stream).poll_write(cx, buf),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_write(cx, buf),
         }
     }
 
@@ -251,6 +273,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Live(stream) => Pin::new(stream).poll_flush(cx),
             Stream::Sim(stream) => Pin::new(stream).poll_flush(cx),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_flush(cx),
         }
     }
 
@@ -258,6 +281,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Live(stream) => Pin::new(stream).poll_shutdown(cx),
             Stream::Sim(stream) => Pin::new(stream).poll_shutdown(cx),
+            Stream::Tls(stream) => Pin::new(stream.as_mut()).poll_shutdown(cx),
         }
     }
 }

@@ -13,6 +13,7 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     ("seeds", 0, &[]),
     ("wire", 0, &[]),
     ("net", 0, &[]),
+    ("tls", 0, &[]),
     ("units", 1, &["suggest"]),
     ("ws", 1, &["wire"]),
     // The language.
