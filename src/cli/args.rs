@@ -173,9 +173,13 @@ pub struct RunArgs {
 /// `wschaos client` options.
 #[derive(Debug, Args)]
 pub struct ClientArgs {
-    /// The server's URL (ws:// only).
+    /// The server's URL, ws:// or wss:// (with --ca).
     #[arg(long)]
     pub url: String,
+    /// For wss://: the CA certificate(s) to trust, a PEM file (`wschaos echo --tls` prints
+    /// where it wrote its CA). No system roots are trusted.
+    #[arg(long, value_name = "FILE")]
+    pub ca: Option<std::path::PathBuf>,
     /// A strategy preset, or `immediate`.
     #[arg(long, default_value = "aws-full-jitter")]
     pub strategy: String,
@@ -284,6 +288,15 @@ pub struct EchoArgs {
     /// service time (the AWS backoff simulator's workload).
     #[arg(long, requires = "service_time")]
     pub contention: bool,
+    /// Speak TLS (wss://) with a certificate made for this server: a CA and a leaf for
+    /// 127.0.0.1, localhost and *.wschaos.test. The CA is written as ca.pem (see --tls-out)
+    /// and its path printed, for clients to trust.
+    #[arg(long)]
+    pub tls: bool,
+    /// With --tls: the folder to write ca.pem into (default: a new folder under the system's
+    /// temporary directory).
+    #[arg(long, value_name = "DIR", requires = "tls")]
+    pub tls_out: Option<std::path::PathBuf>,
     /// Seed of the handshake-latency draws.
     #[arg(long, default_value_t = defaults::SEED)]
     pub seed: u64,

@@ -69,8 +69,13 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         return Exit::BadInput;
     }
     let listen = args.listen;
+    let tls = match (args.tls, args.tls_out) {
+        (false, _) => None,
+        (true, Some(dir)) => Some(dir),
+        (true, None) => Some(std::env::temp_dir().join(format!("wschaos-echo-{}", std::process::id()))),
+    };
     serve_until_signal(|shutdown| {
-        standalone::echo::serve(listen, config, args.seed, std::io::stdout(), shutdown)
+        standalone::echo::serve(listen, config, args.seed, tls, std::io::stdout(), shutdown)
     })
 }
 
@@ -105,6 +110,7 @@ pub(super) fn client(args: ClientArgs) -> Exit {
         headers: args.headers,
         seed: args.seed,
         events: args.events,
+        ca: args.ca,
     };
     serve_until_signal(|shutdown| standalone::client::serve(options, std::io::stdout(), shutdown))
 }

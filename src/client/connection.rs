@@ -1,5 +1,5 @@
-//! The client's socket side: opening a connection (TCP plus the WebSocket handshake, under one
-//! timeout) and reading the failures tungstenite reports as the detection reasons of
+//! The client's socket side: opening a connection (TCP, TLS for `wss://`, and the WebSocket
+//! handshake, under one timeout) and reading the failures tungstenite reports as the detection reasons of
 //! docs/reference-client.md.
 
 use std::net::SocketAddr;
@@ -12,6 +12,7 @@ use tokio_tungstenite::{WebSocketStream, client_async_with_config};
 
 use super::events::Reason;
 use crate::net::{Stream, Transport};
+use crate::tls::{TlsClient, is_certificate_error};
 use crate::wire::CLIENT_HEADER;
 use crate::wire::websocket_config;
 
@@ -38,6 +39,16 @@ pub struct Endpoint {
     pub subprotocols: Vec<String>,
     /// Extra headers, checked by whoever built the endpoint (`standalone::client::header`).
     pub headers: Vec<(String, String)>,
+    /// TLS for `wss://`: the config that trusts the server's CA and the name asked for.
+    pub tls: Option<TlsClient>,
+}
+
+/// An opened connection, and how long its TLS handshake took (`None` for `ws://`).
+pub struct Opened {
+    /// The open WebSocket.
+    pub socket: Socket,
+    /// From the TCP connect to the end of the TLS handshake.
+    pub tls: Option<Duration>,
 }
 
 /// A failed attempt: why, and the server's `Retry-After` if it sent one.
@@ -55,11 +66,27 @@ impl From<Reason> for Failure {
     }
 }
 
-/// Opens TCP and completes the handshake within `timeout`.
-pub async fn open(transport: &Transport, target: &Endpoint, timeout: Duration) -> Result<Socket, Failure> {
+/// Opens TCP, TLS for `wss://`, and completes the handshake, all within `timeout`.
+pub async fn open(transport: &Transport, target: &Endpoint, timeout: Duration) -> Result<Opened, Failure> {
     let attempt = async {
         let stream =
             transport.connect(target.addr).await.map_err(|error| Reason::ConnectFailed(error.kind()))?;
+        let (stream, tls) = match &target.tls {
+            None => (stream, None),
+            Some(tls) => {
+                let started = tokio::time::Instant::now();
+                let stream = tls.connector.connect(tls.name.clone(), stream).await.map_err(|error| {
+                    if is_certificate_error(&error) {
+                        Reason::TlsRejected
+                    } else if error.kind() == std::io::ErrorKind::UnexpectedEof {
+                        Reason::Eof
+                    } else {
+                        Reason::Reset
+                    }
+                })?;
+                (Stream::from(stream), Some(started.elapsed()))
+            }
+        };
         let mut request =
             target.url.as_str().into_client_request().map_err(|_| Reason::HandshakeRejected(400))?;
         let headers = request.headers_mut();
@@ -83,7 +110,7 @@ pub async fn open(transport: &Transport, target: &Endpoint, timeout: Duration) -
             }
         }
         match client_async_with_config(request, stream, Some(websocket_config())).await {
-            Ok((socket, _)) => Ok(socket),
+            Ok((socket, _)) => Ok(Opened { socket, tls }),
             Err(Error::Http(response)) => Err(rejected(&response)),
             Err(error) => Err(Failure::from(reason(&error))),
         }

@@ -44,6 +44,9 @@ pub enum Reason {
     HandshakeRejected(u16),
     /// The TCP connect failed (refused, unreachable, …).
     ConnectFailed(io::ErrorKind),
+    /// The client refused the server's TLS certificate (expired, for another host, from a CA
+    /// it does not trust): nothing was sent over that connection.
+    TlsRejected,
     /// A program under test reported that its connection closed (its `closed` event), with
     /// the close code it saw (1006 for an abnormal close) and its own words.
     Reported {
@@ -65,6 +68,7 @@ impl fmt::Display for Reason {
             Reason::HandshakeTimeout => write!(f, "handshake_timeout"),
             Reason::HandshakeRejected(status) => write!(f, "handshake_rejected({status})"),
             Reason::ConnectFailed(kind) => write!(f, "connect_failed({kind:?})"),
+            Reason::TlsRejected => write!(f, "tls_rejected"),
             Reason::Reported { code, text } => {
                 f.write_str("closed")?;
                 match (code, text) {
@@ -138,6 +142,14 @@ pub enum ClientEventKind {
         n: u64,
         /// Why.
         reason: Reason,
+    },
+    /// The TLS handshake of attempt `n` completed (`wss://` only), `took` after the TCP
+    /// connect: the part of the reconnect time TLS costs.
+    TlsEstablished {
+        /// Attempt number.
+        n: u64,
+        /// From the TCP connect to the end of the TLS handshake.
+        took: Duration,
     },
     /// The handshake completed.
     Opened {
@@ -275,6 +287,9 @@ impl fmt::Display for ClientEventKind {
             ClientEventKind::State(state) => write!(f, "state {state}"),
             ClientEventKind::Attempt { n } => write!(f, "attempt {n}"),
             ClientEventKind::AttemptFailed { n, reason } => write!(f, "attempt {n} failed: {reason}"),
+            ClientEventKind::TlsEstablished { n, took } => {
+                write!(f, "TLS established on attempt {n} in {:.1} ms", ms(took))
+            }
             ClientEventKind::Opened { n, .. } => write!(f, "opened on attempt {n}"),
             ClientEventKind::Detected(reason) => write!(f, "detected: {reason}"),
             ClientEventKind::Waiting { delay, floor: None } => write!(f, "waiting {:.1} ms", ms(delay)),

@@ -13,6 +13,7 @@ pub mod policy;
 mod session;
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngExt;
@@ -22,13 +23,14 @@ use tokio::time::{Instant, sleep_until};
 pub use events::{ClientEvent, ClientEventKind, ClientSink, DropReason, GiveUp, Reason, State};
 
 use self::backoff::BackoffState;
-use self::connection::{Endpoint, Failure, Socket};
+use self::connection::{Endpoint, Failure, Opened};
 use self::delivery::{Due, Outbox};
 use self::policy::{Next, Policy};
 use self::session::Ended;
 use crate::net::Transport;
 use crate::scenario::{ClientStrategy, CodeRange, Delivery, NormalClose, Scenario, Workload};
 use crate::seeds;
+use crate::tls::{self, TlsClient};
 
 /// Path part of a client's generator for its backoff draws, apart from its other draws.
 const BACKOFF_DRAWS: u64 = 1;
@@ -69,6 +71,8 @@ pub struct ClientConfig {
     pub workload_until: Option<Duration>,
     /// The run's seed.
     pub seed: u64,
+    /// TLS for `wss://`, if the server speaks it.
+    pub tls: Option<TlsClient>,
 }
 
 impl ClientConfig {
@@ -96,7 +100,18 @@ impl ClientConfig {
             start_spread: clients.start_spread,
             workload_until: Some(scenario.duration),
             seed: scenario.seed,
+            tls: None,
         }
+    }
+
+    /// The same client over `wss://`, trusting what `config` trusts: it asks for the server as
+    /// `c<index>.wschaos.test` (the run's certificate covers it, and the proxy reads the name
+    /// to tell clients apart) while connecting to the same address.
+    pub fn over_tls(mut self, config: Arc<rustls::ClientConfig>) -> std::io::Result<ClientConfig> {
+        let name = tls::client_name(self.index);
+        self.url = format!("wss://{name}:{}/", self.addr.port());
+        self.tls = Some(TlsClient::new(config, &name)?);
+        Ok(self)
     }
 }
 
@@ -238,7 +253,7 @@ pub async fn run(
         attempt += 1;
         let next = match connecting(&mut ctx, attempt).await {
             None => return closed(&ctx),
-            Some(Ok(socket)) => match open(&mut ctx, attempt, socket).await {
+            Some(Ok(opened)) => match open(&mut ctx, attempt, opened).await {
                 None => return closed(&ctx),
                 Some(next) => next,
             },
@@ -305,6 +320,7 @@ fn prepare(
         token: config.token.clone(),
         subprotocols: config.subprotocols.clone(),
         headers: config.headers.clone(),
+        tls: config.tls.clone(),
     };
     let outbox = Outbox::new(config.delivery, config.outbox);
     Some((Context { config, transport, sink, target, policy, outbox, schedule, stop, origin }, start))
@@ -312,7 +328,7 @@ fn prepare(
 
 /// Connecting: attempt `attempt` opens a connection, handling messages that fall due
 /// meanwhile; `None` when the client was told to stop first.
-async fn connecting(ctx: &mut Context, attempt: u64) -> Option<Result<Socket, Failure>> {
+async fn connecting(ctx: &mut Context, attempt: u64) -> Option<Result<Opened, Failure>> {
     ctx.state(State::Connecting);
     ctx.emit(ClientEventKind::Attempt { n: attempt });
     let (transport, target) = (ctx.transport.clone(), ctx.target.clone());
@@ -326,7 +342,10 @@ async fn connecting(ctx: &mut Context, attempt: u64) -> Option<Result<Socket, Fa
 /// Open, then Broken: runs the session on the connection attempt `attempt` opened until it
 /// breaks, and returns what the policy says to do next; `None` when the client was told to
 /// stop.
-async fn open(ctx: &mut Context, attempt: u64, socket: Socket) -> Option<Next> {
+async fn open(ctx: &mut Context, attempt: u64, Opened { socket, tls }: Opened) -> Option<Next> {
+    if let Some(took) = tls {
+        ctx.emit(ClientEventKind::TlsEstablished { n: attempt, took });
+    }
     let local = socket.get_ref().local_addr();
     ctx.emit(ClientEventKind::Opened { n: attempt, local });
     ctx.state(State::Open);

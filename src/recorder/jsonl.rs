@@ -91,6 +91,10 @@ enum Fields {
         n: u64,
         reason: String,
     },
+    TlsEstablished {
+        n: u64,
+        took: f64,
+    },
     Opened {
         n: u64,
         local: Option<String>,
@@ -224,6 +228,9 @@ fn client_fields(kind: &ClientEventKind) -> Fields {
         ClientEventKind::Attempt { n } => Fields::Attempt { n: *n },
         ClientEventKind::AttemptFailed { n, reason } => {
             Fields::AttemptFailed { n: *n, reason: reason.to_string() }
+        }
+        ClientEventKind::TlsEstablished { n, took } => {
+            Fields::TlsEstablished { n: *n, took: took.as_secs_f64() }
         }
         ClientEventKind::Opened { n, local } => Fields::Opened { n: *n, local: local.map(|a| a.to_string()) },
         ClientEventKind::Detected(reason) => Fields::Detected { reason: reason.to_string() },

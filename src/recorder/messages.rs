@@ -156,6 +156,7 @@ impl Accounting {
                 return Keep::Yes { awaits_echo };
             }
             ClientEventKind::Attempt { .. }
+            | ClientEventKind::TlsEstablished { .. }
             | ClientEventKind::Detected(_)
             | ClientEventKind::GaveUp(_)
             | ClientEventKind::Exited { .. } => {

@@ -63,12 +63,19 @@ impl Server {
     /// A server with `config`. `rng` draws the handshake latencies: give it the server's own
     /// generator derived from the scenario seed, so runs repeat.
     pub fn new(config: ServerConfig, rng: ChaCha8Rng) -> Server {
+        Server::with_tls(config, rng, None)
+    }
+
+    /// A server with `config` that speaks TLS with `tls` when given (`wss://`): each
+    /// connection's TLS handshake comes first, within the handshake timeout.
+    pub fn with_tls(config: ServerConfig, rng: ChaCha8Rng, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
         let shared = Arc::new(Shared {
             counters: Mutex::default(),
             heartbeat: config.heartbeat,
             handshake_timeout: config.handshake_timeout,
             deflate: config.deflate,
             auth_token: config.auth_token.as_deref().map(Arc::from),
+            tls: tls.map(|config| session::TlsAcceptor(tokio_rustls::TlsAcceptor::from(config))),
             said: Mutex::default(),
         });
         Server { config, rng, shared }

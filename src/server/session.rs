@@ -53,8 +53,20 @@ pub(crate) struct Shared {
     pub(crate) auth_token: Option<Arc<str>>,
     /// Whether permessage-deflate is accepted when offered.
     pub(crate) deflate: bool,
+    /// TLS, for `wss://`: every connection's TLS handshake comes before its upgrade.
+    pub(crate) tls: Option<TlsAcceptor>,
     /// The kinds of trouble already logged at info level (`not_an_upgrade`, `1009`, …).
     pub(crate) said: Mutex<BTreeSet<String>>,
+}
+
+/// The server's side of TLS.
+#[derive(Clone)]
+pub(crate) struct TlsAcceptor(pub(crate) tokio_rustls::TlsAcceptor);
+
+impl std::fmt::Debug for TlsAcceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TlsAcceptor")
+    }
 }
 
 impl Shared {

@@ -1,4 +1,4 @@
-//! One connection's upgrade, start to end: read the request head, answer what is not an
+//! One connection's upgrade, start to end: the TLS handshake for `wss://`, read the request head, answer what is not an
 //! upgrade with 400 (426 for another version) as a real server does, agree on
 //! permessage-deflate when the client offers it (and the server allows it), then let
 //! tungstenite check the token and answer 101, the answer held back by the drawn latency. Every outcome
@@ -35,6 +35,18 @@ pub(crate) async fn upgrade(
     latency: Duration,
     service: Option<Service>,
 ) -> io::Result<Option<WebSocketStream<Socket>>> {
+    let stream = match &shared.tls {
+        None => stream,
+        Some(tls) => match tls.0.accept(stream).await {
+            Ok(tls) => Stream::from(tls),
+            Err(error) => {
+                // A client that refused the certificate, or left: not the server's failure.
+                debug!(%error, "TLS handshake failed");
+                shared.ledger().handshake_failed();
+                return Ok(None);
+            }
+        },
+    };
     let mut stream = DelayedAnswer::new(Held::new(stream, service.clone()), latency);
     let head = match read_head(&mut stream).await {
         Ok(Some(head)) => head,

@@ -13,10 +13,11 @@ use crate::net::Transport;
 use crate::program::protocol;
 use crate::scenario::strategy::Strategy;
 use crate::scenario::{ClientHeartbeat, ClientStrategy, Delivery, NormalClose, Workload, defaults};
+use crate::tls::{self, TlsClient};
 
 /// What the standalone client does.
 pub struct ClientOptions {
-    /// `ws://host:port/path`.
+    /// `ws://host:port/path` or `wss://…`.
     pub url: String,
     /// The strategy, with its preset settings.
     pub strategy: Strategy,
@@ -38,16 +39,26 @@ pub struct ClientOptions {
     pub seed: u64,
     /// Print the client event protocol instead of event lines.
     pub events: bool,
+    /// For `wss://`: a PEM file of the CA certificates to trust (the only ones trusted).
+    pub ca: Option<std::path::PathBuf>,
 }
 
-/// The socket address of a `ws://` URL. `wss://` is refused: TLS is not built.
+/// The host of a `ws://` or `wss://` URL (without its port), and whether it is `wss://`.
+fn host_of(url: &str) -> Result<(&str, bool), String> {
+    let (rest, secure) = match (url.strip_prefix("ws://"), url.strip_prefix("wss://")) {
+        (Some(rest), _) => (rest, false),
+        (_, Some(rest)) => (rest, true),
+        _ => return Err(format!("`{url}` is not a ws:// or wss:// URL")),
+    };
+    Ok((rest.split(['/', '?']).next().unwrap_or_default(), secure))
+}
+
+/// The socket address of a `ws://` or `wss://` URL (port 80 or 443 when it names none).
 pub fn resolve(url: &str) -> Result<SocketAddr, String> {
-    if url.starts_with("wss://") {
-        return Err("wss:// (TLS) is not supported yet; use ws://".to_string());
-    }
-    let rest = url.strip_prefix("ws://").ok_or_else(|| format!("`{url}` is not a ws:// URL"))?;
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let with_port = if authority.contains(':') { authority.to_string() } else { format!("{authority}:80") };
+    let (authority, secure) = host_of(url)?;
+    let default_port = if secure { 443 } else { 80 };
+    let with_port =
+        if authority.contains(':') { authority.to_string() } else { format!("{authority}:{default_port}") };
     with_port
         .to_socket_addrs()
         .map_err(|error| format!("cannot resolve `{authority}`: {error}"))?
@@ -154,7 +165,30 @@ fn config(options: ClientOptions, addr: SocketAddr) -> ClientConfig {
         start_spread: Duration::ZERO,
         workload_until: None,
         seed: options.seed,
+        tls: None,
     }
+}
+
+/// The TLS side of a `wss://` client: trust exactly the CAs of `--ca`, and ask for the URL's
+/// host. `None` for `ws://`.
+fn tls_for(url: &str, ca: Option<&std::path::Path>) -> Result<Option<TlsClient>, String> {
+    let (authority, secure) = host_of(url)?;
+    if !secure {
+        return Ok(None);
+    }
+    let Some(ca) = ca else {
+        return Err("wss:// needs --ca FILE: the CA certificate(s) to trust, in PEM (wschaos trusts \
+                    no system roots)"
+            .to_string());
+    };
+    let roots = tls::read_ca_file(ca).map_err(|error| format!("--ca {}: {error}", ca.display()))?;
+    let config = tls::client_config(&roots).map_err(|error| format!("--ca {}: {error}", ca.display()))?;
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    TlsClient::new(std::sync::Arc::new(config), host).map(Some).map_err(|error| error.to_string())
 }
 
 /// Prints each client event (as an event line, or as a protocol line with `events_only`) and,
@@ -210,9 +244,12 @@ pub async fn serve(
     let addr = resolve(&options.url).map_err(|message| {
         ServeError::Network(std::io::Error::new(std::io::ErrorKind::InvalidInput, message))
     })?;
+    let tls = tls_for(&options.url, options.ca.as_deref()).map_err(|message| {
+        ServeError::Network(std::io::Error::new(std::io::ErrorKind::InvalidInput, message))
+    })?;
     let events_only = options.events;
     let url = options.url.clone();
-    let config = config(options, addr);
+    let config = ClientConfig { tls, ..config(options, addr) };
     let first = if events_only {
         protocol::line(&ClientEventKind::Ready).unwrap_or_default()
     } else {

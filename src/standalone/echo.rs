@@ -2,19 +2,25 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 
 use super::{ServeError, cannot_listen};
 use crate::net::Transport;
 use crate::scenario::ServerConfig;
 use crate::seeds;
 use crate::server::Server;
+use crate::tls::RunCertificates;
 
 /// Serves on `listen` until `shutdown`; writes `listening on ws://ADDR` as the first line of
 /// `out` and the counters as the last. If the first line cannot be written, it does not serve.
+///
+/// With `tls` (a folder), it speaks `wss://` with certificates made now, writes their CA to
+/// `ca.pem` in that folder, and says so on the first line.
 pub async fn serve(
     listen: SocketAddr,
     config: ServerConfig,
     seed: u64,
+    tls: Option<PathBuf>,
     mut out: impl Write,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
@@ -23,8 +29,27 @@ pub async fn serve(
         .await
         .map_err(|error| ServeError::Network(cannot_listen(listen, error)))?;
     let addr = listener.local_addr().map_err(ServeError::Network)?;
-    writeln!(out, "listening on ws://{addr}").and_then(|()| out.flush()).map_err(ServeError::cut_short)?;
-    let server = Server::new(config, seeds::derive(seed, &[seeds::SERVER]));
+    let (first, tls) = match tls {
+        None => (format!("listening on ws://{addr}"), None),
+        Some(dir) => {
+            let certs = RunCertificates::generate().map_err(ServeError::Harness)?;
+            let ca = write_ca(&certs, &dir).map_err(ServeError::Network)?;
+            let config = certs.server().map_err(ServeError::Harness)?;
+            (format!("listening on wss://{addr} (CA certificate: {})", ca.display()), Some(config))
+        }
+    };
+    writeln!(out, "{first}").and_then(|()| out.flush()).map_err(ServeError::cut_short)?;
+    let server = Server::with_tls(config, seeds::derive(seed, &[seeds::SERVER]), tls);
     let stats = server.serve(listener, shutdown).await.map_err(ServeError::Harness)?;
     writeln!(out, "{}", stats.summary()).and_then(|()| out.flush()).map_err(ServeError::at_the_end)
+}
+
+/// Writes the CA of `certs` to `dir/ca.pem` (creating `dir`), for other programs to trust;
+/// returns the file's path.
+pub fn write_ca(certs: &RunCertificates, dir: &Path) -> std::io::Result<PathBuf> {
+    let path = dir.join("ca.pem");
+    std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, certs.ca_pem())).map_err(|error| {
+        std::io::Error::new(error.kind(), format!("cannot write {}: {error}", path.display()))
+    })?;
+    Ok(path)
 }
