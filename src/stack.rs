@@ -19,6 +19,7 @@
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use crate::proxy::{Control, EventSink, Proxy, ProxyEvent, timeline};
 use crate::scenario::{FaultPlan, Scenario, ServerConfig, defaults};
 use crate::seeds;
 use crate::server::{Server, ServerStats};
+use crate::tls::RunCertificates;
 
 /// How long the server gets to finish its sessions at shutdown.
 const SERVER_DRAIN: Duration = Duration::from_secs(2);
@@ -85,6 +87,7 @@ pub struct StackBuilder {
     client_listeners: bool,
     record: bool,
     strip_deflate: bool,
+    tls: Option<Arc<RunCertificates>>,
 }
 
 impl StackBuilder {
@@ -120,6 +123,12 @@ impl StackBuilder {
         self
     }
 
+    /// Serve `wss://` from the echo server with `certs` (default plain `ws://`).
+    pub fn tls(mut self, certs: Option<Arc<RunCertificates>>) -> StackBuilder {
+        self.tls = certs;
+        self
+    }
+
     /// Keep the proxy's events for [`Stack::events`]; without it they are dropped as they come.
     pub fn record_events(mut self) -> StackBuilder {
         self.record = true;
@@ -134,7 +143,8 @@ impl StackBuilder {
             Upstream::Echo(config) => {
                 let listener = self.transport.bind(any_loopback()).await?;
                 let addr = listener.local_addr()?;
-                let server = Server::new(config, seeds::derive(self.seed, &[seeds::SERVER]));
+                let tls = self.tls.as_ref().map(|certs| certs.server()).transpose()?;
+                let server = Server::with_tls(config, seeds::derive(self.seed, &[seeds::SERVER]), tls);
                 let (stop, stopped) = oneshot::channel::<()>();
                 let task = tokio::spawn(server.serve(listener, async {
                     let _ = stopped.await;
@@ -285,6 +295,7 @@ impl Stack {
             client_listeners: false,
             record: false,
             strip_deflate: false,
+            tls: None,
         }
     }
 

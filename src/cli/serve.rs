@@ -58,6 +58,7 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         capacity,
         handshake_timeout: args.handshake_timeout,
         deflate: !args.no_deflate,
+        tls: args.tls,
     };
     if let Some(slowest) = Some(config.handshake_latency.max()).filter(|max| config.handshake_timeout <= *max)
     {

@@ -194,7 +194,7 @@ impl Framing {
                 Token::Head(head) if way == Way::Upstream && self.hold_request => {
                     self.answer_request(head, judge, out)
                 }
-                Token::Head(_) => None,
+                Token::Head(_) | Token::ServerName(_) => None,
                 Token::Frame(frame) => {
                     self.ways[way as usize].judge_frame(way, frame, filtering, judge, out);
                     None

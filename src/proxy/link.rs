@@ -28,6 +28,7 @@ use super::flow::Flow;
 use crate::fault::FaultId;
 use crate::fault::Gate;
 use crate::net::Stream;
+use crate::tls;
 use crate::wire::HANDSHAKE_TIMEOUT;
 use crate::ws::Way;
 use crate::ws::observer::{Head, Token};
@@ -315,8 +316,15 @@ impl Link {
         seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
         // Identification first: the faults it starts act on this very chunk.
         for finding in &seen.findings {
-            if let Token::Head(Head::Request { client: Some(client), .. }) = finding {
-                for command in self.control.identify(self.id, *client) {
+            // A plain link names its client in the upgrade request; a wss:// one in the
+            // server name of its ClientHello (`c7.wschaos.test`).
+            let client = match finding {
+                Token::Head(Head::Request { client: Some(client), .. }) => Some(*client),
+                Token::ServerName(Some(name)) => tls::client_of_name(name),
+                _ => None,
+            };
+            if let Some(client) = client {
+                for command in self.control.identify(self.id, client) {
                     end = end.take().or(obey(&mut self.flow, command));
                 }
             }

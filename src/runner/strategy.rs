@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -27,6 +27,7 @@ use crate::recorder::{Recorded, Recorder, Span};
 use crate::scenario::program::{Identity, ProgramEntry, ServerUnderTest};
 use crate::scenario::{ClientStrategy, Scenario};
 use crate::stack::{HarnessError, Stack};
+use crate::tls::RunCertificates;
 
 /// How often (in run time) events.jsonl is flushed and progress is reported.
 const TICK: Duration = Duration::from_millis(250);
@@ -103,6 +104,15 @@ impl<'a> StrategyRun<'a> {
         interrupt: &Interrupt,
     ) -> Result<StrategyRun<'a>, RunError> {
         let scenario = Scenario { seed, ..scenario.clone() };
+        // wss://: a CA and leaf made for this strategy's run; the echo server presents the
+        // leaf and the reference clients trust exactly the CA.
+        let certs = match scenario.server.tls {
+            true => Some(Arc::new(
+                RunCertificates::generate()
+                    .map_err(|error| RunError::Harness(HarnessError::new("TLS", error.to_string())))?,
+            )),
+            false => None,
+        };
         let (server, builder) = match &scenario.upstream {
             ServerUnderTest::Echo => (None, Stack::for_scenario(&transport, &scenario, seed)),
             ServerUnderTest::Upstream(addr) => (None, Stack::upstream(&transport, *addr)),
@@ -115,6 +125,7 @@ impl<'a> StrategyRun<'a> {
             .seed(seed)
             .clients(scenario.clients.count)
             .strip_deflate(scenario.proxy.strip_deflate)
+            .tls(certs.clone())
             .record_events();
         let builder = match &scenario.program {
             Some(program) if program.identity == Identity::Port => builder.client_listeners(),
@@ -153,7 +164,15 @@ impl<'a> StrategyRun<'a> {
                 (Clients::Programs(Box::new(programs)), recorder)
             }
             (MatrixEntry::Reference(strategy), _) => {
-                let clients = spawn_reference_clients(&scenario, strategy, &stack, &transport, &sink, origin);
+                let tls =
+                    match &certs {
+                        Some(certs) => Some(certs.client().map_err(|error| {
+                            RunError::Harness(HarnessError::new("TLS", error.to_string()))
+                        })?),
+                        None => None,
+                    };
+                let clients =
+                    spawn_reference_clients(&scenario, strategy, &stack, &transport, &sink, origin, tls)?;
                 let workload = scenario.clients.workload.is_some();
                 (clients, Recorder::new(span, scenario.clients.count, workload))
             }
@@ -311,15 +330,26 @@ fn spawn_reference_clients(
     transport: &Transport,
     sink: &ClientSink,
     origin: Instant,
-) -> Clients {
+    tls: Option<Arc<rustls::ClientConfig>>,
+) -> Result<Clients, RunError> {
     let (stop, stopped) = client::stop_signal();
-    let tasks = (0..scenario.clients.count)
-        .map(|index| {
-            let config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
-            Some(tokio::spawn(client::run(config, transport.clone(), sink.clone(), stopped.clone(), origin)))
-        })
-        .collect();
-    Clients::Reference { stop, tasks }
+    let mut tasks = Vec::with_capacity(scenario.clients.count as usize);
+    for index in 0..scenario.clients.count {
+        let mut config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
+        if let Some(tls) = &tls {
+            config = config
+                .over_tls(tls.clone())
+                .map_err(|error| RunError::Harness(HarnessError::new("TLS", error.to_string())))?;
+        }
+        tasks.push(Some(tokio::spawn(client::run(
+            config,
+            transport.clone(),
+            sink.clone(),
+            stopped.clone(),
+            origin,
+        ))));
+    }
+    Ok(Clients::Reference { stop, tasks })
 }
 
 impl Clients {

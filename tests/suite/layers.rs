@@ -22,21 +22,21 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     ("outcome", 3, &["scenario", "units"]),
     // Components.
     ("fault", 4, &["scenario", "seeds", "units", "ws"]),
-    ("server", 4, &["net", "scenario", "seeds", "units", "wire"]),
-    ("client", 4, &["net", "scenario", "seeds", "units", "wire"]),
-    ("proxy", 5, &["fault", "net", "scenario", "seeds", "units", "wire", "ws"]),
+    ("server", 4, &["net", "scenario", "seeds", "tls", "units", "wire"]),
+    ("client", 4, &["net", "scenario", "seeds", "tls", "units", "wire"]),
+    ("proxy", 5, &["fault", "net", "scenario", "seeds", "tls", "units", "wire", "ws"]),
     ("program", 5, &["client", "net", "scenario", "suggest", "units"]),
     // Measurement and rendering.
     ("recorder", 6, &["client", "fault", "outcome", "proxy", "scenario", "units", "ws"]),
     ("report", 6, &["outcome", "scenario", "units"]),
     // Wiring.
-    ("stack", 7, &["net", "proxy", "scenario", "seeds", "server"]),
+    ("stack", 7, &["net", "proxy", "scenario", "seeds", "server", "tls"]),
     (
         "runner",
         8,
         &[
             "client", "net", "outcome", "program", "proxy", "recorder", "report", "scenario", "seeds",
-            "stack", "units", "wire",
+            "stack", "tls", "units", "wire",
         ],
     ),
     (
@@ -44,7 +44,7 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
         9,
         &[
             "client", "fault", "net", "outcome", "program", "proxy", "recorder", "runner", "scenario",
-            "seeds", "server", "stack", "units", "ws",
+            "seeds", "server", "stack", "tls", "units", "ws",
         ],
     ),
     (

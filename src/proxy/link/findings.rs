@@ -29,7 +29,7 @@ pub(super) fn report(
 ) {
     let events = control.events();
     match finding {
-        Token::Head(Head::Request { .. }) => {}
+        Token::Head(Head::Request { .. }) | Token::ServerName(_) => {}
         Token::Head(Head::Response { status, .. }) => {
             events.emit(EventKind::Upgraded { link, status: *status })
         }

@@ -24,6 +24,8 @@ pub struct ServerConfig {
     pub handshake_timeout: Duration,
     /// Whether the server accepts permessage-deflate when a client offers it.
     pub deflate: bool,
+    /// Whether the server speaks TLS (`wss://`) with the run's certificate.
+    pub tls: bool,
 }
 
 impl Default for ServerConfig {
@@ -38,6 +40,7 @@ impl Default for ServerConfig {
             handshake_timeout: super::super::defaults::HANDSHAKE_TIMEOUT,
             deflate: true,
             capacity: Capacity::default(),
+            tls: false,
         }
     }
 }

@@ -55,6 +55,10 @@ pub struct ServerSpec {
     pub stop: Option<StopSpec>,
     /// With `command`: extra environment variables.
     pub env: Option<BTreeMap<String, String>>,
+    /// Speak TLS (`wss://`) with a certificate made for the run (a CA and a leaf for
+    /// 127.0.0.1, localhost and *.wschaos.test); the reference clients trust exactly that CA.
+    /// Default false.
+    pub tls: Option<bool>,
 }
 
 /// The server's heartbeat.
@@ -112,4 +116,8 @@ pub struct ProxySpec {
     /// compressed with context takeover are never dropped (that would corrupt the rest of the
     /// stream): the fault is reported as not applied. Default false.
     pub strip_deflate: Option<bool>,
+    /// With `server.tls`: `passthrough` (the default) forwards the encrypted bytes, so link
+    /// faults act on them and clients are told apart by the server name they send;
+    /// `terminate` (not supported yet) would decrypt at the proxy for frame faults.
+    pub tls: Option<String>,
 }

@@ -14,6 +14,7 @@ mod settings;
 mod strategies;
 mod target;
 mod timeline;
+mod tls;
 
 use clients::clients;
 use faults::fault;
@@ -148,6 +149,7 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
             .collect(),
         None => Vec::new(),
     };
+    tls::tls(&mut check, spec);
     // A program that reports its events reports its messages too.
     let reports_messages = program.as_ref().is_some_and(|p| p.events == EventSource::Stdout);
     let slo = slo(&mut check, spec.slo.as_ref(), spec.clients.workload.is_some() || reports_messages);
@@ -244,6 +246,7 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         handshake_timeout,
         deflate,
         capacity,
+        tls: spec.tls.unwrap_or(false),
     }
 }
 

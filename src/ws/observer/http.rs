@@ -122,6 +122,11 @@ impl HeadReader {
         HeadReader { side, bytes: Vec::new() }
     }
 
+    /// Whether no byte has come yet.
+    pub fn is_fresh(&self) -> bool {
+        self.bytes.is_empty()
+    }
+
     /// Takes the next bytes of the stream.
     pub fn feed(&mut self, input: &[u8]) -> HeadProgress {
         let before = self.bytes.len();

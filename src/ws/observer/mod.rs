@@ -13,6 +13,7 @@
 //! way for good, says why in a [`Token::Stopped`], and labels every later byte opaque: the link
 //! forwards them unchanged and never breaks because of the observer.
 
+mod client_hello;
 mod frame;
 mod http;
 
@@ -22,6 +23,7 @@ use std::ops::Range;
 pub use frame::{Frame, FrameEnd, MAX_HEADER_BYTES};
 pub use http::{EXTENSIONS_HEADER, Extensions, HEAD_LIMIT_BYTES, Head};
 
+use self::client_hello::{HANDSHAKE_RECORD, Hello};
 use self::frame::{Found, FrameReader};
 use self::http::{HeadProgress, HeadReader, Side};
 use crate::ws::FrameKind;
@@ -56,6 +58,9 @@ pub enum Token {
     Frame(Frame),
     /// The current frame's payload ended with the bytes before this token.
     FrameEnd(FrameEnd),
+    /// The client opened TLS (`wss://`): its ClientHello named this server (SNI), if any.
+    /// Both ways are encrypted from here on; the observer stops following them.
+    ServerName(Option<String>),
     /// The observer stopped following `way`; later bytes of that way are opaque.
     Stopped {
         /// The way given up. A refused upgrade stops both ways, so this may be the other one.
@@ -90,6 +95,8 @@ pub enum Stop {
     LengthTooLarge,
     /// Observation is switched off for this link.
     Off,
+    /// TLS: the bytes are encrypted.
+    Tls,
 }
 
 impl fmt::Display for Stop {
@@ -106,6 +113,7 @@ impl fmt::Display for Stop {
             Stop::MaskMismatch => write!(f, "frame masked on the wrong side"),
             Stop::LengthTooLarge => write!(f, "frame length over 2^63"),
             Stop::Off => write!(f, "observation off"),
+            Stop::Tls => write!(f, "TLS (encrypted)"),
         }
     }
 }
@@ -114,6 +122,8 @@ impl fmt::Display for Stop {
 #[derive(Debug)]
 enum Phase {
     Head(HeadReader),
+    /// A TLS ClientHello is arriving (upstream only); the bytes so far.
+    Hello(Vec<u8>),
     Frames(FrameReader),
     Stopped(Stop),
 }
@@ -171,7 +181,7 @@ impl LinkObserver {
     /// Where `way` stands.
     pub fn standing(&self, way: Way) -> Standing {
         match &self.ways[way as usize] {
-            Phase::Head(_) => Standing::Handshake,
+            Phase::Head(_) | Phase::Hello(_) => Standing::Handshake,
             Phase::Frames(reader) => Standing::Frames { boundary: reader.at_boundary() },
             Phase::Stopped(why) => Standing::Stopped(*why),
         }
@@ -220,6 +230,30 @@ impl LinkObserver {
         while at < input.len() {
             let rest = &input[at..];
             match &mut self.ways[way as usize] {
+                Phase::Head(reader) if reader.is_fresh() && rest[0] == HANDSHAKE_RECORD => {
+                    if way == Way::Upstream {
+                        self.ways[way as usize] = Phase::Hello(Vec::new());
+                    } else {
+                        self.stop(way, Stop::Tls, sink);
+                    }
+                }
+                Phase::Hello(bytes) => {
+                    bytes.extend_from_slice(rest);
+                    sink.bytes(at..input.len(), Part::Opaque);
+                    at = input.len();
+                    match client_hello::read(bytes) {
+                        Hello::More => {}
+                        Hello::Read(name) => {
+                            sink.token(Token::ServerName(name));
+                            self.stop(Way::Upstream, Stop::Tls, sink);
+                            self.stop(Way::Downstream, Stop::Tls, sink);
+                        }
+                        Hello::Invalid => {
+                            self.stop(Way::Upstream, Stop::Tls, sink);
+                            self.stop(Way::Downstream, Stop::Tls, sink);
+                        }
+                    }
+                }
                 Phase::Head(reader) => match reader.feed(rest) {
                     HeadProgress::More => {
                         sink.bytes(at..input.len(), Part::Head);
