@@ -46,6 +46,9 @@
 //!   examples/clients/ (Python `websockets`, Node `ws`) as real processes: the clients pass, their
 //!   no-heartbeat variants fail on the blackhole, the proxy agrees with the clients. They need
 //!   examples/clients/setup.sh; CI runs them as a step of their own.
+//! - `wss`: wss:// on sim: the example passes with clients told apart by their TLS server
+//!   name, a client refuses a certificate it does not trust without a storm, and what TLS
+//!   passthrough cannot do is refused at validation.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
 //! - `deflate`: permessage-deflate with the echo server (agreed, declined, 1007, 1009) and
@@ -120,3 +123,5 @@ mod standalone;
 mod support;
 #[path = "suite/swarm.rs"]
 mod swarm;
+#[path = "suite/wss.rs"]
+mod wss;

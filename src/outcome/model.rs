@@ -299,6 +299,9 @@ pub struct Incident {
     pub t_heal: Option<f64>,
     /// The faults that acted on the client during the incident (`faults[i]#k name`).
     pub causes: Vec<String>,
+    /// `wss://` only: seconds its reconnect spent in TLS handshakes (a part of reconnect_time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_time: Option<f64>,
 }
 
 /// One SLO threshold's outcome.

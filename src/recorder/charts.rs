@@ -330,6 +330,7 @@ mod tests {
             t_recovered: Some(recovered),
             t_heal: None,
             causes: Vec::new(),
+            tls_time: None,
         };
         let incidents: Vec<Incident> = (0..20).map(|c| incident(c, 2.0 + (c % 7) as f64)).collect();
         let picked: Vec<(u32, &str)> =

@@ -29,7 +29,8 @@
 //!
 //! Samples per incident, in seconds: recovery_time = t_recovered − t_break, detect_time =
 //! t_detect − t_break, reconnect_time = t_open − t_detect, resync_time = t_recovered − t_open,
-//! excess_after_heal = max(0, t_recovered − max(t_heal, t_break)), and attempts. An unrecovered incident
+//! excess_after_heal = max(0, t_recovered − max(t_heal, t_break)), and attempts; on `wss://`,
+//! tls_time = the TLS handshakes' time between t_detect and t_open (a part of reconnect_time). An unrecovered incident
 //! contributes only detect_time and attempts.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -252,6 +253,10 @@ impl<'l> IncidentPass<'l> {
             (Phase::Reconnecting(index), ClientEventKind::Attempt { .. }) => {
                 building[index].incident.attempts += 1;
             }
+            (Phase::Reconnecting(index), ClientEventKind::TlsEstablished { took, .. }) => {
+                let tls_time = &mut building[index].incident.tls_time;
+                *tls_time = Some(tls_time.unwrap_or(0.0) + took.as_secs_f64());
+            }
             (Phase::Reconnecting(index) | Phase::Resyncing(index), ClientEventKind::GaveUp(_)) => {
                 building[index].end = t;
                 state.phase = Phase::Down;
@@ -291,6 +296,7 @@ struct IncidentSamples {
     resync_time: Vec<f64>,
     excess_after_heal: Vec<f64>,
     attempts: Vec<f64>,
+    tls_time: Vec<f64>,
 }
 
 impl IncidentSamples {
@@ -304,6 +310,9 @@ impl IncidentSamples {
             self.recovery_time.push(t_recovered - incident.t_break);
             self.reconnect_time.push(t_open - incident.t_detect);
             self.resync_time.push(t_recovered - t_open);
+            if let Some(tls_time) = incident.tls_time {
+                self.tls_time.push(tls_time);
+            }
             // Back before the heal (new links were spared, say): no time lost after it.
             self.excess_after_heal.push((t_recovered - network_healthy).max(0.0));
         }
@@ -311,14 +320,18 @@ impl IncidentSamples {
 
     /// The samples under their metric names, in the report's order.
     fn named(self) -> Vec<(&'static str, Vec<f64>)> {
-        vec![
+        let tls = (!self.tls_time.is_empty()).then_some(("tls_time", self.tls_time));
+        let mut named = vec![
             ("recovery_time", self.recovery_time),
             ("detect_time", self.detect_time),
             ("reconnect_time", self.reconnect_time),
             ("resync_time", self.resync_time),
             ("excess_after_heal", self.excess_after_heal),
             ("attempts", self.attempts),
-        ]
+        ];
+        // Only wss:// runs have it, so plain runs' reports stay as they were.
+        named.extend(tls);
+        named
     }
 }
 
@@ -337,6 +350,7 @@ impl Building {
                 t_recovered: None,
                 t_heal: None,
                 causes: Vec::new(),
+                tls_time: None,
             },
             end,
         }

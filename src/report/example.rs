@@ -63,6 +63,7 @@ fn incident(client: u32, t_break: f64, detect: f64, reason: &str, recovered: f64
         t_recovered: Some(t_break + recovered),
         t_heal: Some(t_break + 0.5),
         causes: vec![cause.to_string()],
+        tls_time: None,
     }
 }
 

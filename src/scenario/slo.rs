@@ -44,6 +44,7 @@ pub const METRICS: &[Metric] = &[
     metric("detect_time", MetricShape::Duration, false),
     metric("reconnect_time", MetricShape::Duration, false),
     metric("resync_time", MetricShape::Duration, false),
+    metric("tls_time", MetricShape::Duration, false),
     metric("excess_after_heal", MetricShape::Duration, false),
     metric("attempts", MetricShape::Number, false),
     metric("incidents", MetricShape::Events, false),

@@ -57,6 +57,7 @@ fn cases() -> Vec<Case> {
                 t_recovered: Some(7.0),
                 t_heal: Some(5.0),
                 causes: vec!["faults[0]#0 reset".into()],
+                tls_time: None,
             }],
             samples: &[
                 ("recovery_time", &[2.0]),
@@ -87,6 +88,7 @@ fn cases() -> Vec<Case> {
                 t_recovered: Some(7.3),
                 t_heal: None,
                 causes: vec![],
+                tls_time: None,
             }],
             samples: &[
                 ("recovery_time", &[2.3]),
@@ -116,6 +118,7 @@ fn cases() -> Vec<Case> {
                 t_recovered: Some(15.8),
                 t_heal: Some(12.0),
                 causes: vec!["faults[0]#0 blackhole".into()],
+                tls_time: None,
             }],
             samples: &[
                 ("recovery_time", &[5.8]),
@@ -150,6 +153,7 @@ fn cases() -> Vec<Case> {
                 t_recovered: Some(18.7),
                 t_heal: Some(18.0),
                 causes: vec!["faults[0]#0 blackhole".into(), "faults[1]#0 refuse".into()],
+                tls_time: None,
             }],
             samples: &[
                 ("recovery_time", &[8.7]),
@@ -185,6 +189,7 @@ fn cases() -> Vec<Case> {
                 t_recovered: None,
                 t_heal: None,
                 causes: vec![],
+                tls_time: None,
             }],
             samples: &[
                 ("recovery_time", &[]),
@@ -221,6 +226,7 @@ fn cases() -> Vec<Case> {
                     t_recovered: Some(3.12),
                     t_heal: None,
                     causes: vec![],
+                    tls_time: None,
                 },
                 Incident {
                     client: 0,
@@ -232,6 +238,7 @@ fn cases() -> Vec<Case> {
                     t_recovered: None,
                     t_heal: None,
                     causes: vec![],
+                    tls_time: None,
                 },
             ],
             samples: &[
