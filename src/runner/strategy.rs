@@ -315,7 +315,10 @@ fn spawn_reference_clients(
     let (stop, stopped) = client::stop_signal();
     let tasks = (0..scenario.clients.count)
         .map(|index| {
-            let config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
+            let mut config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
+            if scenario.clients.sign {
+                config.credentials = stack.credentials().cloned();
+            }
             Some(tokio::spawn(client::run(config, transport.clone(), sink.clone(), stopped.clone(), origin)))
         })
         .collect();

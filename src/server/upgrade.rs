@@ -53,8 +53,11 @@ pub(crate) async fn upgrade(
     }
     let offers = if shared.deflate { header_values(&head, "sec-websocket-extensions") } else { Vec::new() };
     let deflate = deflate::negotiate(&offers.iter().map(String::as_str).collect::<Vec<_>>());
-    let authorize =
-        Authorize { token: shared.auth_token.clone(), extensions: deflate.map(|params| params.answer()) };
+    let authorize = Authorize {
+        token: shared.auth_token.clone(),
+        signed: shared.signed.clone(),
+        extensions: deflate.map(|params| params.answer()),
+    };
     let stream = Prefixed::new(head, Deflate::server(stream, deflate));
     let admit = Admit { authorize, service };
     let upgraded = accept_hdr_async_with_config(stream, admit, Some(websocket_config())).await;
