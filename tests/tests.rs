@@ -46,6 +46,8 @@
 //!   examples/clients/ (Python `websockets`, Node `ws`) as real processes: the clients pass, their
 //!   no-heartbeat variants fail on the blackhole, the proxy agrees with the clients. They need
 //!   examples/clients/setup.sh; CI runs them as a step of their own.
+//! - `signed`: signed handshakes on sim: re-signing against `reuse_signed_url` after `max_age`,
+//!   `revoke_credentials` under each `on_unauthorized`, no secret in any output; one live run.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
 //! - `deflate`: permessage-deflate with the echo server (agreed, declined, 1007, 1009) and
@@ -112,6 +114,8 @@ mod server;
 mod server_live;
 #[path = "suite/signals.rs"]
 mod signals;
+#[path = "suite/signed.rs"]
+mod signed;
 #[path = "suite/slow.rs"]
 mod slow;
 #[path = "suite/standalone.rs"]

@@ -145,6 +145,7 @@ impl Control {
             // A fault on the server, not on links (fault/revoke_credentials.rs).
             if let Some(credentials) = &state.credentials {
                 credentials.revoke(rotate_to.clone());
+                self.events.emit(EventKind::FaultHit { fault: id, link: None });
             }
             return;
         }

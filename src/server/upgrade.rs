@@ -13,6 +13,7 @@ use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 use tracing::debug;
 
 use super::admission::{Admit, Held, Service};
+use super::capacity::Turned;
 use super::handshake::{Authorize, DelayedAnswer, Prefixed, check_upgrade, header_values, read_head};
 use super::session::{Shared, own_failure};
 use crate::net::Stream;
@@ -65,7 +66,11 @@ pub(crate) async fn upgrade(
         Ok(ws) => Ok(Some(ws)),
         Err(WsError::Http(response)) => {
             debug!(status = %response.status(), "upgrade rejected");
-            shared.ledger().handshake_rejected();
+            let mut ledger = shared.ledger();
+            ledger.handshake_rejected();
+            if response.status() == 401 {
+                ledger.turned_away(Turned::Unauthorized);
+            }
             Ok(None)
         }
         Err(error) => {
