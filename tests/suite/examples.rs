@@ -49,6 +49,7 @@ fn every_example_starts_with_the_schema_line_and_validates() {
         "outage-10min.yaml",
         "pong-loss.yaml",
         "server-restart-herd.yaml",
+        "signed-handshake.yaml",
         "slow-handshake.yaml",
     ];
     assert_eq!(names, expected);
