@@ -69,8 +69,9 @@ async fn client(net: &Transport, addr: std::net::SocketAddr, index: u32) -> Sock
         token: None,
         subprotocols: Vec::new(),
         headers: Vec::new(),
+        tls: None,
     };
-    open(net, &target, Duration::from_secs(10)).await.expect("the handshake succeeds")
+    open(net, &target, Duration::from_secs(10)).await.expect("the handshake succeeds").socket
 }
 
 /// One message of `index` and its echo.

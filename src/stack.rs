@@ -34,6 +34,7 @@ use crate::scenario::{FaultPlan, Scenario, ServerConfig, defaults};
 use crate::seeds;
 use crate::server::{Server, ServerStats};
 use crate::tls::RunCertificates;
+use crate::wire::signature::Credentials;
 
 /// How long the server gets to finish its sessions at shutdown.
 const SERVER_DRAIN: Duration = Duration::from_secs(2);
@@ -69,6 +70,7 @@ impl HarnessError {
 
 /// What the proxy forwards to.
 #[derive(Clone, Debug)]
+#[allow(clippy::large_enum_variant, reason = "one per stack, built once per run")]
 pub enum Upstream {
     /// wschaos's echo server, started by the stack with these settings.
     Echo(ServerConfig),
@@ -138,6 +140,7 @@ impl StackBuilder {
     /// Binds the server (for [`Upstream::Echo`]) and the proxy, and starts both.
     pub async fn start(self) -> io::Result<Stack> {
         let mut tasks = Tasks::default();
+        let mut credentials = None;
         let server_addr = match self.upstream {
             Upstream::Address(addr) => addr,
             Upstream::Echo(config) => {
@@ -145,6 +148,7 @@ impl StackBuilder {
                 let addr = listener.local_addr()?;
                 let tls = self.tls.as_ref().map(|certs| certs.server()).transpose()?;
                 let server = Server::with_tls(config, seeds::derive(self.seed, &[seeds::SERVER]), tls);
+                credentials = server.credentials();
                 let (stop, stopped) = oneshot::channel::<()>();
                 let task = tokio::spawn(server.serve(listener, async {
                     let _ = stopped.await;
@@ -161,6 +165,7 @@ impl StackBuilder {
         };
         let control = Control::new(self.seed, self.clients, sink);
         control.set_strip_deflate(self.strip_deflate);
+        control.set_credentials(credentials.clone());
         let mut proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;
         if self.client_listeners {
             proxy = proxy.with_client_listeners(self.clients).await?;
@@ -179,6 +184,7 @@ impl StackBuilder {
             server_addr,
             seed: self.seed,
             control,
+            credentials,
             events,
             tasks,
         })
@@ -195,6 +201,8 @@ pub struct Stack {
     server_addr: SocketAddr,
     seed: u64,
     control: Control,
+    /// The echo server's signed-handshake credentials, if it asks for signatures.
+    credentials: Option<Credentials>,
     /// The proxy's events, when the stack was built with [`StackBuilder::record_events`];
     /// otherwise a channel that is already closed.
     events: mpsc::UnboundedReceiver<ProxyEvent>,
@@ -329,6 +337,12 @@ impl Stack {
     /// receiver is closed and yields nothing). Later calls get a closed receiver.
     pub fn take_events(&mut self) -> mpsc::UnboundedReceiver<ProxyEvent> {
         std::mem::replace(&mut self.events, mpsc::unbounded_channel().1)
+    }
+
+    /// The echo server's signed-handshake credentials (`server.auth.hmac`): clients sign with
+    /// them, `revoke_credentials` changes them. `None` without signed handshakes.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
     }
 
     /// Starts and stops faults at runtime.

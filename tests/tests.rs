@@ -49,6 +49,8 @@
 //! - `wss`: wss:// on sim: the example passes with clients told apart by their TLS server
 //!   name, a client refuses a certificate it does not trust without a storm, and what TLS
 //!   passthrough cannot do is refused at validation.
+//! - `signed`: signed handshakes on sim: re-signing against `reuse_signed_url` after `max_age`,
+//!   `revoke_credentials` under each `on_unauthorized`, no secret in any output; one live run.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
 //!   and a second signal exits at once.
 //! - `deflate`: permessage-deflate with the echo server (agreed, declined, 1007, 1009) and
@@ -115,6 +117,8 @@ mod server;
 mod server_live;
 #[path = "suite/signals.rs"]
 mod signals;
+#[path = "suite/signed.rs"]
+mod signed;
 #[path = "suite/slow.rs"]
 mod slow;
 #[path = "suite/standalone.rs"]

@@ -55,6 +55,7 @@ pub(super) fn echo(args: EchoArgs) -> Exit {
         handshake_latency: args.handshake_latency.unwrap_or_default(),
         accept_rate: args.accept_rate,
         auth_token: args.token,
+        hmac: None,
         capacity,
         handshake_timeout: args.handshake_timeout,
         deflate: !args.no_deflate,

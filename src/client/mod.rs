@@ -11,6 +11,7 @@ pub mod delivery;
 pub mod events;
 pub mod policy;
 mod session;
+pub mod signing;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,10 +28,12 @@ use self::connection::{Endpoint, Failure, Opened};
 use self::delivery::{Due, Outbox};
 use self::policy::{Next, Policy};
 use self::session::Ended;
+use self::signing::Signer;
 use crate::net::Transport;
-use crate::scenario::{ClientStrategy, CodeRange, Delivery, NormalClose, Scenario, Workload};
+use crate::scenario::{ClientStrategy, CodeRange, Delivery, NormalClose, OnUnauthorized, Scenario, Workload};
 use crate::seeds;
 use crate::tls::{self, TlsClient};
+use crate::wire::signature::Credentials;
 
 /// Path part of a client's generator for its backoff draws, apart from its other draws.
 const BACKOFF_DRAWS: u64 = 1;
@@ -58,6 +61,10 @@ pub struct ClientConfig {
     pub normal_close: NormalClose,
     /// Bearer token for the handshake.
     pub token: Option<String>,
+    /// The server's credentials to sign upgrades with (`server.auth.hmac`), if the client signs.
+    pub credentials: Option<Credentials>,
+    /// What a 401 answer does.
+    pub on_unauthorized: OnUnauthorized,
     /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order of preference (none in a
     /// run: the echo server needs none).
     pub subprotocols: Vec<String>,
@@ -95,6 +102,8 @@ impl ClientConfig {
             permanent_close_codes: clients.permanent_close_codes.clone(),
             normal_close: clients.normal_close,
             token: clients.auth_token.clone(),
+            credentials: None,
+            on_unauthorized: clients.on_unauthorized,
             subprotocols: Vec::new(),
             headers: Vec::new(),
             start_spread: clients.start_spread,
@@ -176,6 +185,8 @@ pub(crate) struct Context {
     pub(crate) outbox: Outbox,
     pub(crate) schedule: Option<Schedule>,
     pub(crate) stop: watch::Receiver<bool>,
+    /// Signs each attempt's URL, with signed handshakes.
+    pub(crate) signer: Option<Signer>,
     /// Where the run started: intended times count from here.
     pub(crate) origin: Instant,
 }
@@ -302,7 +313,10 @@ fn prepare(
         config.permanent_close_codes.clone(),
         config.normal_close,
         backoff,
-    );
+    )
+    .with_on_unauthorized(config.on_unauthorized);
+    let reuse = config.strategy.strategy.quirks.reuse_signed_url;
+    let signer = config.credentials.clone().map(|credentials| Signer::new(credentials, reuse));
     let start = origin + offset;
     let schedule = config.workload.map(|workload| Schedule {
         start,
@@ -323,7 +337,8 @@ fn prepare(
         tls: config.tls.clone(),
     };
     let outbox = Outbox::new(config.delivery, config.outbox);
-    Some((Context { config, transport, sink, target, policy, outbox, schedule, stop, origin }, start))
+    let context = Context { config, transport, sink, target, policy, outbox, schedule, stop, signer, origin };
+    Some((context, start))
 }
 
 /// Connecting: attempt `attempt` opens a connection, handling messages that fall due
@@ -331,7 +346,10 @@ fn prepare(
 async fn connecting(ctx: &mut Context, attempt: u64) -> Option<Result<Opened, Failure>> {
     ctx.state(State::Connecting);
     ctx.emit(ClientEventKind::Attempt { n: attempt });
-    let (transport, target) = (ctx.transport.clone(), ctx.target.clone());
+    let (transport, mut target) = (ctx.transport.clone(), ctx.target.clone());
+    if let Some(signer) = &mut ctx.signer {
+        target.url = signer.url(&ctx.config.url, target.client, target.session);
+    }
     let timeout = ctx.config.strategy.settings.connect_timeout;
     // The handshake and the open connection are boxed: a future is as large as its largest
     // state, so inline they would make every waiting client carry both (9 KiB rather than
@@ -365,6 +383,11 @@ async fn open(ctx: &mut Context, attempt: u64, Opened { socket, tls }: Opened) -
 /// A failed attempt: reports it and returns what the policy says to do next.
 fn attempt_failed(ctx: &mut Context, attempt: u64, Failure { reason, retry_after }: Failure) -> Next {
     ctx.emit(ClientEventKind::AttemptFailed { n: attempt, reason: reason.clone() });
+    if ctx.policy.refreshes_after(&reason)
+        && let Some(signer) = &mut ctx.signer
+    {
+        signer.refresh();
+    }
     ctx.policy.after_failed_attempt(&reason, retry_after)
 }
 

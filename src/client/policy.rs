@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::backoff::BackoffState;
 use super::events::{GiveUp, Reason};
 use crate::scenario::strategy::Quirks;
-use crate::scenario::{BackoffReset, ClientSettings, CodeRange, NormalClose};
+use crate::scenario::{BackoffReset, ClientSettings, CodeRange, NormalClose, OnUnauthorized};
 
 /// The floor after close 1013 ("try again later") when its reason names no duration: the
 /// delay a server that sends 1013 most plausibly wants, and long enough to matter in a herd.
@@ -43,6 +43,8 @@ pub struct Policy {
     ever_opened: bool,
     /// Attempts that failed since the last reset.
     failed_since_reset: u32,
+    /// What a 401 does.
+    on_unauthorized: OnUnauthorized,
 }
 
 impl Policy {
@@ -62,7 +64,20 @@ impl Policy {
             backoff,
             ever_opened: false,
             failed_since_reset: 0,
+            on_unauthorized: OnUnauthorized::default(),
         }
+    }
+
+    /// The policy with `on_unauthorized` as its reaction to a 401.
+    pub fn with_on_unauthorized(mut self, on_unauthorized: OnUnauthorized) -> Policy {
+        self.on_unauthorized = on_unauthorized;
+        self
+    }
+
+    /// Whether the client re-reads the server's credentials after a failed attempt: after a
+    /// 401, under `on_unauthorized: refresh`.
+    pub fn refreshes_after(&self, reason: &Reason) -> bool {
+        *reason == Reason::HandshakeRejected(401) && self.on_unauthorized == OnUnauthorized::Refresh
     }
 
     /// A handshake completed. Returns whether the backoff started over.
@@ -78,7 +93,12 @@ impl Policy {
 
     /// An attempt failed before the connection opened.
     pub fn after_failed_attempt(&mut self, reason: &Reason, retry_after: Option<Duration>) -> Next {
-        if let Reason::HandshakeRejected(401 | 403) = reason {
+        let permanent = match reason {
+            Reason::HandshakeRejected(403) => true,
+            Reason::HandshakeRejected(401) => self.on_unauthorized == OnUnauthorized::Stop,
+            _ => false,
+        };
+        if permanent {
             return Next::GiveUp(GiveUp::Permanent(reason.clone()));
         }
         if !self.ever_opened && self.quirks.give_up_if_first_connect_fails {
@@ -194,6 +214,35 @@ mod tests {
         assert_eq!(policy.after_break(&close, S(1), ""), Next::GiveUp(GiveUp::Permanent(close)));
         let retry = policy.after_break(&Reason::CloseFrame(1011), S(1), "");
         assert_eq!(retry, Next::Retry { delay: S(1), floor: None }, "1011 is not permanent by default");
+    }
+
+    #[test]
+    fn a_401_stops_retries_or_refreshes_as_configured() {
+        let unauthorized = Reason::HandshakeRejected(401);
+        let forbidden = Reason::HandshakeRejected(403);
+        let busy = Reason::HandshakeRejected(503);
+        let retry = Next::Retry { delay: S(1), floor: None };
+        let give_up = |reason: &Reason| Next::GiveUp(GiveUp::Permanent(reason.clone()));
+        // (setting, reason, next, refreshes)
+        let cases = [
+            (OnUnauthorized::Stop, &unauthorized, give_up(&unauthorized), false),
+            (OnUnauthorized::Retry, &unauthorized, retry.clone(), false),
+            (OnUnauthorized::Refresh, &unauthorized, retry.clone(), true),
+            (OnUnauthorized::Retry, &forbidden, give_up(&forbidden), false),
+            (OnUnauthorized::Refresh, &forbidden, give_up(&forbidden), false),
+            (OnUnauthorized::Refresh, &busy, retry.clone(), false),
+        ];
+        for (setting, reason, next, refreshes) in cases {
+            let mut policy = policy_for(&fixed(S(1)), WSCHAOS_DEFAULTS).with_on_unauthorized(setting);
+            assert_eq!(policy.refreshes_after(reason), refreshes, "{setting:?} {reason:?}");
+            assert_eq!(policy.after_failed_attempt(reason, None), next, "{setting:?} {reason:?}");
+        }
+        let mut default = policy_for(&fixed(S(1)), WSCHAOS_DEFAULTS);
+        assert_eq!(
+            default.after_failed_attempt(&unauthorized, None),
+            give_up(&unauthorized),
+            "stop by default"
+        );
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod limit;
 mod refuse;
 mod reject_handshake;
 mod reset;
+mod revoke_credentials;
 mod slice;
 mod stall;
 
@@ -66,6 +67,7 @@ pub use limit::Limit;
 pub use refuse::Refuse;
 pub use reject_handshake::RejectHandshake;
 pub use reset::Reset;
+pub use revoke_credentials::RevokeCredentials;
 pub use slice::Slice;
 pub use stall::Stall;
 
@@ -248,5 +250,6 @@ pub fn build(fault: &Fault, rng: ChaCha8Rng) -> Box<dyn LinkFault> {
         Fault::RejectHandshake { status, retry_after } => {
             Box::new(RejectHandshake::new(*status, *retry_after))
         }
+        Fault::RevokeCredentials { .. } => Box::new(RevokeCredentials),
     }
 }

@@ -87,8 +87,9 @@ pub struct StrategyReport {
     pub attempts_per_second: Vec<u64>,
     /// The largest of those.
     pub peak_attempts_per_second: u64,
-    /// Attempts the echo server's capacity rules turned away, per reason (`backlog_full`,
-    /// `shed_503`, `shed_close_1013`, `contention_lost`); absent when none were.
+    /// Attempts the echo server turned away, per reason: its capacity rules (`backlog_full`,
+    /// `shed_503`, `shed_close_1013`, `contention_lost`) and its auth check
+    /// (`unauthorized_401`); absent when none were.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub attempts_turned_away: BTreeMap<String, u64>,
     /// Clients that gave up, by index.

@@ -47,6 +47,7 @@ fn example(kind: FaultKind) -> Fault {
         }
         FaultKind::CloseFrame => Fault::CloseFrame { code: 1012, reason: "restart".to_string() },
         FaultKind::RejectHandshake => Fault::RejectHandshake { status: 503, retry_after: None },
+        FaultKind::RevokeCredentials => Fault::RevokeCredentials { rotate_to: None },
     }
 }
 

@@ -24,6 +24,7 @@ use crate::fault::FaultId;
 use crate::fault::{self, Admission, LinkFault};
 use crate::scenario::{ClientSelector, Fault, FaultKind, Links, Target};
 use crate::seeds;
+use crate::wire::signature::Credentials;
 
 /// Path part that separates a fault's per-link generators from its selection draws.
 const PER_LINK: u64 = 1;
@@ -75,6 +76,8 @@ struct State {
     arrivals: u64,
     /// Links forward upgrade requests without their permessage-deflate offer.
     strip_deflate: bool,
+    /// The echo server's signed-handshake credentials, which `revoke_credentials` acts on.
+    credentials: Option<Credentials>,
 }
 
 #[derive(Debug)]
@@ -107,6 +110,7 @@ impl Control {
             next_link: 0,
             arrivals: 0,
             strip_deflate: false,
+            credentials: None,
         };
         Control { state: Arc::new(Mutex::new(state)), events }
     }
@@ -122,6 +126,11 @@ impl Control {
         self.lock().strip_deflate = strip;
     }
 
+    /// The echo server's credentials, for `revoke_credentials` (the stack sets them).
+    pub fn set_credentials(&self, credentials: Option<Credentials>) {
+        self.lock().credentials = credentials;
+    }
+
     /// The sink events go to.
     pub fn events(&self) -> &EventSink {
         &self.events
@@ -132,6 +141,14 @@ impl Control {
     pub fn start(&self, id: FaultId, fault: &Fault, target: &Target) {
         self.events.emit(EventKind::FaultStarted { fault: id, name: fault.name() });
         let mut state = self.lock();
+        if let Fault::RevokeCredentials { rotate_to } = fault {
+            // A fault on the server, not on links (fault/revoke_credentials.rs).
+            if let Some(credentials) = &state.credentials {
+                credentials.revoke(rotate_to.clone());
+                self.events.emit(EventKind::FaultHit { fault: id, link: None });
+            }
+            return;
+        }
         let chosen = state.choose_clients(id, &target.clients);
         let existing: BTreeSet<LinkId> = state.links.keys().copied().collect();
         let active = Active { fault: fault.clone(), target: target.clone(), chosen, existing };

@@ -336,6 +336,9 @@ fn spawn_reference_clients(
     let mut tasks = Vec::with_capacity(scenario.clients.count as usize);
     for index in 0..scenario.clients.count {
         let mut config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
+        if scenario.clients.sign {
+            config.credentials = stack.credentials().cloned();
+        }
         if let Some(tls) = &tls {
             config = config
                 .over_tls(tls.clone())

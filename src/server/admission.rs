@@ -157,7 +157,7 @@ async fn shed(stream: Stream, shared: &Shared, answer: Shed, stop: &mut SessionS
             }
         }
         Shed::Close(code) => {
-            let open = Authorize { token: None, extensions: None };
+            let open = Authorize { token: None, signed: None, extensions: None };
             let handshake = accept_hdr_async_with_config(stream, open, Some(websocket_config()));
             let ws = tokio::select! {
                 biased;

@@ -48,6 +48,8 @@ pub(crate) enum Turned {
     ShedClose(u16),
     /// Another upgrade completed while it was in service.
     ContentionLost,
+    /// Answered 401 by the server's auth check (a missing, wrong or stale credential).
+    Unauthorized,
 }
 
 impl Turned {
@@ -58,6 +60,7 @@ impl Turned {
             Turned::ShedStatus(code) => format!("shed_{code}"),
             Turned::ShedClose(code) => format!("shed_close_{code}"),
             Turned::ContentionLost => "contention_lost".into(),
+            Turned::Unauthorized => "unauthorized_401".into(),
         }
     }
 }

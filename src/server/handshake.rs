@@ -16,6 +16,7 @@ use tokio::time::{Sleep, sleep};
 use tokio_tungstenite::tungstenite::handshake::server::{Callback, ErrorResponse, Request, Response};
 use tokio_tungstenite::tungstenite::http::{self, HeaderMap, StatusCode, header};
 
+use super::signed::SignatureCheck;
 use crate::units::Jittered;
 
 /// Draws one handshake latency, uniformly in `[base − jitter, base + jitter]`. A fixed latency
@@ -31,6 +32,8 @@ pub(crate) fn draw_latency(rng: &mut ChaCha8Rng, latency: Jittered) -> Duration 
 pub(crate) struct Authorize {
     /// The required token; `None` admits everyone.
     pub(crate) token: Option<Arc<str>>,
+    /// The signature check, with signed handshakes.
+    pub(crate) signed: Option<SignatureCheck>,
     /// The `Sec-WebSocket-Extensions` answer, when an extension was agreed.
     pub(crate) extensions: Option<String>,
 }
@@ -41,6 +44,11 @@ impl Callback for Authorize {
             && !carries_bearer(request.headers(), token)
         {
             return Err(unauthorized());
+        }
+        if let Some(signed) = &self.signed
+            && let Err(rejection) = signed.check(request)
+        {
+            return Err(super::signed::unauthorized(rejection, signed.credentials.now_ms()));
         }
         let offered = request.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL).iter();
         let first = offered

@@ -15,6 +15,7 @@ mod handshake;
 mod heartbeat;
 mod pacing;
 mod session;
+mod signed;
 mod upgrade;
 
 use std::io;
@@ -32,7 +33,9 @@ pub use pacing::AcceptPacing;
 use crate::net::Listener;
 use crate::net::accept::{self, AcceptRetry};
 use crate::scenario::ServerConfig;
+use crate::wire::signature::Credentials;
 use session::{SessionStop, Shared};
+use signed::SignatureCheck;
 
 /// An echo server, configured and not yet serving.
 #[derive(Debug)]
@@ -76,9 +79,19 @@ impl Server {
             deflate: config.deflate,
             auth_token: config.auth_token.as_deref().map(Arc::from),
             tls: tls.map(|config| session::TlsAcceptor(tokio_rustls::TlsAcceptor::from(config))),
+            signed: config.hmac.as_ref().map(|hmac| SignatureCheck {
+                credentials: Credentials::new(hmac.secret.clone()),
+                window: hmac.window,
+            }),
             said: Mutex::default(),
         });
         Server { config, rng, shared }
+    }
+
+    /// The shared credentials of signed handshakes (`None` without them): the fault timeline
+    /// revokes through it, and reference clients sign with it and refresh from it.
+    pub fn credentials(&self) -> Option<Credentials> {
+        self.shared.signed.as_ref().map(|signed| signed.credentials.clone())
     }
 
     /// A handle on the counters; take it before [`Server::serve`] to watch a running server.

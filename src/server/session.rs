@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     pub(crate) handshake_timeout: Duration,
     /// The bearer token upgrades must carry, if any.
     pub(crate) auth_token: Option<Arc<str>>,
+    /// The signature check upgrades must pass, with signed handshakes.
+    pub(crate) signed: Option<super::signed::SignatureCheck>,
     /// Whether permessage-deflate is accepted when offered.
     pub(crate) deflate: bool,
     /// TLS, for `wss://`: every connection's TLS handshake comes before its upgrade.

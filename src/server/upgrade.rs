@@ -13,6 +13,7 @@ use tokio_tungstenite::{WebSocketStream, accept_hdr_async_with_config};
 use tracing::debug;
 
 use super::admission::{Admit, Held, Service};
+use super::capacity::Turned;
 use super::handshake::{Authorize, DelayedAnswer, Prefixed, check_upgrade, header_values, read_head};
 use super::session::{Shared, own_failure};
 use crate::net::Stream;
@@ -65,8 +66,11 @@ pub(crate) async fn upgrade(
     }
     let offers = if shared.deflate { header_values(&head, "sec-websocket-extensions") } else { Vec::new() };
     let deflate = deflate::negotiate(&offers.iter().map(String::as_str).collect::<Vec<_>>());
-    let authorize =
-        Authorize { token: shared.auth_token.clone(), extensions: deflate.map(|params| params.answer()) };
+    let authorize = Authorize {
+        token: shared.auth_token.clone(),
+        signed: shared.signed.clone(),
+        extensions: deflate.map(|params| params.answer()),
+    };
     let stream = Prefixed::new(head, Deflate::server(stream, deflate));
     let admit = Admit { authorize, service };
     let upgraded = accept_hdr_async_with_config(stream, admit, Some(websocket_config())).await;
@@ -74,7 +78,11 @@ pub(crate) async fn upgrade(
         Ok(ws) => Ok(Some(ws)),
         Err(WsError::Http(response)) => {
             debug!(status = %response.status(), "upgrade rejected");
-            shared.ledger().handshake_rejected();
+            let mut ledger = shared.ledger();
+            ledger.handshake_rejected();
+            if response.status() == 401 {
+                ledger.turned_away(Turned::Unauthorized);
+            }
             Ok(None)
         }
         Err(error) => {

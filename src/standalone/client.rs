@@ -12,7 +12,9 @@ use crate::client::{ClientConfig, ClientEvent, ClientEventKind, ClientSink, run,
 use crate::net::Transport;
 use crate::program::protocol;
 use crate::scenario::strategy::Strategy;
-use crate::scenario::{ClientHeartbeat, ClientStrategy, Delivery, NormalClose, Workload, defaults};
+use crate::scenario::{
+    ClientHeartbeat, ClientStrategy, Delivery, NormalClose, OnUnauthorized, Workload, defaults,
+};
 use crate::tls::{self, TlsClient};
 
 /// What the standalone client does.
@@ -159,6 +161,8 @@ fn config(options: ClientOptions, addr: SocketAddr) -> ClientConfig {
         outbox: defaults::OUTBOX as usize,
         permanent_close_codes: defaults::PERMANENT_CLOSE_CODES.to_vec(),
         normal_close: NormalClose::Reconnect,
+        credentials: None,
+        on_unauthorized: OnUnauthorized::Stop,
         token: options.token,
         subprotocols: options.subprotocols,
         headers: options.headers,

@@ -18,10 +18,11 @@
 //!
 //! Also here, because both ends use them: permessage-deflate ([`deflate`]), the WebSocket buffer sizes ([`websocket_config`]) and
 //! the per-client set of sequence numbers seen ([`SeenSet`]), with which the server counts
-//! duplicates and an exactly-once client drops them.
+//! duplicates and an exactly-once client drops them, and signed handshakes ([`signature`]).
 
 pub mod deflate;
 mod seen;
+pub mod signature;
 
 use std::time::Duration;
 

@@ -49,7 +49,9 @@ fn every_example_starts_with_the_schema_line_and_validates() {
         "outage-10min.yaml",
         "pong-loss.yaml",
         "server-restart-herd.yaml",
+        "signed-handshake.yaml",
         "slow-handshake.yaml",
+        "wss.yaml",
     ];
     assert_eq!(names, expected);
     for name in &names {

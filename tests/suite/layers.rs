@@ -30,7 +30,7 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     ("recorder", 6, &["client", "fault", "outcome", "proxy", "scenario", "units", "ws"]),
     ("report", 6, &["outcome", "scenario", "units"]),
     // Wiring.
-    ("stack", 7, &["net", "proxy", "scenario", "seeds", "server", "tls"]),
+    ("stack", 7, &["net", "proxy", "scenario", "seeds", "server", "tls", "wire"]),
     (
         "runner",
         8,

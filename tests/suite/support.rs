@@ -165,7 +165,12 @@ impl Rig {
 
     /// Client `index` of the scenario's first strategy.
     pub fn config(&self, index: u32) -> ClientConfig {
-        ClientConfig::from_scenario(&self.scenario, &self.scenario.strategies[0], index, self.proxy())
+        let mut config =
+            ClientConfig::from_scenario(&self.scenario, &self.scenario.strategies[0], index, self.proxy());
+        if self.scenario.clients.sign {
+            config.credentials = self.stack.credentials().cloned();
+        }
+        config
     }
 
     /// Runs `clients` until `until` after the origin, plays the scenario's timeline, stops them

@@ -26,6 +26,24 @@ pub struct ClientsConfig {
     pub normal_close: NormalClose,
     /// The token the clients send, if any.
     pub auth_token: Option<String>,
+    /// Whether the clients sign their upgrades (the server asks for signatures and
+    /// `clients.auth` is not `none`).
+    pub sign: bool,
+    /// What a 401 answer to an upgrade does.
+    pub on_unauthorized: OnUnauthorized,
+}
+
+/// The reaction to an upgrade answered 401 (`clients.on_unauthorized`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnUnauthorized {
+    /// Give up: the credentials will not get better by themselves.
+    #[default]
+    Stop,
+    /// Back off and try again with the same credentials.
+    Retry,
+    /// Back off, re-read the server's current credentials (a token-refresh call), and sign
+    /// the next attempt with them.
+    Refresh,
 }
 
 /// One message stream per client.

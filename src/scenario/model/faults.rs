@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use crate::units::{Jittered, Spread};
+use crate::wire::signature::Secret;
 use crate::ws::{Direction, FrameKind};
 
 /// A fault kind with its parameters (docs/faults.md).
@@ -89,6 +90,11 @@ pub enum Fault {
         /// The `Retry-After` it carries, if any.
         retry_after: Option<Duration>,
     },
+    /// The echo server stops accepting signatures made with its current secret.
+    RevokeCredentials {
+        /// The secret it accepts from then on, if any; its `Debug` is redacted.
+        rotate_to: Option<Secret>,
+    },
 }
 
 /// A fault kind without its parameters: what the timeline and targeting rules depend on.
@@ -110,11 +116,13 @@ pub enum FaultKind {
     DropFrames,
     CloseFrame,
     RejectHandshake,
+    RevokeCredentials,
 }
 
 impl FaultKind {
-    /// Every kind, in the order README.md lists them: the link faults, then the frame faults.
-    pub const ALL: [FaultKind; 14] = [
+    /// Every kind, in the order README.md lists them: the link faults, the frame faults, then
+    /// the server's.
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::Reset,
         FaultKind::Close,
         FaultKind::Stall,
@@ -129,6 +137,7 @@ impl FaultKind {
         FaultKind::DropFrames,
         FaultKind::CloseFrame,
         FaultKind::RejectHandshake,
+        FaultKind::RevokeCredentials,
     ];
 
     /// The kind's name as the scenario writes it.
@@ -148,6 +157,7 @@ impl FaultKind {
             FaultKind::DropFrames => "drop_frames",
             FaultKind::CloseFrame => "close_frame",
             FaultKind::RejectHandshake => "reject_handshake",
+            FaultKind::RevokeCredentials => "revoke_credentials",
         }
     }
 
@@ -158,7 +168,15 @@ impl FaultKind {
 
     /// Whether the fault acts once, at its start, and so cannot have a duration.
     pub fn is_instant(self) -> bool {
-        matches!(self, FaultKind::Reset | FaultKind::Close | FaultKind::CloseFrame)
+        matches!(
+            self,
+            FaultKind::Reset | FaultKind::Close | FaultKind::CloseFrame | FaultKind::RevokeCredentials
+        )
+    }
+
+    /// Whether the fault acts on the echo server rather than on links, so it has no target.
+    pub fn acts_on_server(self) -> bool {
+        self == FaultKind::RevokeCredentials
     }
 
     /// Whether the fault acts on new connections only (before or during their handshake).
@@ -197,6 +215,7 @@ impl Fault {
             Fault::DropFrames { .. } => FaultKind::DropFrames,
             Fault::CloseFrame { .. } => FaultKind::CloseFrame,
             Fault::RejectHandshake { .. } => FaultKind::RejectHandshake,
+            Fault::RevokeCredentials { .. } => FaultKind::RevokeCredentials,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use crate::units::{Jittered, Rate, Spread};
+use crate::wire::signature::{Secret, Window};
 
 /// The echo server's settings.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,6 +18,8 @@ pub struct ServerConfig {
     pub accept_rate: Option<Rate>,
     /// Bearer token the upgrade must carry, if any.
     pub auth_token: Option<String>,
+    /// Signed handshakes, if required (never with `auth_token`).
+    pub hmac: Option<HmacAuth>,
     /// Backlog, handshake slots, shedding and contention; none by default.
     pub capacity: Capacity,
     /// How long a connection may take, from when it is served, to complete its upgrade; one
@@ -37,12 +40,22 @@ impl Default for ServerConfig {
             handshake_latency: Jittered::default(),
             accept_rate: None,
             auth_token: None,
+            hmac: None,
             handshake_timeout: super::super::defaults::HANDSHAKE_TIMEOUT,
             deflate: true,
             capacity: Capacity::default(),
             tls: false,
         }
     }
+}
+
+/// Signed handshakes (docs/echo-server.md, "Signed handshakes").
+#[derive(Clone, Debug, PartialEq)]
+pub struct HmacAuth {
+    /// The secret the server starts with; its `Debug` is redacted.
+    pub secret: Secret,
+    /// How old and how far ahead a signature may be.
+    pub window: Window,
 }
 
 /// How much load the server takes before it suffers (docs/echo-server.md, "Capacity").

@@ -39,8 +39,13 @@ pub struct ClientsSpec {
     pub outbox: Option<u32>,
     /// What close codes mean to the client.
     pub close_codes: Option<CloseCodesSpec>,
-    /// `server` (send the server's token, the default), `none`, or `{ token: … }`.
+    /// `server` (send the server's token, or sign with its secret; the default), `none`, or
+    /// `{ token: … }`.
     pub auth: Option<WordOr<AuthSpec>>,
+    /// What a client does when its upgrade is answered 401: `stop` (give up, the default),
+    /// `retry` (keep backing off with the same credentials) or `refresh` (re-read the server's
+    /// current secret, as a token-refresh call would, and sign with it at the next attempt).
+    pub on_unauthorized: Option<String>,
     /// Your own client program instead of the reference client, as argv (no shell), run in the
     /// scenario file's folder: `["python3", "client.py", "{url}"]`. Placeholders `{url}`,
     /// `{index}`, `{count}`, `{seed}`. Live engine only.
@@ -179,4 +184,7 @@ pub struct InlineStrategySpec {
     pub cap: Option<DurationText>,
     /// `exponential_jitter`: ± share of the delay, as a fraction in [0, 1). Default 0.5.
     pub randomization: Option<f64>,
+    /// With `server.auth.hmac`: sign the upgrade URL once, at the first attempt, and reuse it
+    /// on every later attempt (a client that caches its signed URL). Default false.
+    pub reuse_signed_url: Option<bool>,
 }

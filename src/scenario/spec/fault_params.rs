@@ -128,3 +128,20 @@ pub struct RejectHandshakeParams {
     /// `Retry-After` header, in whole seconds; only with 429 and 503.
     pub retry_after: Option<DurationText>,
 }
+
+/// Parameters of `revoke_credentials`.
+#[derive(Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeCredentialsParams {
+    /// The secret the server accepts from then on, at least 16 bytes; without it, no signature
+    /// is accepted any more.
+    pub rotate_to: Option<String>,
+}
+
+impl std::fmt::Debug for RevokeCredentialsParams {
+    /// Without the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rotate_to = self.rotate_to.as_ref().map(|_| "<redacted>");
+        f.debug_struct("RevokeCredentialsParams").field("rotate_to", &rotate_to).finish()
+    }
+}

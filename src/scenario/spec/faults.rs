@@ -8,7 +8,7 @@ use serde::de::{self, Deserializer};
 
 use super::fault_params::{
     BandwidthParams, CloseFrameParams, DirectionParams, DropFramesParams, HandshakeDelayParams,
-    LatencyParams, LimitParams, RejectHandshakeParams, SliceParams,
+    LatencyParams, LimitParams, RejectHandshakeParams, RevokeCredentialsParams, SliceParams,
 };
 use super::values::{DurationText, JitteredText, ShareText, WordOr};
 
@@ -107,6 +107,11 @@ pub struct FaultSpec {
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "Option<RejectHandshakeParams>")]
     pub reject_handshake: Option<RejectHandshakeParams>,
+    /// From now on the echo server refuses signatures made with its current secret
+    /// (`server.auth.hmac`); with `rotate_to` it accepts that secret instead.
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<RevokeCredentialsParams>")]
+    pub revoke_credentials: Option<RevokeCredentialsParams>,
 }
 
 /// Which clients a fault hits, and which of their links.

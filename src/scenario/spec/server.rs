@@ -1,5 +1,5 @@
 //! The raw `server:` section (the echo server's heartbeat, handshake latency, accept rate and
-//! bearer token, or the user's own server) and the `proxy:` section in front of it.
+//! bearer token or signed handshakes, or the user's own server) and the `proxy:` section in front of it.
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -25,8 +25,9 @@ pub struct ServerSpec {
     pub deflate: Option<String>,
     /// New connections per second the server accepts (a token bucket).
     pub accept_rate: Option<RateText>,
-    /// Require `Authorization: Bearer <token>` on the upgrade.
-    pub auth: Option<AuthSpec>,
+    /// Require `Authorization: Bearer <token>` (`{ token }`) or a signed URL (`{ hmac }`) on
+    /// the upgrade.
+    pub auth: Option<ServerAuthSpec>,
     /// Connections that may wait to be served; one arriving when that many wait is dropped
     /// as a kernel drops a SYN when its queue is full, and comes back on the client's SYN
     /// retransmit schedule (1 s, 3 s, 7 s … after its first try). Default: unbounded.
@@ -105,6 +106,40 @@ pub struct OverloadSpec {
 pub struct AuthSpec {
     /// The token; sent as `Authorization: Bearer <token>`.
     pub token: String,
+}
+
+/// The server's authentication: exactly one of `token` and `hmac`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServerAuthSpec {
+    /// A bearer token; sent as `Authorization: Bearer <token>`.
+    pub token: Option<String>,
+    /// Signed handshakes: the client signs the time, its index and session with HMAC-SHA256
+    /// in the upgrade URL's query (docs/echo-server.md, "Signed handshakes").
+    pub hmac: Option<HmacSpec>,
+}
+
+/// Signed handshakes.
+#[derive(Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HmacSpec {
+    /// The shared secret, at least 16 bytes. Never written to any report or log.
+    pub secret: String,
+    /// A signature older than this is refused (401). Default 30s.
+    pub max_age: Option<DurationText>,
+    /// A signature up to this far ahead of the server's clock is accepted. Default 2s.
+    pub clock_skew: Option<DurationText>,
+}
+
+impl std::fmt::Debug for HmacSpec {
+    /// Without the secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HmacSpec")
+            .field("secret", &"<redacted>")
+            .field("max_age", &self.max_age)
+            .field("clock_skew", &self.clock_skew)
+            .finish()
+    }
 }
 
 /// The fault proxy.

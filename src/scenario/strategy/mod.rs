@@ -46,6 +46,10 @@ pub struct Quirks {
     pub no_backoff_after_open: bool,
     /// Give up if the very first connect fails (stubborn-io's `exit_if_first_connect_fails`).
     pub give_up_if_first_connect_fails: bool,
+    /// With signed handshakes: sign the upgrade URL at the first attempt and reuse it on every
+    /// later one, so once it is older than `max_age` every attempt is refused (a client that
+    /// caches a presigned URL).
+    pub reuse_signed_url: bool,
 }
 
 /// A named strategy: formula, quirks, the settings it brings and where its numbers come from.
@@ -136,6 +140,9 @@ impl Strategy {
         }
         if self.quirks.give_up_if_first_connect_fails {
             text.push_str("; gives up if the first connect fails");
+        }
+        if self.quirks.reuse_signed_url {
+            text.push_str("; reuses its first signed URL");
         }
         text
     }

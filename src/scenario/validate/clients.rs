@@ -28,6 +28,13 @@ pub(super) fn clients(
     let outbox = outbox(check, spec.outbox, delivery);
     let (permanent_close_codes, normal_close) = close_codes(check, spec.close_codes.as_ref());
     let auth_token = auth_token(check, spec.auth.as_ref(), server);
+    let sign = server.hmac.is_some()
+        && match &spec.auth {
+            None => true,
+            Some(WordOr::Word(word)) => word == "server",
+            Some(WordOr::Map(_)) => false,
+        };
+    let on_unauthorized = on_unauthorized(check, spec.on_unauthorized.as_deref());
     ClientsConfig {
         count: spec.count,
         start_spread,
@@ -37,6 +44,27 @@ pub(super) fn clients(
         permanent_close_codes,
         normal_close,
         auth_token,
+        sign,
+        on_unauthorized,
+    }
+}
+
+/// `clients.on_unauthorized`: `stop` (the default), `retry` or `refresh`.
+fn on_unauthorized(check: &mut Checker, word: Option<&str>) -> OnUnauthorized {
+    match word {
+        None | Some("stop") => OnUnauthorized::Stop,
+        Some("retry") => OnUnauthorized::Retry,
+        Some("refresh") => OnUnauthorized::Refresh,
+        Some(other) => {
+            check.report(
+                crate::scenario::error::Diagnostic::at(
+                    "clients.on_unauthorized",
+                    format!("`{other}` is not valid here; expected `stop`, `retry` or `refresh`"),
+                )
+                .maybe_help(crate::suggest::did_you_mean(other, ["stop", "retry", "refresh"])),
+            );
+            OnUnauthorized::Stop
+        }
     }
 }
 

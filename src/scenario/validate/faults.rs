@@ -55,6 +55,7 @@ fn is_set(spec: &FaultSpec, kind: FaultKind) -> bool {
         FaultKind::DropFrames => spec.drop_frames.is_some(),
         FaultKind::CloseFrame => spec.close_frame.is_some(),
         FaultKind::RejectHandshake => spec.reject_handshake.is_some(),
+        FaultKind::RevokeCredentials => spec.revoke_credentials.is_some(),
     }
 }
 
@@ -156,6 +157,11 @@ fn parameters(check: &mut Checker, path: &str, spec: &FaultSpec, kind: FaultKind
         }
         FaultKind::RejectHandshake => {
             reject_handshake(check, &format!("{path}.reject_handshake"), spec.reject_handshake.as_ref()?)?
+        }
+        FaultKind::RevokeCredentials => {
+            let rotate_to = spec.revoke_credentials.as_ref()?.rotate_to.as_deref();
+            let rotate_to = rotate_to.map(|text| super::server_auth::secret(check, &p("rotate_to"), text));
+            Fault::RevokeCredentials { rotate_to }
         }
     };
     Some(fault)

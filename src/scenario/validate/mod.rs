@@ -10,6 +10,7 @@ mod capacity;
 mod clients;
 mod faults;
 pub(super) mod program;
+mod server_auth;
 mod settings;
 mod strategies;
 mod target;
@@ -150,6 +151,7 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
         None => Vec::new(),
     };
     tls::tls(&mut check, spec);
+    server_auth::signed_handshakes(&mut check, spec, &server, &strategies);
     // A program that reports its events reports its messages too.
     let reports_messages = program.as_ref().is_some_and(|p| p.events == EventSource::Stdout);
     let slo = slo(&mut check, spec.slo.as_ref(), spec.clients.workload.is_some() || reports_messages);
@@ -216,12 +218,7 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         .unwrap_or(Jittered { base: Duration::ZERO, jitter: Duration::ZERO });
     let accept_rate =
         spec.accept_rate.as_ref().and_then(|t| check.parse("server.accept_rate", &t.0, units::parse_rate));
-    let auth_token = spec.auth.as_ref().map(|auth| {
-        if auth.token.is_empty() {
-            check.error("server.auth.token", "the token is empty; remove `auth` to turn auth off");
-        }
-        auth.token.clone()
-    });
+    let (auth_token, hmac) = server_auth::auth(check, spec.auth.as_ref());
     let handshake_timeout = handshake_timeout(check, spec, handshake_latency);
     let deflate = match spec.deflate.as_deref() {
         None | Some("on") => true,
@@ -243,6 +240,7 @@ fn server(check: &mut Checker, spec: Option<&ServerSpec>) -> ServerConfig {
         handshake_latency,
         accept_rate,
         auth_token,
+        hmac,
         handshake_timeout,
         deflate,
         capacity,

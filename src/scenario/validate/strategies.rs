@@ -106,7 +106,10 @@ fn strategy(check: &mut Checker, path: &str, spec: &WordOr<InlineStrategySpec>) 
             );
             None
         }
-        WordOr::Map(map) => inline_strategy(check, path, map),
+        WordOr::Map(map) => inline_strategy(check, path, map).map(|mut strategy| {
+            strategy.quirks.reuse_signed_url = map.reuse_signed_url.unwrap_or(false);
+            strategy
+        }),
     }
 }
 

@@ -27,6 +27,20 @@ pub(super) fn target(
         }
         Some(WordOr::Map(map)) => map,
     };
+    if fault.acts_on_server() {
+        check.report(
+            Diagnostic::at(
+                tpath,
+                format!(
+                    "`{}` acts on the echo server, not on links, so it cannot have a target",
+                    fault.name()
+                ),
+            )
+            .help("remove `target`: the change applies to every connection from then on")
+            .on_key(),
+        );
+        return None;
+    }
     let clients = clients(check, &tpath, map, count)?;
     if fault.acts_before_identification()
         && matches!(clients, ClientSelector::Share(_) | ClientSelector::Indices(_))

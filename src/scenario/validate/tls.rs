@@ -67,7 +67,7 @@ pub(super) fn tls(check: &mut Checker, spec: &ScenarioSpec) {
         for (kind, set) in NEEDS_PLAINTEXT.iter().zip(kinds) {
             if set {
                 check.error(
-                    &format!("faults[{i}].{kind}"),
+                    format!("faults[{i}].{kind}"),
                     format!(
                         "`{kind}` reads the WebSocket traffic, which TLS encrypts on its way through \
                          the proxy (`proxy.tls: passthrough`); the proxy's `terminate` mode, which \
