@@ -164,6 +164,9 @@ impl StackBuilder {
             (EventSink::discard(), closed)
         };
         let control = Control::new(self.seed, self.clients, sink);
+        if let Some(certs) = &self.tls {
+            control.impostors().set_certificates(certs.clone());
+        }
         control.set_strip_deflate(self.strip_deflate);
         control.set_credentials(credentials.clone());
         let mut proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;

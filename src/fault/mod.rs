@@ -44,6 +44,7 @@ mod reset;
 mod revoke_credentials;
 mod slice;
 mod stall;
+mod tls_bad_certificate;
 
 use std::fmt;
 
@@ -70,6 +71,7 @@ pub use reset::Reset;
 pub use revoke_credentials::RevokeCredentials;
 pub use slice::Slice;
 pub use stall::Stall;
+pub use tls_bad_certificate::TlsBadCertificate;
 
 /// One occurrence of a fault: its entry in the scenario's `faults:` list and, for a repeating
 /// fault, which repetition (from 0).
@@ -153,6 +155,8 @@ pub enum Admission {
     Refuse,
     /// Accept it and never answer or forward anything.
     Hang,
+    /// Answer its TLS handshake with a certificate that fails this way, and forward nothing.
+    Impersonate(crate::tls::BadCertificate),
 }
 
 /// What happens to a fault's state on a link when the fault ends.
@@ -251,5 +255,6 @@ pub fn build(fault: &Fault, rng: ChaCha8Rng) -> Box<dyn LinkFault> {
             Box::new(RejectHandshake::new(*status, *retry_after))
         }
         Fault::RevokeCredentials { .. } => Box::new(RevokeCredentials),
+        Fault::TlsBadCertificate { kind } => Box::new(TlsBadCertificate::new(*kind)),
     }
 }

@@ -117,6 +117,7 @@ mod tests {
             ended: None,
             hits,
             not_applied: Default::default(),
+            impersonation: None,
         };
         let mut faults = vec![fault(0, 0, 0), fault(0, 1, 3), fault(1, 0, 0)];
         assert_eq!(verdict(&[], &faults), Verdict::Inconclusive, "entry 1 never hit");

@@ -277,6 +277,23 @@ pub struct FaultOutcome {
     /// counted per reason (`not plain HTTP (TLS or another protocol)`, …).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub not_applied: BTreeMap<String, u64>,
+    /// `tls_bad_certificate` only: what the clients did with the bad certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impersonation: Option<Impersonation>,
+}
+
+/// What clients did when a man in the middle (`tls_bad_certificate`) answered them. A correct
+/// client refuses every time: `accepted`, `application_bytes` and `credentials_sent` are 0.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Impersonation {
+    /// Connections the impostor answered.
+    pub answered: u64,
+    /// Of those, the ones whose client accepted the bad certificate.
+    pub accepted: u64,
+    /// Application bytes those clients sent to the impostor.
+    pub application_bytes: u64,
+    /// Connections whose bytes carried credentials (a token, a signature, a cookie).
+    pub credentials_sent: u64,
 }
 
 /// A client's connection broke, and what followed (docs/measurement.md, "What is measured").

@@ -48,6 +48,9 @@ fn example(kind: FaultKind) -> Fault {
         FaultKind::CloseFrame => Fault::CloseFrame { code: 1012, reason: "restart".to_string() },
         FaultKind::RejectHandshake => Fault::RejectHandshake { status: 503, retry_after: None },
         FaultKind::RevokeCredentials => Fault::RevokeCredentials { rotate_to: None },
+        FaultKind::TlsBadCertificate => {
+            Fault::TlsBadCertificate { kind: crate::tls::BadCertificate::Expired }
+        }
     }
 }
 
@@ -208,6 +211,9 @@ fn every_fault_keeps_the_contract() {
             }
             Fault::AcceptHang => {
                 assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Hang)
+            }
+            Fault::TlsBadCertificate { kind } => {
+                assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Impersonate(*kind))
             }
             _ => {
                 assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Accept, "{name}")

@@ -20,10 +20,12 @@ use tokio::sync::mpsc;
 
 use super::LinkId;
 use super::events::{CloseCause, EventKind, EventSink};
+use super::impostor::Impostors;
 use crate::fault::FaultId;
 use crate::fault::{self, Admission, LinkFault};
 use crate::scenario::{ClientSelector, Fault, FaultKind, Links, Target};
 use crate::seeds;
+use crate::tls::BadCertificate;
 use crate::wire::signature::Credentials;
 
 /// Path part that separates a fault's per-link generators from its selection draws.
@@ -62,6 +64,19 @@ pub struct OpenedLink {
 pub struct Control {
     state: Arc<Mutex<State>>,
     events: EventSink,
+    /// The bad certificates of `tls_bad_certificate`.
+    impostors: Arc<Impostors>,
+}
+
+/// What happens to an accepted connection before it becomes a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArrivalFate {
+    /// It is proxied.
+    Proxy,
+    /// `accept_hang` holds it unanswered.
+    Hang(FaultId),
+    /// `tls_bad_certificate` answers it with a bad certificate.
+    Impersonate(FaultId, BadCertificate),
 }
 
 #[derive(Debug)]
@@ -112,7 +127,7 @@ impl Control {
             strip_deflate: false,
             credentials: None,
         };
-        Control { state: Arc::new(Mutex::new(state)), events }
+        Control { state: Arc::new(Mutex::new(state)), events, impostors: Arc::default() }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -195,23 +210,34 @@ impl Control {
 
     /// Decides whether an arriving connection is refused (the `refuse` fault).
     pub fn admit(&self) -> bool {
-        self.arrival(Admission::Refuse).is_none()
+        self.arrival(|fate| fate == Admission::Refuse).is_none()
     }
 
-    /// Decides whether an accepted connection is hung (the `accept_hang` fault); returns the
-    /// fault that hangs it.
-    pub fn hang(&self) -> Option<FaultId> {
-        self.arrival(Admission::Hang)
+    /// Decides what becomes of an accepted connection: hung (`accept_hang`), answered by an
+    /// impostor (`tls_bad_certificate`), or proxied. One arrival, one draw per fault.
+    pub fn arrival_fate(&self) -> ArrivalFate {
+        let caught = self.arrival(|fate| matches!(fate, Admission::Hang | Admission::Impersonate(_)));
+        match caught {
+            Some((id, Admission::Impersonate(kind))) => ArrivalFate::Impersonate(id, kind),
+            Some((id, _)) => ArrivalFate::Hang(id),
+            None => ArrivalFate::Proxy,
+        }
     }
 
-    /// Counts an arriving connection and returns the active fault that gives it `fate`.
-    fn arrival(&self, fate: Admission) -> Option<FaultId> {
+    /// The bad certificates `tls_bad_certificate` answers with.
+    pub fn impostors(&self) -> &Impostors {
+        &self.impostors
+    }
+
+    /// Counts an arriving connection and returns the active fault whose admission `fate`
+    /// accepts, with that admission.
+    fn arrival(&self, fate: impl Fn(Admission) -> bool) -> Option<(FaultId, Admission)> {
         let mut state = self.lock();
         let arrival = state.arrivals;
         state.arrivals += 1;
         let caught = state.admission_fault(arrival, fate);
         drop(state);
-        if let Some(id) = caught {
+        if let Some((id, _)) = caught {
             self.events.emit(EventKind::FaultHit { fault: id, link: None });
         }
         caught
@@ -317,16 +343,20 @@ impl State {
     }
 
     /// The active fault that gives arrival number `arrival` the fate `fate`, if one catches it.
-    fn admission_fault(&self, arrival: u64, fate: Admission) -> Option<FaultId> {
+    fn admission_fault(
+        &self,
+        arrival: u64,
+        fate: impl Fn(Admission) -> bool,
+    ) -> Option<(FaultId, Admission)> {
         self.active
             .iter()
-            .filter(|(id, active)| {
-                active.fault.kind().acts_before_identification()
-                    && fault::build(&active.fault, fault_rng(self.seed, **id, LinkId(arrival))).admit()
-                        == fate
+            .filter(|(_, active)| active.fault.kind().acts_before_identification())
+            .map(|(id, active)| {
+                (id, active, fault::build(&active.fault, fault_rng(self.seed, *id, LinkId(arrival))).admit())
             })
-            .find(|(id, active)| chance(self.seed, **id, &[PICK_ARRIVAL, arrival], &active.target.clients))
-            .map(|(id, _)| *id)
+            .filter(|(_, _, admission)| fate(*admission))
+            .find(|(id, active, _)| chance(self.seed, **id, &[PICK_ARRIVAL, arrival], &active.target.clients))
+            .map(|(id, _, admission)| (*id, admission))
     }
 }
 

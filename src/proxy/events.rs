@@ -43,6 +43,17 @@ pub enum EventKind {
         /// The client index from the `x-wschaos-client` header.
         client: u32,
     },
+    /// `tls_bad_certificate` answered an arriving connection with a bad certificate.
+    Impersonated {
+        /// Which occurrence.
+        fault: FaultId,
+        /// Whether the client accepted the certificate (it should not).
+        accepted: bool,
+        /// Application bytes the client then sent to the impostor.
+        bytes: u64,
+        /// Whether they carried credentials (a token, a signature, a cookie).
+        credentials: bool,
+    },
     /// A link ended.
     LinkClosed {
         /// The link.

@@ -8,6 +8,7 @@ pub mod control;
 pub mod events;
 pub mod flow;
 pub mod framing;
+pub mod impostor;
 mod link;
 pub mod strip;
 
@@ -22,7 +23,7 @@ use std::time::Duration;
 use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 
-pub use control::Control;
+pub use control::{ArrivalFate, Control};
 pub use events::{CloseCause, EventKind, EventSink, NotApplied, ProxyEvent};
 
 use crate::net::accept::{self, AcceptRetry};
@@ -212,10 +213,16 @@ async fn connect(
     upstream: SocketAddr,
     control: Control,
 ) {
-    if let Some(fault) = control.hang() {
-        hang(client).await;
-        tracing::debug!(%peer, %fault, "hung connection closed by the client");
-        return;
+    match control.arrival_fate() {
+        ArrivalFate::Proxy => {}
+        ArrivalFate::Hang(fault) => {
+            hang(client).await;
+            tracing::debug!(%peer, %fault, "hung connection closed by the client");
+            return;
+        }
+        ArrivalFate::Impersonate(fault, kind) => {
+            return impostor::impersonate(client, kind, fault, &control).await;
+        }
     }
     let opened = control.open_link(peer, owner);
     let server = match tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, transport.connect(upstream)).await {

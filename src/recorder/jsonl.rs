@@ -51,6 +51,12 @@ enum Fields {
         fault: String,
         link: Option<u64>,
     },
+    Impersonated {
+        fault: String,
+        accepted: bool,
+        bytes: u64,
+        credentials: bool,
+    },
     FaultNotApplied {
         fault: String,
         link: u64,
@@ -203,6 +209,12 @@ fn proxy_fields(kind: &EventKind) -> Fields {
         EventKind::FaultHit { fault, link } => {
             Fields::FaultHit { fault: fault.to_string(), link: link.map(|link| link.0) }
         }
+        EventKind::Impersonated { fault, accepted, bytes, credentials } => Fields::Impersonated {
+            fault: fault.to_string(),
+            accepted: *accepted,
+            bytes: *bytes,
+            credentials: *credentials,
+        },
         EventKind::FaultNotApplied { fault, link, why } => {
             Fields::FaultNotApplied { fault: fault.to_string(), link: link.0, why: why.to_string() }
         }

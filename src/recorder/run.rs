@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::client::ClientEventKind;
 use crate::fault::FaultId;
-use crate::outcome::{FaultOutcome, Incident};
+use crate::outcome::{FaultOutcome, Impersonation, Incident};
 use crate::proxy::EventKind;
 
 use super::{History, What};
@@ -25,6 +25,8 @@ pub(super) struct FaultRow {
     pub admission: bool,
     /// Links it could not act on, per reason.
     pub not_applied: BTreeMap<String, u64>,
+    /// What clients did with its bad certificate (`tls_bad_certificate`).
+    pub impersonation: Option<Impersonation>,
 }
 
 impl FaultRow {
@@ -49,6 +51,7 @@ pub(super) fn fault_table(timeline: &History<'_>) -> BTreeMap<FaultId, FaultRow>
                 hits: 0,
                 admission: false,
                 not_applied: BTreeMap::new(),
+                impersonation: None,
             });
         }
     }
@@ -63,6 +66,15 @@ pub(super) fn fault_table(timeline: &History<'_>) -> BTreeMap<FaultId, FaultRow>
                 if let Some(row) = table.get_mut(fault) {
                     row.hits += 1;
                     row.admission |= link.is_none();
+                }
+            }
+            What::Proxy(EventKind::Impersonated { fault, accepted, bytes, credentials }) => {
+                if let Some(row) = table.get_mut(fault) {
+                    let seen = row.impersonation.get_or_insert_default();
+                    seen.answered += 1;
+                    seen.accepted += u64::from(*accepted);
+                    seen.application_bytes += bytes;
+                    seen.credentials_sent += u64::from(*credentials);
                 }
             }
             What::Proxy(EventKind::FaultNotApplied { fault, why, .. }) => {
@@ -88,6 +100,7 @@ pub(super) fn faults(timeline: &History<'_>) -> Vec<FaultOutcome> {
             ended: row.ended,
             hits: row.hits,
             not_applied: row.not_applied,
+            impersonation: row.impersonation,
         })
         .collect()
 }

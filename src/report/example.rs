@@ -139,6 +139,7 @@ fn fault(plan: u64, occurrence: u64, name: &str, started: f64, hits: u64) -> Fau
         ended: Some(started + 0.5),
         hits,
         not_applied: Default::default(),
+        impersonation: None,
     }
 }
 

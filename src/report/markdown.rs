@@ -191,6 +191,22 @@ fn strategy_section(out: &mut String, report: &RunReport, strategy: &StrategyRep
     ] {
         let _ = writeln!(out, "| {figure} | {value} |");
     }
+    // A man in the middle: shown only when a `tls_bad_certificate` fault answered someone.
+    for fault in &strategy.faults {
+        if let Some(seen) = fault.impersonation {
+            let _ = writeln!(
+                out,
+                "| faults[{}]#{} {}: connections answered with a bad certificate, accepted, application bytes and credentials sent to it | {}, {}, {}, {} |",
+                fault.plan,
+                fault.occurrence,
+                fault.name,
+                seen.answered,
+                seen.accepted,
+                seen.application_bytes,
+                seen.credentials_sent
+            );
+        }
+    }
     // The herd's cost at the server: shown only when the echo server has capacity rules.
     if !strategy.attempts_turned_away.is_empty() {
         let turned: Vec<String> =

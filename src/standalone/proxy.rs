@@ -298,6 +298,13 @@ pub fn describe(event: &ProxyEvent) -> String {
         EventKind::FaultEnded { fault } => format!("{fault} ended"),
         EventKind::FaultHit { fault, link: Some(link) } => format!("{fault} hit {link}"),
         EventKind::FaultHit { fault, link: None } => format!("{fault} hit an arriving connection"),
+        EventKind::Impersonated { fault, accepted: false, .. } => {
+            format!("{fault}: the client refused the bad certificate")
+        }
+        EventKind::Impersonated { fault, accepted: true, bytes, credentials } => {
+            let secrets = if *credentials { ", credentials among them" } else { "" };
+            format!("{fault}: the client ACCEPTED the bad certificate and sent {bytes} bytes{secrets}")
+        }
         EventKind::FaultNotApplied { fault, link, why } => format!("{fault} not applied to {link}: {why}"),
         EventKind::Upgraded { link, status } => format!("{link} upgrade answered {status}"),
         EventKind::FirstData { link, way } => format!("{link} first data frame {}", way.name()),

@@ -17,11 +17,11 @@ const ALLOWED: &[(&str, u8, &[&str])] = &[
     ("units", 1, &["suggest"]),
     ("ws", 1, &["wire"]),
     // The language.
-    ("scenario", 2, &["seeds", "suggest", "units", "wire", "ws"]),
+    ("scenario", 2, &["seeds", "suggest", "tls", "units", "wire", "ws"]),
     // The outcome model and its statistics.
     ("outcome", 3, &["scenario", "units"]),
     // Components.
-    ("fault", 4, &["scenario", "seeds", "units", "ws"]),
+    ("fault", 4, &["scenario", "seeds", "tls", "units", "ws"]),
     ("server", 4, &["net", "scenario", "seeds", "tls", "units", "wire"]),
     ("client", 4, &["net", "scenario", "seeds", "tls", "units", "wire"]),
     ("proxy", 5, &["fault", "net", "scenario", "seeds", "tls", "units", "wire", "ws"]),

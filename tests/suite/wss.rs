@@ -34,6 +34,10 @@ fn the_wss_example_passes_on_sim_and_targets_clients_by_their_server_name() {
     let recovered = strategy.incidents.iter().filter(|incident| incident.t_open.is_some()).count();
     assert_eq!(strategy.incidents.iter().filter(|incident| incident.tls_time.is_some()).count(), recovered);
     assert_eq!(strategy.metrics["tls_time"].count, recovered as u64);
+    // The man in the middle answered the clients reset into it, and they sent it nothing.
+    let seen = strategy.faults.iter().find_map(|fault| fault.impersonation).expect("the impostor's figures");
+    assert!(seen.answered >= 4, "{seen:?}");
+    assert_eq!((seen.accepted, seen.application_bytes, seen.credentials_sent), (0, 0, 0));
 }
 
 const ONE_CLIENT: &str = "version: 1\nname: one\nduration: 10s\nengine: sim\nserver: { tls: true }\nclients:\n  count: 1\n  strategy: aws-full-jitter\n";
@@ -89,4 +93,49 @@ fn what_tls_passthrough_cannot_do_is_a_located_error() {
     assert!(problems(&strip).contains("proxy.strip_deflate"), "{}", problems(&strip));
     let no_tls = ONE_CLIENT.replace("server: { tls: true }\n", "proxy: { tls: passthrough }\n");
     assert!(problems(&no_tls).contains("server.tls: true"), "{}", problems(&no_tls));
+    let bad_kind = format!("{ONE_CLIENT}faults:\n  - at: 1s\n    for: 1s\n    tls_bad_certificate: {{ kind: expird }}\n");
+    let message = problems(&bad_kind);
+    assert!(message.contains("faults[0].tls_bad_certificate.kind") && message.contains("expired"), "{message}");
+    let plain = bad_kind.replace("server: { tls: true }\n", "").replace("expird", "expired");
+    let message = problems(&plain);
+    assert!(message.contains("faults[0].tls_bad_certificate") && message.contains("server.tls: true"), "{message}");
+}
+
+/// A client that does not check the host name stands in for one that accepts any certificate:
+/// it asks for `wrong-host.invalid`, which the `wrong_host` certificate (signed by the run's CA)
+/// names, so it completes the impostor's handshake and sends its upgrade request, token and all.
+#[tokio::test(start_paused = true)]
+async fn a_client_that_accepts_the_impostor_is_caught_sending_it_bytes_and_credentials() {
+    let text = "version: 1\nname: mitm\nduration: 10s\nengine: sim\nserver: { tls: true, auth: { token: sekrit-token-1234 } }\nclients:\n  count: 1\n  strategy: aws-full-jitter\nfaults:\n  - at: 0s\n    for: 10s\n    tls_bad_certificate: { kind: wrong_host }\n";
+    let scenario = Scenario::parse(text, "mitm.yaml").unwrap();
+    let transport = Transport::sim();
+    let certs = Arc::new(RunCertificates::generate().unwrap());
+    let mut stack = Stack::for_scenario(&transport, &scenario, 1)
+        .tls(Some(certs.clone()))
+        .record_events()
+        .start()
+        .await
+        .unwrap();
+    let mut proxy_events = stack.take_events();
+    let origin = Instant::now();
+    stack.play(&scenario.faults, scenario.duration, origin);
+    let mut client = ClientConfig::from_scenario(&scenario, &scenario.strategies[0], 0, stack.proxy_addr());
+    client.tls = Some(wschaos::tls::TlsClient::new(certs.client().unwrap(), "wrong-host.invalid").unwrap());
+    let (sink, _events) = ClientSink::channel();
+    let (stop, stopped) = client::stop_signal();
+    let task = tokio::spawn(client::run(client, transport.clone(), sink, stopped, origin));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    stop.send(true).unwrap();
+    task.await.unwrap();
+    let mut answered = Vec::new();
+    while let Ok(event) = proxy_events.try_recv() {
+        if let wschaos::proxy::EventKind::Impersonated { accepted, bytes, credentials, .. } = event.kind {
+            answered.push((accepted, bytes, credentials));
+        }
+    }
+    assert!(!answered.is_empty(), "the impostor answered");
+    assert!(
+        answered.iter().all(|(accepted, bytes, credentials)| *accepted && *bytes > 100 && *credentials),
+        "{answered:?}"
+    );
 }

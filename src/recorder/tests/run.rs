@@ -109,6 +109,7 @@ fn faults_are_listed_in_plan_order_with_their_hits() {
         ended,
         hits,
         not_applied: BTreeMap::new(),
+        impersonation: None,
     };
     let mut latency = outcome(1, 0, "latency", 2.0, Some(4.0), 0);
     latency.not_applied =

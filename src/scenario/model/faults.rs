@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::tls::BadCertificate;
 use crate::units::{Jittered, Spread};
 use crate::wire::signature::Secret;
 use crate::ws::{Direction, FrameKind};
@@ -90,6 +91,11 @@ pub enum Fault {
         /// The `Retry-After` it carries, if any.
         retry_after: Option<Duration>,
     },
+    /// Answer new TLS handshakes with a certificate that fails verification.
+    TlsBadCertificate {
+        /// How it fails.
+        kind: BadCertificate,
+    },
     /// The echo server stops accepting signatures made with its current secret.
     RevokeCredentials {
         /// The secret it accepts from then on, if any; its `Debug` is redacted.
@@ -116,13 +122,14 @@ pub enum FaultKind {
     DropFrames,
     CloseFrame,
     RejectHandshake,
+    TlsBadCertificate,
     RevokeCredentials,
 }
 
 impl FaultKind {
     /// Every kind, in the order README.md lists them: the link faults, the frame faults, then
     /// the server's.
-    pub const ALL: [FaultKind; 15] = [
+    pub const ALL: [FaultKind; 16] = [
         FaultKind::Reset,
         FaultKind::Close,
         FaultKind::Stall,
@@ -137,6 +144,7 @@ impl FaultKind {
         FaultKind::DropFrames,
         FaultKind::CloseFrame,
         FaultKind::RejectHandshake,
+        FaultKind::TlsBadCertificate,
         FaultKind::RevokeCredentials,
     ];
 
@@ -157,6 +165,7 @@ impl FaultKind {
             FaultKind::DropFrames => "drop_frames",
             FaultKind::CloseFrame => "close_frame",
             FaultKind::RejectHandshake => "reject_handshake",
+            FaultKind::TlsBadCertificate => "tls_bad_certificate",
             FaultKind::RevokeCredentials => "revoke_credentials",
         }
     }
@@ -187,13 +196,14 @@ impl FaultKind {
                 | FaultKind::AcceptHang
                 | FaultKind::HandshakeDelay
                 | FaultKind::RejectHandshake
+                | FaultKind::TlsBadCertificate
         )
     }
 
     /// Whether the fault acts before a connection has said which client it belongs to, so it
     /// can only pick links by chance, not by client.
     pub fn acts_before_identification(self) -> bool {
-        matches!(self, FaultKind::Refuse | FaultKind::AcceptHang)
+        matches!(self, FaultKind::Refuse | FaultKind::AcceptHang | FaultKind::TlsBadCertificate)
     }
 }
 
@@ -215,6 +225,7 @@ impl Fault {
             Fault::DropFrames { .. } => FaultKind::DropFrames,
             Fault::CloseFrame { .. } => FaultKind::CloseFrame,
             Fault::RejectHandshake { .. } => FaultKind::RejectHandshake,
+            Fault::TlsBadCertificate { .. } => FaultKind::TlsBadCertificate,
             Fault::RevokeCredentials { .. } => FaultKind::RevokeCredentials,
         }
     }

@@ -129,6 +129,15 @@ pub struct RejectHandshakeParams {
     pub retry_after: Option<DurationText>,
 }
 
+/// Parameters of `tls_bad_certificate`.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsBadCertificateParams {
+    /// How the certificate fails a correct client's check: `expired`, `wrong_host`,
+    /// `untrusted` (signed by another CA) or `self_signed`.
+    pub kind: String,
+}
+
 /// Parameters of `revoke_credentials`.
 #[derive(Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

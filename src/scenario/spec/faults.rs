@@ -9,6 +9,7 @@ use serde::de::{self, Deserializer};
 use super::fault_params::{
     BandwidthParams, CloseFrameParams, DirectionParams, DropFramesParams, HandshakeDelayParams,
     LatencyParams, LimitParams, RejectHandshakeParams, RevokeCredentialsParams, SliceParams,
+    TlsBadCertificateParams,
 };
 use super::values::{DurationText, JitteredText, ShareText, WordOr};
 
@@ -112,6 +113,11 @@ pub struct FaultSpec {
     #[serde(default, deserialize_with = "present")]
     #[schemars(with = "Option<RevokeCredentialsParams>")]
     pub revoke_credentials: Option<RevokeCredentialsParams>,
+    /// A man in the middle: new `wss://` connections are answered with a certificate that
+    /// fails verification (`server.tls` only).
+    #[serde(default, deserialize_with = "present")]
+    #[schemars(with = "Option<TlsBadCertificateParams>")]
+    pub tls_bad_certificate: Option<TlsBadCertificateParams>,
 }
 
 /// Which clients a fault hits, and which of their links.

@@ -8,6 +8,8 @@ use super::timeline::timeline;
 use crate::scenario::error::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::spec::*;
+use crate::suggest::did_you_mean;
+use crate::tls::BadCertificate;
 use crate::units::{self, format_duration};
 
 /// A close reason fits a control frame: 125 bytes of payload less the 2-byte code (RFC 6455 §5.5).
@@ -56,6 +58,7 @@ fn is_set(spec: &FaultSpec, kind: FaultKind) -> bool {
         FaultKind::CloseFrame => spec.close_frame.is_some(),
         FaultKind::RejectHandshake => spec.reject_handshake.is_some(),
         FaultKind::RevokeCredentials => spec.revoke_credentials.is_some(),
+        FaultKind::TlsBadCertificate => spec.tls_bad_certificate.is_some(),
     }
 }
 
@@ -157,6 +160,21 @@ fn parameters(check: &mut Checker, path: &str, spec: &FaultSpec, kind: FaultKind
         }
         FaultKind::RejectHandshake => {
             reject_handshake(check, &format!("{path}.reject_handshake"), spec.reject_handshake.as_ref()?)?
+        }
+        FaultKind::TlsBadCertificate => {
+            let word = spec.tls_bad_certificate.as_ref()?.kind.as_str();
+            let names = BadCertificate::ALL.map(BadCertificate::name);
+            let Some(kind) = BadCertificate::ALL.into_iter().find(|kind| kind.name() == word) else {
+                check.report(
+                    Diagnostic::at(
+                        p("kind"),
+                        format!("`{word}` is not valid here; expected one of {}", names.join(", ")),
+                    )
+                    .maybe_help(did_you_mean(word, names)),
+                );
+                return None;
+            };
+            Fault::TlsBadCertificate { kind }
         }
         FaultKind::RevokeCredentials => {
             let rotate_to = spec.revoke_credentials.as_ref()?.rotate_to.as_deref();

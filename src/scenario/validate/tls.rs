@@ -29,6 +29,14 @@ pub(super) fn tls(check: &mut Checker, spec: &ScenarioSpec) {
         ),
     }
     if !server_tls {
+        for (i, fault) in spec.faults.iter().flatten().enumerate() {
+            if fault.tls_bad_certificate.is_some() {
+                check.error(
+                    format!("faults[{i}].tls_bad_certificate"),
+                    "there is no TLS handshake to answer with a bad certificate: set `server.tls: true`",
+                );
+            }
+        }
         if proxy.and_then(|proxy| proxy.tls.as_ref()).is_some() {
             check.error("proxy.tls", "there is no TLS to pass through or terminate: set `server.tls: true`");
         }
