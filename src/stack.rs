@@ -186,6 +186,7 @@ impl StackBuilder {
             client_addrs,
             server_addr,
             seed: self.seed,
+            tls: self.tls.is_some(),
             control,
             credentials,
             events,
@@ -203,6 +204,8 @@ pub struct Stack {
     client_addrs: Vec<SocketAddr>,
     server_addr: SocketAddr,
     seed: u64,
+    /// Whether the server speaks TLS (its URLs are `wss://`).
+    tls: bool,
     control: Control,
     /// The echo server's signed-handshake credentials, if it asks for signatures.
     credentials: Option<Credentials>,
@@ -327,13 +330,18 @@ impl Stack {
 
     /// `ws://PROXY/`: the URL a client uses.
     pub fn url(&self) -> String {
-        format!("ws://{}/", self.proxy_addr)
+        format!("{}://{}/", self.scheme(), self.proxy_addr)
+    }
+
+    /// `wss` when the server speaks TLS, else `ws`.
+    fn scheme(&self) -> &'static str {
+        if self.tls { "wss" } else { "ws" }
     }
 
     /// With [`StackBuilder::client_listeners`], client `i`'s own URL at index `i`; empty
     /// otherwise.
     pub fn client_urls(&self) -> Vec<String> {
-        self.client_addrs.iter().map(|addr| format!("ws://{addr}/")).collect()
+        self.client_addrs.iter().map(|addr| format!("{}://{addr}/", self.scheme())).collect()
     }
 
     /// The proxy's events from now on (built with [`StackBuilder::record_events`]; otherwise the

@@ -34,6 +34,9 @@ pub struct FleetLaunch<'a> {
     pub seed: u64,
     /// The folder for the clients' logs, if they are kept.
     pub logs: Option<PathBuf>,
+    /// On `wss://`: the run's CA certificate, a PEM file the clients should trust
+    /// (`WSCHAOS_CA`).
+    pub ca: Option<PathBuf>,
 }
 
 /// The running clients, by index.
@@ -111,6 +114,9 @@ fn start_one(
         ("WSCHAOS_SEED".to_string(), launch.seed.to_string()),
         ("WSCHAOS_EVENTS".to_string(), launch.program.events.name().to_string()),
     ]);
+    if let Some(ca) = &launch.ca {
+        env.push(("WSCHAOS_CA".to_string(), ca.display().to_string()));
+    }
     let log = launch.logs.as_deref().map(|folder: &Path| folder.join(format!("{index}.log")));
     let spec = Launch { name: format!("client {index}"), argv, env, cwd: launch.program.dir.clone(), log };
     let (child, stdout) = Child::spawn(&spec)?;

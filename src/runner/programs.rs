@@ -69,6 +69,7 @@ impl Programs {
         count: u32,
         seed: u64,
         logs: Option<PathBuf>,
+        ca: Option<PathBuf>,
         sink: &ClientSink,
         server: Option<Child>,
     ) -> Result<Programs, RunError> {
@@ -79,7 +80,7 @@ impl Programs {
         };
         let launched = Instant::now();
         let clients_logs = logs.as_ref().map(|folder| folder.join("clients"));
-        let launch = FleetLaunch { program, command, urls, seed, logs: clients_logs.clone() };
+        let launch = FleetLaunch { program, command, urls, seed, logs: clients_logs.clone(), ca };
         let fleet = Fleet::launch(&launch, sink).map_err(|error| RunError::Program(error.to_string()))?;
         Ok(Programs {
             program: program.clone(),

@@ -138,6 +138,10 @@ impl<'a> StrategyRun<'a> {
         // meanwhile (their first connections) is the run's first events.
         let (programs, pending) = match (&entry, &scenario.program) {
             (MatrixEntry::Program(program_entry), Some(program)) => {
+                let ca = match &certs {
+                    Some(certs) => Some(write_ca(certs, logs)?),
+                    None => None,
+                };
                 let mut programs = Programs::launch(
                     program,
                     &program_entry.command,
@@ -146,6 +150,7 @@ impl<'a> StrategyRun<'a> {
                     scenario.clients.count,
                     seed,
                     logs.cloned(),
+                    ca,
                     &sink,
                     server,
                 )?;
@@ -416,3 +421,17 @@ pub(super) async fn run_strategy(
 
 #[cfg(test)]
 mod tests;
+
+/// Writes the run's CA to `ca.pem` in the run's output folder (or a fresh temporary one), for
+/// client programs to trust on `wss://`; returns its path.
+fn write_ca(certs: &RunCertificates, logs: Option<&PathBuf>) -> Result<PathBuf, RunError> {
+    let dir = match logs {
+        Some(dir) => dir.clone(),
+        None => std::env::temp_dir().join(format!("wschaos-ca-{}", std::process::id())),
+    };
+    let path = dir.join("ca.pem");
+    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, certs.ca_pem())).map_err(|error| {
+        RunError::Harness(HarnessError::new("TLS", format!("cannot write {}: {error}", path.display())))
+    })?;
+    Ok(path)
+}

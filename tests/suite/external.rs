@@ -182,6 +182,36 @@ fn python_websockets_notices_every_fault_and_loses_nothing() {
     assert_eq!(strategy["client_close_codes"]["1011"], 8, "{stdout}");
 }
 
+/// Python websockets over wss:// through the proxy: it trusts the run's CA from WSCHAOS_CA,
+/// survives a reset and a blackhole passed through as encrypted bytes, and refuses a man in the
+/// middle, sending it nothing.
+#[test]
+fn python_websockets_over_wss_recovers_and_refuses_the_impostor() {
+    let (output, out) = run("python-websockets-wss", Duration::from_secs(100));
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{}", text(&output.stderr));
+    let report = report(&out);
+    let strategy = &report["strategies"][0];
+    assert_eq!(strategy["verdict"], "pass", "{stdout}");
+    // 4 clients × (the reset, the blackhole, the reset into the impostor), every one recovered.
+    assert_eq!(metric(strategy, "recovery_time", "count"), 12.0, "{stdout}");
+    assert_eq!(strategy["messages"]["lost"], 0, "{stdout}");
+    let impostor = strategy["faults"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|fault| fault["name"] == "tls_bad_certificate")
+        .expect("the fault's outcome");
+    let seen = &impostor["impersonation"];
+    assert!(seen["answered"].as_u64().unwrap() >= 4, "every client met the impostor: {seen}");
+    assert_eq!(
+        (&seen["accepted"], &seen["application_bytes"]),
+        (&serde_json::json!(0), &serde_json::json!(0))
+    );
+    let ca = std::fs::read_to_string(out.join("ca.pem")).unwrap();
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "the CA the clients trusted is kept");
+}
+
 #[test]
 fn node_ws_notices_every_fault_and_loses_nothing() {
     let (output, out) = run("node-ws", Duration::from_secs(90));
@@ -287,7 +317,10 @@ fn every_external_scenario_names_its_client_relative_to_itself() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert_eq!(names, ["node-ws.yaml", "python-websockets.yaml", "weak-blackhole.yaml"]);
+    assert_eq!(
+        names,
+        ["node-ws.yaml", "python-websockets-wss.yaml", "python-websockets.yaml", "weak-blackhole.yaml"]
+    );
     for name in &names {
         let path = dir.join(name);
         let text = std::fs::read_to_string(&path).unwrap();

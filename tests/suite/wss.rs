@@ -93,12 +93,20 @@ fn what_tls_passthrough_cannot_do_is_a_located_error() {
     assert!(problems(&strip).contains("proxy.strip_deflate"), "{}", problems(&strip));
     let no_tls = ONE_CLIENT.replace("server: { tls: true }\n", "proxy: { tls: passthrough }\n");
     assert!(problems(&no_tls).contains("server.tls: true"), "{}", problems(&no_tls));
-    let bad_kind = format!("{ONE_CLIENT}faults:\n  - at: 1s\n    for: 1s\n    tls_bad_certificate: {{ kind: expird }}\n");
+    let bad_kind = format!(
+        "{ONE_CLIENT}faults:\n  - at: 1s\n    for: 1s\n    tls_bad_certificate: {{ kind: expird }}\n"
+    );
     let message = problems(&bad_kind);
-    assert!(message.contains("faults[0].tls_bad_certificate.kind") && message.contains("expired"), "{message}");
+    assert!(
+        message.contains("faults[0].tls_bad_certificate.kind") && message.contains("expired"),
+        "{message}"
+    );
     let plain = bad_kind.replace("server: { tls: true }\n", "").replace("expird", "expired");
     let message = problems(&plain);
-    assert!(message.contains("faults[0].tls_bad_certificate") && message.contains("server.tls: true"), "{message}");
+    assert!(
+        message.contains("faults[0].tls_bad_certificate") && message.contains("server.tls: true"),
+        "{message}"
+    );
 }
 
 /// A client that does not check the host name stands in for one that accepts any certificate:

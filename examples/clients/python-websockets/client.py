@@ -7,6 +7,9 @@ It sends `{"id": N}` every SEND_EVERY seconds while connected, keeps the ids who
 come back and sends them again after a reconnect (at-least-once). With WSCHAOS_EVENTS=stdout it
 prints one protocol event per line on stdout (docs/client-protocol.md); logs go to stderr.
 
+On wss:// it trusts the CA in $WSCHAOS_CA (a PEM file; wschaos sets it to the run's CA) and
+nothing else; without it, the system's roots.
+
 Environment: PING_INTERVAL (s, default 2, `none` turns pings off), PING_TIMEOUT (s, default 3),
 CLOSE_TIMEOUT (s, default 1), SEND_EVERY (s, default 0.1), SEND_FOR (s from the start, default
 `none`: new messages until stopped; unechoed ones are still resent after it).
@@ -19,6 +22,7 @@ import json
 import logging
 import os
 import signal
+import ssl
 import sys
 import time
 
@@ -102,8 +106,11 @@ async def run(url, weak):
     ping_interval = None if weak else seconds("PING_INTERVAL", "2")
     every = seconds("SEND_EVERY", "0.1")
     send_for = seconds("SEND_FOR", "none")
+    ca = os.environ.get("WSCHAOS_CA")
+    tls = ssl.create_default_context(cafile=ca) if ca and url.startswith("wss://") else None
     attempts = Attempts(
         url,  # an identity query (?wschaos_client=N) is already in the URL wschaos gives
+        ssl=tls,
         # identity: header asks for this header; sending it always is harmless.
         additional_headers={"x-wschaos-client": index} if index is not None else None,
         ping_interval=ping_interval,

@@ -5,7 +5,7 @@
 //! fields are errors that say why instead of faults that would silently never hit.
 
 use super::super::error::Diagnostic;
-use super::super::spec::ScenarioSpec;
+use super::super::spec::{IdentitySpec, ScenarioSpec};
 use super::Checker;
 use crate::suggest::did_you_mean;
 
@@ -55,11 +55,17 @@ pub(super) fn tls(check: &mut Checker, spec: &ScenarioSpec) {
             }
         }
     }
-    if spec.clients.command.is_some() {
+    // Your own clients get `wss://127.0.0.1:PORT/` and the CA in WSCHAOS_CA. A URL with an
+    // address sends no server name, and the query and headers are encrypted, so only their
+    // own listener (identity: port) tells the proxy who they are.
+    if spec.clients.command.is_some()
+        && let Some(identity) = spec.clients.identity
+        && identity != IdentitySpec::Port
+    {
         check.error(
-            "server.tls",
-            "`tls` with `clients.command` is not supported yet: run `wschaos echo --tls` and \
-             `wschaos proxy` for your own client over wss://",
+            "clients.identity",
+            "under `server.tls` the proxy cannot read the query or the headers (they are \
+             encrypted) and a client given an address sends no server name: use `identity: port`",
         );
     }
     if proxy.and_then(|proxy| proxy.strip_deflate) == Some(true) {
