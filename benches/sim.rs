@@ -10,10 +10,15 @@
 //!   "elements" are the run's virtual seconds, so criterion's elem/s is virtual seconds per wall
 //!   second (target ≥ 50).
 //!
+//! - `sim_connect`: the cost of one new connection through the proxy (TCP on the in-memory
+//!   network, the upgrade, and the close), `ws` against `wss` (a full TLS 1.3 handshake with
+//!   the run's Ed25519 certificate, no resumption): what TLS adds to every reconnect of a herd.
+//!
 //! Run with `cargo bench --bench sim`; `python3 benches/summarize.py sim` then writes the
 //! medians to reports/sim-bench.md.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
@@ -25,6 +30,7 @@ use wschaos::net::Transport;
 use wschaos::runner::{self, Interrupt, NoLog, RunOptions, SimRuntime};
 use wschaos::scenario::{Engine, ServerConfig};
 use wschaos::stack::Stack;
+use wschaos::tls::{RunCertificates, TlsClient};
 use wschaos::wire::Header;
 
 /// Bytes per message, header included.
@@ -61,6 +67,11 @@ async fn stack(net: &Transport) -> Stack {
 
 /// Client `index`'s WebSocket through the proxy at `addr`.
 async fn client(net: &Transport, addr: std::net::SocketAddr, index: u32) -> Socket {
+    connect(net, addr, index, None).await
+}
+
+/// Client `index`'s WebSocket through the proxy at `addr`, over TLS when `tls` is given.
+async fn connect(net: &Transport, addr: std::net::SocketAddr, index: u32, tls: Option<TlsClient>) -> Socket {
     let target = Endpoint {
         addr,
         url: format!("ws://{addr}/"),
@@ -69,7 +80,7 @@ async fn client(net: &Transport, addr: std::net::SocketAddr, index: u32) -> Sock
         token: None,
         subprotocols: Vec::new(),
         headers: Vec::new(),
-        tls: None,
+        tls,
     };
     open(net, &target, Duration::from_secs(10)).await.expect("the handshake succeeds").socket
 }
@@ -157,5 +168,41 @@ fn speed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, round_trips, speed);
+fn connects(c: &mut Criterion) {
+    let runtime = SimRuntime::new().unwrap();
+    let net = Transport::sim();
+    let certs = Arc::new(RunCertificates::generate().unwrap());
+    let mut group = c.benchmark_group("sim_connect");
+    group.measurement_time(Duration::from_secs(5));
+    group.throughput(Throughput::Elements(1));
+    for secure in [false, true] {
+        let stack = runtime
+            .run(async {
+                let config = ServerConfig { tls: secure, ..ServerConfig::default() };
+                let certs = secure.then(|| certs.clone());
+                Stack::echo(&net, config).tls(certs).start().await.unwrap()
+            })
+            .expect("the setup does not stall");
+        let tls =
+            secure.then(|| TlsClient::new(certs.client().unwrap(), &wschaos::tls::client_name(0)).unwrap());
+        group.bench_function(if secure { "wss" } else { "ws" }, |b| {
+            b.iter_custom(|iters| {
+                runtime
+                    .run(async {
+                        let elapsed = wall_clock();
+                        for _ in 0..iters {
+                            let mut socket = connect(&net, stack.proxy_addr(), 0, tls.clone()).await;
+                            socket.close(None).await.unwrap();
+                        }
+                        elapsed()
+                    })
+                    .expect("the connections do not stall")
+            })
+        });
+        drop(stack);
+    }
+    group.finish();
+}
+
+criterion_group!(benches, round_trips, speed, connects);
 criterion_main!(benches);

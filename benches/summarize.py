@@ -103,6 +103,15 @@ def sim():
                 f"| proxied 64 B echo, {name.replace('_', ' ')} | {point / 1e3:.2f} µs ({low / 1e3:.2f}–{high / 1e3:.2f}) "
                 f"| {per_second:,.0f} round trips |"
             )
+        connect = {}
+        for name in ("ws", "wss"):
+            point, low, high = median("sim_connect", name)
+            connect[name] = point
+            lines.append(
+                f"| a new proxied connection over {name}:// (connect, upgrade, close) | {point / 1e3:.1f} µs "
+                f"({low / 1e3:.1f}–{high / 1e3:.1f}) | {1e9 / point:,.0f} connections |"
+            )
+        lines.append(f"| wss / ws, per connection | {connect['wss'] / connect['ws']:.1f}× | |")
         point, low, high = median("sim_speed", "1000_clients_10_per_s")
         virtual = elements("sim_speed", "1000_clients_10_per_s")
         ratio = virtual / (point / 1e9)
