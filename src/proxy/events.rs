@@ -204,7 +204,10 @@ impl fmt::Display for CloseCause {
                 write!(f, "the client's TLS handshake with the proxy failed ({kind})")
             }
             CloseCause::ServerTlsFailed(kind) => {
-                write!(f, "the proxy's TLS handshake with the server failed ({kind}), so the client was reset")
+                write!(
+                    f,
+                    "the proxy's TLS handshake with the server failed ({kind}), so the client was reset"
+                )
             }
         }
     }

@@ -35,8 +35,11 @@ pub(super) fn tls(check: &mut Checker, spec: &ScenarioSpec) {
         && !MODES.contains(&word)
     {
         check.report(
-            Diagnostic::at("proxy.tls", format!("`{word}` is not valid here; expected `passthrough` or `terminate`"))
-                .maybe_help(did_you_mean(word, MODES)),
+            Diagnostic::at(
+                "proxy.tls",
+                format!("`{word}` is not valid here; expected `passthrough` or `terminate`"),
+            )
+            .maybe_help(did_you_mean(word, MODES)),
         );
     }
     if !server_tls {
