@@ -8,12 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 use wschaos::client::{self, ClientConfig, ClientSink};
-use wschaos::net::Transport;
+use wschaos::net::{Transport, any_loopback};
 use wschaos::proxy::{CloseCause, EventKind, ProxyEvent};
 use wschaos::scenario::{Engine, ProxyTls, Scenario, ServerConfig};
-use wschaos::stack::Stack;
+use wschaos::stack::{Stack, StackBuilder};
 use wschaos::tls::RunCertificates;
 use wschaos::{Verdict, run};
 
@@ -59,24 +60,27 @@ fn pong_loss_over_wss_is_detected_by_the_heartbeat_when_the_proxy_terminates() {
 }
 
 /// Runs one client of `FOUR` over wss:// through a stack whose proxy treats TLS by `mode`,
-/// trusting `trusted`'s CA, for 3 s; returns the proxy's events.
+/// trusting `trusted`'s CA (the stack's own by default), for 3 s; returns the proxy's events.
 async fn one_client(mode: ProxyTls, trusted: Option<&RunCertificates>) -> Vec<ProxyEvent> {
     let transport = Transport::sim();
     let certs = Arc::new(RunCertificates::generate().unwrap());
     let config = ServerConfig { tls: true, ..ServerConfig::default() };
-    let mut stack = Stack::echo(&transport, config)
-        .tls(Some(certs.clone()))
-        .proxy_tls(mode)
-        .clients(1)
-        .record_events()
-        .start()
-        .await
-        .unwrap();
+    let stack = Stack::echo(&transport, config).tls(Some(certs.clone())).proxy_tls(mode);
+    run_one_client(&transport, stack, trusted.unwrap_or(&certs)).await
+}
+
+/// Starts `stack` (with one client) and runs one client of `FOUR` through it for 3 s, trusting
+/// `trusted`'s CA; returns the proxy's events.
+async fn run_one_client(
+    transport: &Transport,
+    stack: StackBuilder,
+    trusted: &RunCertificates,
+) -> Vec<ProxyEvent> {
+    let mut stack = stack.clients(1).record_events().start().await.unwrap();
     let mut events = stack.take_events();
     let scenario = Scenario::parse(FOUR, "four.yaml").unwrap();
-    let ca = trusted.unwrap_or(&certs).client().unwrap();
     let client = ClientConfig::from_scenario(&scenario, &scenario.strategies[0], 0, stack.proxy_addr())
-        .over_tls(ca)
+        .over_tls(trusted.client().unwrap())
         .unwrap();
     let (sink, _client_events) = ClientSink::channel();
     let (stop, stopped) = client::stop_signal();
@@ -90,6 +94,17 @@ async fn one_client(mode: ProxyTls, trusted: Option<&RunCertificates>) -> Vec<Pr
         seen.push(event);
     }
     seen
+}
+
+/// The causes of the links that closed.
+fn close_causes(events: &[ProxyEvent]) -> Vec<&CloseCause> {
+    events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::LinkClosed { cause, .. } => Some(cause),
+            _ => None,
+        })
+        .collect()
 }
 
 fn upgraded_and_data(events: &[ProxyEvent]) -> (usize, usize) {
@@ -119,16 +134,36 @@ async fn the_frame_observer_reads_a_terminated_link_and_not_a_passed_through_one
 async fn a_client_that_refuses_the_proxys_certificate_closes_its_link_with_the_cause() {
     let stranger = RunCertificates::generate().unwrap();
     let events = one_client(ProxyTls::Terminate, Some(&stranger)).await;
-    let closes: Vec<&CloseCause> = events
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::LinkClosed { cause, .. } => Some(cause),
-            _ => None,
-        })
-        .collect();
+    let closes = close_causes(&events);
     assert!(closes.len() >= 2, "the client retried: {events:?}");
     assert!(closes.iter().all(|cause| matches!(cause, CloseCause::ClientTlsFailed(_))), "{closes:?}");
     assert_eq!(upgraded_and_data(&events), (0, 0));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_does_not_speak_tls_fails_the_proxys_handshake_and_resets_the_client() {
+    let transport = Transport::sim();
+    // A plain HTTP server: it answers the proxy's ClientHello with a 400 and closes.
+    let mut plain = transport.bind(any_loopback()).await.unwrap();
+    let plain_addr = plain.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        while let Ok((mut stream, _)) = plain.accept().await {
+            let _ = stream.write_all(b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n").await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    let certs = Arc::new(RunCertificates::generate().unwrap());
+    let terminating =
+        Stack::upstream(&transport, plain_addr).tls(Some(certs.clone())).proxy_tls(ProxyTls::Terminate);
+    let events = run_one_client(&transport, terminating, &certs).await;
+    let closes = close_causes(&events);
+    assert!(closes.len() >= 2, "the client retried: {events:?}");
+    assert!(closes.iter().all(|cause| matches!(cause, CloseCause::ServerTlsFailed(_))), "{closes:?}");
+    // Every client handshake with the proxy completed: the client was identified each time.
+    let identified =
+        events.iter().filter(|e| matches!(e.kind, EventKind::LinkIdentified { client: 0, .. })).count();
+    assert_eq!(identified, closes.len());
+    server.abort();
 }
 
 #[test]
