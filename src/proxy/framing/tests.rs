@@ -198,13 +198,13 @@ fn frame_faults_on_a_link_that_cannot_be_followed_are_not_applied() {
     let mut flow = Flow::new();
     start(&mut flow, &drop_kinds(&[FrameKind::Ping], Direction::Upstream));
     assert_eq!(pass(&mut flow, Way::Upstream, &[&tls_hello]), tls_hello, "forwarded unchanged");
-    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::NotHttp))]);
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::Tls))]);
 
     let mut flow = Flow::new();
     pass(&mut flow, Way::Upstream, &[&tls_hello]);
     pass(&mut flow, Way::Downstream, &[b"\x16\x03\x01"]);
     start(&mut flow, &Fault::CloseFrame { code: 1012, reason: String::new() });
-    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::NotHttp))]);
+    assert_eq!(flow.take_not_applied(), vec![(FAULT, NotApplied::Unfollowed(Stop::Tls))]);
     assert_eq!(flow.should_close(), None, "the link is left alone");
 
     let mut flow = Flow::new();
