@@ -308,11 +308,6 @@ impl Recorder {
         add("attempt_interval", observed.attempt_intervals);
         add("client_ping_interval", frames.ping_intervals);
         add("unanswered_pings", events(frames.unanswered as usize));
-        // Only wss:// runs measure TLS handshakes: a plain run's report has no `tls_time`
-        // (docs/tls.md), and a missing metric judges as an empty one.
-        if samples.get("tls_time").is_some_and(Vec::is_empty) {
-            samples.remove("tls_time");
-        }
 
         // Clients that report nothing recover as the proxy saw them.
         let recovery = if self.silent_clients { "observed_recovery_time" } else { "recovery_time" };
