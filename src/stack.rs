@@ -29,8 +29,8 @@ use tokio::time::Instant;
 
 use crate::net::accept::task_failure;
 use crate::net::{Transport, any_loopback};
-use crate::proxy::{Control, EventSink, Proxy, ProxyEvent, timeline};
-use crate::scenario::{FaultPlan, Scenario, ServerConfig, defaults};
+use crate::proxy::{Control, EventSink, Proxy, ProxyEvent, Termination, timeline};
+use crate::scenario::{FaultPlan, ProxyTls, Scenario, ServerConfig, defaults};
 use crate::seeds;
 use crate::server::{Server, ServerStats};
 use crate::tls::RunCertificates;
@@ -90,6 +90,7 @@ pub struct StackBuilder {
     record: bool,
     strip_deflate: bool,
     tls: Option<Arc<RunCertificates>>,
+    proxy_tls: ProxyTls,
 }
 
 impl StackBuilder {
@@ -131,6 +132,15 @@ impl StackBuilder {
         self
     }
 
+    /// What the proxy does with the TLS of [`tls`](StackBuilder::tls) (default passthrough):
+    /// `Terminate` makes it present the run's certificate to clients and open TLS of its own to
+    /// the server, trusting the run's CA, so frame faults see the plaintext. Without
+    /// certificates there is nothing to terminate and it does nothing.
+    pub fn proxy_tls(mut self, mode: ProxyTls) -> StackBuilder {
+        self.proxy_tls = mode;
+        self
+    }
+
     /// Keep the proxy's events for [`Stack::events`]; without it they are dropped as they come.
     pub fn record_events(mut self) -> StackBuilder {
         self.record = true;
@@ -169,6 +179,9 @@ impl StackBuilder {
         }
         control.set_strip_deflate(self.strip_deflate);
         control.set_credentials(credentials.clone());
+        if let (ProxyTls::Terminate, Some(certs)) = (self.proxy_tls, &self.tls) {
+            control.set_tls_termination(Some(Termination::for_run(certs)?));
+        }
         let mut proxy = Proxy::bind(&self.transport, self.listen, server_addr, control.clone()).await?;
         if self.client_listeners {
             proxy = proxy.with_client_listeners(self.clients).await?;
@@ -296,6 +309,7 @@ impl Stack {
             .seed(seed)
             .clients(scenario.clients.count)
             .strip_deflate(scenario.proxy.strip_deflate)
+            .proxy_tls(scenario.proxy.tls)
     }
 
     /// A stack forwarding to `upstream`, with the defaults.
@@ -310,6 +324,7 @@ impl Stack {
             record: false,
             strip_deflate: false,
             tls: None,
+            proxy_tls: ProxyTls::Passthrough,
         }
     }
 

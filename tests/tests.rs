@@ -49,6 +49,9 @@
 //! - `wss`: wss:// on sim: the example passes with clients told apart by their TLS server
 //!   name, a client refuses a certificate it does not trust without a storm, and what TLS
 //!   passthrough cannot do is refused at validation.
+//! - `wss_terminate`: `proxy.tls: terminate` on sim: pong loss over wss:// found by the
+//!   heartbeat, the frame observer reading terminated links, client-targeted frame faults,
+//!   a client refusing the proxy's certificate, determinism, the validation; one live run.
 //! - `signed`: signed handshakes on sim: re-signing against `reuse_signed_url` after `max_age`,
 //!   `revoke_credentials` under each `on_unauthorized`, no secret in any output; one live run.
 //! - `signals`: SIGTERM and SIGHUP stop a run, a swarm and the serve loops as Ctrl-C does,
@@ -129,3 +132,5 @@ mod support;
 mod swarm;
 #[path = "suite/wss.rs"]
 mod wss;
+#[path = "suite/wss_terminate.rs"]
+mod wss_terminate;

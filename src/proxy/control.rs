@@ -21,6 +21,7 @@ use tokio::sync::mpsc;
 use super::LinkId;
 use super::events::{CloseCause, EventKind, EventSink};
 use super::impostor::Impostors;
+use super::terminate::Termination;
 use crate::fault::FaultId;
 use crate::fault::{self, Admission, LinkFault};
 use crate::scenario::{ClientSelector, Fault, FaultKind, Links, Target};
@@ -93,6 +94,9 @@ struct State {
     strip_deflate: bool,
     /// The echo server's signed-handshake credentials, which `revoke_credentials` acts on.
     credentials: Option<Credentials>,
+    /// `proxy.tls: terminate`: how links opened from now on end the client's TLS and open
+    /// their own to the server.
+    termination: Option<Arc<Termination>>,
 }
 
 #[derive(Debug)]
@@ -126,6 +130,7 @@ impl Control {
             arrivals: 0,
             strip_deflate: false,
             credentials: None,
+            termination: None,
         };
         Control { state: Arc::new(Mutex::new(state)), events, impostors: Arc::default() }
     }
@@ -139,6 +144,17 @@ impl Control {
     /// can drop data frames.
     pub fn set_strip_deflate(&self, strip: bool) {
         self.lock().strip_deflate = strip;
+    }
+
+    /// Makes links opened from now on terminate TLS (`proxy.tls: terminate`) with
+    /// `termination`, or pass it through (`None`, the default).
+    pub fn set_tls_termination(&self, termination: Option<Termination>) {
+        self.lock().termination = termination.map(Arc::new);
+    }
+
+    /// How a link opened now terminates TLS, if it does.
+    pub fn tls_termination(&self) -> Option<Arc<Termination>> {
+        self.lock().termination.clone()
     }
 
     /// The echo server's credentials, for `revoke_credentials` (the stack sets them).

@@ -178,6 +178,13 @@ pub enum CloseCause {
     /// The proxy held the client's upgrade request (for a handshake fault) and the request was
     /// still incomplete after [`HANDSHAKE_TIMEOUT`](crate::wire::HANDSHAKE_TIMEOUT).
     HandshakeTimeout,
+    /// `proxy.tls: terminate`: the client's TLS handshake with the proxy failed or timed out
+    /// (a client that does not trust the run's CA, one that sent no TLS); no upstream was
+    /// dialed.
+    ClientTlsFailed(io::ErrorKind),
+    /// `proxy.tls: terminate`: the proxy's TLS handshake with the server failed or timed out;
+    /// the client was reset.
+    ServerTlsFailed(io::ErrorKind),
 }
 
 impl fmt::Display for CloseCause {
@@ -204,6 +211,15 @@ impl fmt::Display for CloseCause {
                 "the upgrade request was still incomplete after {} s",
                 crate::wire::HANDSHAKE_TIMEOUT.as_secs()
             ),
+            CloseCause::ClientTlsFailed(kind) => {
+                write!(f, "the client's TLS handshake with the proxy failed ({kind})")
+            }
+            CloseCause::ServerTlsFailed(kind) => {
+                write!(
+                    f,
+                    "the proxy's TLS handshake with the server failed ({kind}), so the client was reset"
+                )
+            }
         }
     }
 }

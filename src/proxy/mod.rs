@@ -11,6 +11,7 @@ pub mod framing;
 pub mod impostor;
 mod link;
 pub mod strip;
+pub mod terminate;
 
 pub mod timeline;
 
@@ -25,6 +26,7 @@ use tokio::task::JoinSet;
 
 pub use control::{ArrivalFate, Control};
 pub use events::{CloseCause, EventKind, EventSink, NotApplied, ProxyEvent};
+pub use terminate::Termination;
 
 use crate::net::accept::{self, AcceptRetry};
 use crate::net::{Listener, Stream, Transport};
@@ -204,7 +206,8 @@ async fn accept_loop(
 }
 
 /// Dials the upstream for one accepted connection and runs the link, or hangs the connection
-/// when `accept_hang` catches it.
+/// when `accept_hang` catches it. A terminating proxy ([`Termination`]) completes the client's
+/// TLS handshake first and opens its own to the server after the dial.
 async fn connect(
     client: Stream,
     peer: SocketAddr,
@@ -224,11 +227,30 @@ async fn connect(
             return impostor::impersonate(client, kind, fault, &control).await;
         }
     }
-    let opened = control.open_link(peer, owner);
+    let mut opened = control.open_link(peer, owner);
+    // `proxy.tls: terminate`: the client's TLS ends here, before the upstream is dialed.
+    let termination = control.tls_termination();
+    let (client, name) = match &termination {
+        Some(termination) => match terminate::client_side(termination, client, &mut opened, &control).await {
+            Some(accepted) => accepted,
+            None => return,
+        },
+        None => (client, String::new()),
+    };
     let server = match tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, transport.connect(upstream)).await {
         Ok(Ok(server)) => server,
         Ok(Err(error)) => return unreachable(opened.link, client, &control, error.kind()),
         Err(_) => return unreachable(opened.link, client, &control, io::ErrorKind::TimedOut),
+    };
+    let server = match &termination {
+        Some(termination) => match terminate::server_side(termination, server, &name).await {
+            Ok(server) => server,
+            Err(kind) => {
+                client.reset();
+                return control.close_link(opened.link, CloseCause::ServerTlsFailed(kind));
+            }
+        },
+        None => server,
     };
     link::run(opened, client, server, control).await;
 }

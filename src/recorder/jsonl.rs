@@ -279,6 +279,8 @@ fn cause_text(cause: &CloseCause) -> String {
         CloseCause::UpstreamUnreachable(kind) => format!("upstream_unreachable({kind:?})"),
         CloseCause::Hung(fault) => format!("hung({fault})"),
         CloseCause::HandshakeTimeout => "handshake_timeout".to_string(),
+        CloseCause::ClientTlsFailed(kind) => format!("client_tls_failed({kind:?})"),
+        CloseCause::ServerTlsFailed(kind) => format!("server_tls_failed({kind:?})"),
     }
 }
 

@@ -43,12 +43,17 @@ pub fn strategy_report(
         .get("recovery_time")
         .map(|values| values.iter().map(|seconds| (seconds * 1e6).round().max(0.0) as u64).collect())
         .unwrap_or_default();
+    let mut metrics = judge::summaries(&output.samples);
+    if !scenario.server.tls {
+        // Only wss:// runs have TLS handshakes: plain reports stay as they were (docs/tls.md).
+        metrics.remove("tls_time");
+    }
     StrategyReport {
         name: name.to_string(),
         description,
         verdict,
         interrupted_at,
-        metrics: judge::summaries(&output.samples),
+        metrics,
         detect_time_by_reason: output.detect_by_reason.iter().map(|(k, v)| (k.clone(), stats(v))).collect(),
         messages: output.messages,
         attempts_total: output.attempts_total,

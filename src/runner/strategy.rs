@@ -126,6 +126,7 @@ impl<'a> StrategyRun<'a> {
             .clients(scenario.clients.count)
             .strip_deflate(scenario.proxy.strip_deflate)
             .tls(certs.clone())
+            .proxy_tls(scenario.proxy.tls)
             .record_events();
         let builder = match &scenario.program {
             Some(program) if program.identity == Identity::Port => builder.client_listeners(),

@@ -51,6 +51,7 @@ fn every_example_starts_with_the_schema_line_and_validates() {
         "server-restart-herd.yaml",
         "signed-handshake.yaml",
         "slow-handshake.yaml",
+        "wss-pong-loss.yaml",
         "wss.yaml",
     ];
     assert_eq!(names, expected);

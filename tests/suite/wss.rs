@@ -87,8 +87,8 @@ fn what_tls_passthrough_cannot_do_is_a_located_error() {
     );
     let message = problems(&frame_fault);
     assert!(message.contains("faults[0].drop_frames") && message.contains("terminate"), "{message}");
-    let terminate = format!("{ONE_CLIENT}proxy: {{ tls: terminate }}\n");
-    assert!(problems(&terminate).contains("not supported yet"), "{}", problems(&terminate));
+    // `terminate` lifts them: tests/suite/wss_terminate.rs.
+    assert!(Scenario::parse(&format!("{frame_fault}proxy: {{ tls: terminate }}\n"), "tls.yaml").is_ok());
     let strip = format!("{ONE_CLIENT}proxy: {{ strip_deflate: true }}\n");
     assert!(problems(&strip).contains("proxy.strip_deflate"), "{}", problems(&strip));
     let no_tls = ONE_CLIENT.replace("server: { tls: true }\n", "proxy: { tls: passthrough }\n");

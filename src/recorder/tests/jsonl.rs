@@ -42,6 +42,20 @@ fn every_proxy_event_kind_writes_its_fields() {
             json!({"event": "link_closed", "link": 4, "cause": "handshake_timeout"}),
         ),
         (
+            EventKind::LinkClosed {
+                link: LinkId(5),
+                cause: CloseCause::ClientTlsFailed(std::io::ErrorKind::InvalidData),
+            },
+            json!({"event": "link_closed", "link": 5, "cause": "client_tls_failed(InvalidData)"}),
+        ),
+        (
+            EventKind::LinkClosed {
+                link: LinkId(6),
+                cause: CloseCause::ServerTlsFailed(std::io::ErrorKind::TimedOut),
+            },
+            json!({"event": "link_closed", "link": 6, "cause": "server_tls_failed(TimedOut)"}),
+        ),
+        (
             EventKind::FaultStarted { fault: fault(1, 2), name: "reset" },
             json!({"event": "fault_started", "fault": "faults[1]#2", "name": "reset"}),
         ),

@@ -123,4 +123,17 @@ pub struct ServerHeartbeat {
 pub struct ProxyConfig {
     /// Upgrade requests go on without their permessage-deflate offer.
     pub strip_deflate: bool,
+    /// What the proxy does with TLS when the server speaks it (`server.tls`).
+    pub tls: ProxyTls,
+}
+
+/// How the proxy treats a `wss://` link (docs/tls.md, "What the proxy can do to TLS").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ProxyTls {
+    /// Forward the encrypted bytes: link faults act on them, frame faults cannot.
+    #[default]
+    Passthrough,
+    /// Decrypt at the proxy with the run's certificate and encrypt again toward the server, so
+    /// the frame observer, frame faults and `strip_deflate` work on the plaintext.
+    Terminate,
 }

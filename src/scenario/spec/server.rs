@@ -153,6 +153,8 @@ pub struct ProxySpec {
     pub strip_deflate: Option<bool>,
     /// With `server.tls`: `passthrough` (the default) forwards the encrypted bytes, so link
     /// faults act on them and clients are told apart by the server name they send;
-    /// `terminate` (not supported yet) would decrypt at the proxy for frame faults.
+    /// `terminate` decrypts at the proxy with the run's certificate and encrypts again toward
+    /// the server, so frame faults and `strip_deflate` work on wss:// (two TLS handshakes per
+    /// link, and TLS is no longer end to end).
     pub tls: Option<String>,
 }

@@ -167,6 +167,7 @@ pub fn validate(spec: &ScenarioSpec, engine: Option<Engine>) -> Result<Scenario,
             server,
             proxy: ProxyConfig {
                 strip_deflate: spec.proxy.as_ref().and_then(|proxy| proxy.strip_deflate).unwrap_or(false),
+                tls: tls::proxy_tls(spec),
             },
             clients,
             strategies,
