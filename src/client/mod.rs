@@ -6,6 +6,7 @@
 //! (the delays) are pure; `connection.rs` opens sockets; this file runs the states.
 
 pub mod backoff;
+mod config;
 pub mod connection;
 pub mod delivery;
 pub mod events;
@@ -13,14 +14,13 @@ pub mod policy;
 mod session;
 pub mod signing;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use rand::RngExt;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
+pub use config::ClientConfig;
 pub use events::{ClientEvent, ClientEventKind, ClientSink, DropReason, GiveUp, Reason, State};
 
 use self::backoff::BackoffState;
@@ -30,99 +30,10 @@ use self::policy::{Next, Policy};
 use self::session::Ended;
 use self::signing::Signer;
 use crate::net::Transport;
-use crate::scenario::{ClientStrategy, CodeRange, Delivery, NormalClose, OnUnauthorized, Scenario, Workload};
 use crate::seeds;
-use crate::tls::{self, TlsClient};
-use crate::wire::signature::Credentials;
 
 /// Path part of a client's generator for its backoff draws, apart from its other draws.
 const BACKOFF_DRAWS: u64 = 1;
-
-/// Everything one client needs to run.
-#[derive(Clone, Debug)]
-pub struct ClientConfig {
-    /// The client's index, from 0.
-    pub index: u32,
-    /// Where to connect: the proxy in a run, any server standalone.
-    pub addr: SocketAddr,
-    /// The upgrade request's URL.
-    pub url: String,
-    /// The strategy and the settings resolved for it.
-    pub strategy: ClientStrategy,
-    /// The messages to send, if any.
-    pub workload: Option<Workload>,
-    /// The delivery guarantee.
-    pub delivery: Delivery,
-    /// Outbox capacity, in messages.
-    pub outbox: usize,
-    /// Close codes after which the client gives up.
-    pub permanent_close_codes: Vec<CodeRange>,
-    /// What a 1000/1001 close does.
-    pub normal_close: NormalClose,
-    /// Bearer token for the handshake.
-    pub token: Option<String>,
-    /// The server's credentials to sign upgrades with (`server.auth.hmac`), if the client signs.
-    pub credentials: Option<Credentials>,
-    /// What a 401 answer does.
-    pub on_unauthorized: OnUnauthorized,
-    /// Subprotocols offered in `Sec-WebSocket-Protocol`, in order of preference (none in a
-    /// run: the echo server needs none).
-    pub subprotocols: Vec<String>,
-    /// Extra upgrade-request headers, name and value (`wschaos client --header`).
-    pub headers: Vec<(String, String)>,
-    /// Start offsets are drawn from [0, start_spread].
-    pub start_spread: Duration,
-    /// No message falls due after this time from the start of the run (the heal, in a run:
-    /// the quiet period is for clients to converge, and messages still in flight at its end
-    /// would otherwise count as lost). `None`: until stopped.
-    pub workload_until: Option<Duration>,
-    /// The run's seed.
-    pub seed: u64,
-    /// TLS for `wss://`, if the server speaks it.
-    pub tls: Option<TlsClient>,
-}
-
-impl ClientConfig {
-    /// Client `index` of `scenario` under its matrix entry `strategy`, connecting to `addr`.
-    pub fn from_scenario(
-        scenario: &Scenario,
-        strategy: &ClientStrategy,
-        index: u32,
-        addr: SocketAddr,
-    ) -> Self {
-        let clients = &scenario.clients;
-        ClientConfig {
-            index,
-            addr,
-            url: format!("ws://{addr}/"),
-            strategy: strategy.clone(),
-            workload: clients.workload,
-            delivery: clients.delivery,
-            outbox: clients.outbox as usize,
-            permanent_close_codes: clients.permanent_close_codes.clone(),
-            normal_close: clients.normal_close,
-            token: clients.auth_token.clone(),
-            credentials: None,
-            on_unauthorized: clients.on_unauthorized,
-            subprotocols: Vec::new(),
-            headers: Vec::new(),
-            start_spread: clients.start_spread,
-            workload_until: Some(scenario.duration),
-            seed: scenario.seed,
-            tls: None,
-        }
-    }
-
-    /// The same client over `wss://`, trusting what `config` trusts: it asks for the server as
-    /// `c<index>.wschaos.test` (the run's certificate covers it, and the proxy reads the name
-    /// to tell clients apart) while connecting to the same address.
-    pub fn over_tls(mut self, config: Arc<rustls::ClientConfig>) -> std::io::Result<ClientConfig> {
-        let name = tls::client_name(self.index);
-        self.url = format!("wss://{name}:{}/", self.addr.port());
-        self.tls = Some(TlsClient::new(config, &name)?);
-        Ok(self)
-    }
-}
 
 /// A way to stop clients: send `true` and every client closes and returns.
 pub fn stop_signal() -> (watch::Sender<bool>, watch::Receiver<bool>) {

@@ -205,20 +205,13 @@ fn every_fault_keeps_the_contract() {
                 assert_eq!(last_out, last_in, "{name}: normal flow after the fault ends");
             }
         }
-        match &fault {
-            Fault::Refuse => {
-                assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Refuse)
-            }
-            Fault::AcceptHang => {
-                assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Hang)
-            }
-            Fault::TlsBadCertificate { kind } => {
-                assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Impersonate(*kind))
-            }
-            _ => {
-                assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), Admission::Accept, "{name}")
-            }
-        }
+        let admission = match &fault {
+            Fault::Refuse => Admission::Refuse,
+            Fault::AcceptHang => Admission::Hang,
+            Fault::TlsBadCertificate { kind } => Admission::Impersonate(*kind),
+            _ => Admission::Accept,
+        };
+        assert_eq!(build(&fault, seeds::derive(1, &[])).admit(), admission, "{name}");
     }
 }
 

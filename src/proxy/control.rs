@@ -14,7 +14,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use rand::RngExt;
 use rand::seq::SliceRandom;
 use tokio::sync::mpsc;
 
@@ -29,12 +28,9 @@ use crate::seeds;
 use crate::tls::BadCertificate;
 use crate::wire::signature::Credentials;
 
-/// Path part that separates a fault's per-link generators from its selection draws.
-const PER_LINK: u64 = 1;
-/// Path part of the draw that decides whether a link is hit.
-const PICK_LINK: u64 = 2;
-/// Path part of the draw that decides an arriving connection's fate.
-const PICK_ARRIVAL: u64 = 3;
+mod draws;
+
+use draws::{PICK_ARRIVAL, chance, fault_rng};
 
 /// A message from control to one link.
 #[derive(Debug)]
@@ -374,36 +370,6 @@ impl State {
             .find(|(id, active, _)| chance(self.seed, **id, &[PICK_ARRIVAL, arrival], &active.target.clients))
             .map(|(id, _, admission)| (*id, admission))
     }
-}
-
-impl Active {
-    /// Whether the fault hits `link`: `None` while that depends on a client not yet known.
-    fn hits(&self, seed: u64, id: FaultId, link: LinkId, client: Option<u32>) -> Option<bool> {
-        match (&self.chosen, client) {
-            (Some(chosen), Some(client)) => Some(chosen.contains(&client)),
-            (Some(_), None) => None,
-            (None, _) => Some(chance(seed, id, &[PICK_LINK, link.0], &self.target.clients)),
-        }
-    }
-}
-
-/// For `all` and `probability` selectors: whether the draw at `path` is a hit. Probability 0
-/// and 1 draw nothing.
-fn chance(seed: u64, id: FaultId, path: &[u64], selector: &ClientSelector) -> bool {
-    match selector {
-        ClientSelector::Probability(p) if *p <= 0.0 => false,
-        ClientSelector::Probability(p) if *p < 1.0 => {
-            let mut full = vec![seeds::FAULT, id.plan, id.occurrence];
-            full.extend_from_slice(path);
-            seeds::derive(seed, &full).random_bool(*p)
-        }
-        _ => true,
-    }
-}
-
-/// The generator a fault occurrence uses on one link (latency jitter, handshake delay).
-fn fault_rng(seed: u64, id: FaultId, link: LinkId) -> rand_chacha::ChaCha8Rng {
-    seeds::derive(seed, &[seeds::FAULT, id.plan, id.occurrence, PER_LINK, link.0])
 }
 
 /// Sends a fault to a link that is already open.

@@ -316,8 +316,7 @@ impl Link {
         seen.findings.extend(findings.iter().filter(|t| !matches!(t, Token::Bytes { .. })).cloned());
         // Identification first: the faults it starts act on this very chunk.
         for finding in &seen.findings {
-            // A plain link names its client in the upgrade request; a wss:// one in the
-            // server name of its ClientHello (`c7.wschaos.test`).
+            // The upgrade request names the client; on wss:// the ClientHello's server name.
             let client = match finding {
                 Token::Head(Head::Request { client: Some(client), .. }) => Some(*client),
                 Token::ServerName(Some(name)) => tls::client_of_name(name),

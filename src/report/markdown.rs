@@ -3,7 +3,10 @@
 
 use std::fmt::Write;
 
-use super::{Format, cell, not_applied_faults, repro_line, side_by_side, unhit_faults, verdict_word};
+use super::{
+    Format, cell, impersonation_rows, not_applied_faults, repro_line, side_by_side, unhit_faults,
+    verdict_word,
+};
 use crate::outcome::{ProgramReport, RunReport, Stats, StrategyReport};
 use crate::units::format_seconds;
 
@@ -191,22 +194,8 @@ fn strategy_section(out: &mut String, report: &RunReport, strategy: &StrategyRep
     ] {
         let _ = writeln!(out, "| {figure} | {value} |");
     }
-    // A man in the middle: shown only when a `tls_bad_certificate` fault answered someone.
-    for fault in &strategy.faults {
-        if let Some(seen) = fault.impersonation {
-            let _ = writeln!(
-                out,
-                "| faults[{}]#{} {}: connections answered with a bad certificate, accepted, application bytes and credentials sent to it | {}, {}, {}, {} |",
-                fault.plan,
-                fault.occurrence,
-                fault.name,
-                seen.answered,
-                seen.accepted,
-                seen.application_bytes,
-                seen.credentials_sent
-            );
-        }
-    }
+    // A man in the middle (`tls_bad_certificate`): what the clients sent it.
+    impersonation_rows(strategy).iter().for_each(|row| out.push_str(&format!("{row}\n")));
     // The herd's cost at the server: shown only when the echo server has capacity rules.
     if !strategy.attempts_turned_away.is_empty() {
         let turned: Vec<String> =

@@ -23,8 +23,8 @@ use std::path::{Path, PathBuf};
 
 pub use compare::{Comparison, compare};
 pub use text::{
-    cell, format_metric_value, higher_is_better, not_applied_faults, repro_command, repro_line,
-    swarm_repro_command, unhit_faults, verdict_word,
+    cell, format_metric_value, higher_is_better, impersonation_rows, not_applied_faults, repro_command,
+    repro_line, swarm_repro_command, unhit_faults, verdict_word,
 };
 
 use crate::outcome::{RunReport, StrategyReport};

@@ -86,6 +86,29 @@ pub fn unhit_faults(strategy: &StrategyReport) -> Vec<String> {
         .collect()
 }
 
+/// One summary row per `tls_bad_certificate` occurrence that answered someone: how many
+/// connections it answered, how many clients accepted its certificate, and what they sent it.
+pub fn impersonation_rows(strategy: &StrategyReport) -> Vec<String> {
+    strategy
+        .faults
+        .iter()
+        .filter_map(|fault| {
+            let seen = fault.impersonation?;
+            Some(format!(
+                "| faults[{}]#{} {}: connections answered with a bad certificate, accepted, \
+                 application bytes and credentials sent to it | {}, {}, {}, {} |",
+                fault.plan,
+                fault.occurrence,
+                fault.name,
+                seen.answered,
+                seen.accepted,
+                seen.application_bytes,
+                seen.credentials_sent
+            ))
+        })
+        .collect()
+}
+
 /// The frame faults of a strategy that some links could not take, as
 /// `faults[plan]#occurrence name: N links (reason)`.
 pub fn not_applied_faults(strategy: &StrategyReport) -> Vec<String> {

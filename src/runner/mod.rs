@@ -4,6 +4,7 @@
 //! verdict. The sim engine runs each strategy on a fresh paused current-thread runtime over
 //! the in-memory network, so the same seed gives the same bytes.
 
+mod clients;
 pub mod log;
 pub mod preflight;
 mod programs;

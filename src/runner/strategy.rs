@@ -10,17 +10,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::clients::{Clients, spawn_reference_clients, write_ca};
 use super::log::{EventLog, TaggedLines};
 use super::programs::{Programs, launch_server};
 use super::report::strategy_report;
 use super::{Interrupt, Progress, RunError, Tick, Update};
-use crate::client::{self, ClientConfig, ClientEvent, ClientEventKind, ClientSink, State};
+use crate::client::{ClientEvent, ClientEventKind, ClientSink, State};
 use crate::net::Transport;
-use crate::net::accept::task_failure;
 use crate::outcome::{ProgramReport, StrategyReport};
 use crate::proxy::ProxyEvent;
 use crate::recorder::{Recorded, Recorder, Span};
@@ -64,15 +62,6 @@ impl MatrixEntry<'_> {
             MatrixEntry::Program(entry) => format!("your program: {}", entry.command.join(" ")),
         }
     }
-}
-
-/// The clients of a run.
-enum Clients {
-    /// wschaos's reference clients, as tasks by index (`None` once one has ended and been
-    /// checked), and the signal that stops them.
-    Reference { stop: watch::Sender<bool>, tasks: Vec<Option<JoinHandle<State>>> },
-    /// The user's client programs.
-    Programs(Box<Programs>),
 }
 
 /// One strategy's run in progress.
@@ -328,60 +317,6 @@ impl<'a> StrategyRun<'a> {
     }
 }
 
-/// The reference clients of `strategy`, one task each, and the signal that stops them.
-fn spawn_reference_clients(
-    scenario: &Scenario,
-    strategy: &ClientStrategy,
-    stack: &Stack,
-    transport: &Transport,
-    sink: &ClientSink,
-    origin: Instant,
-    tls: Option<Arc<rustls::ClientConfig>>,
-) -> Result<Clients, RunError> {
-    let (stop, stopped) = client::stop_signal();
-    let mut tasks = Vec::with_capacity(scenario.clients.count as usize);
-    for index in 0..scenario.clients.count {
-        let mut config = ClientConfig::from_scenario(scenario, strategy, index, stack.proxy_addr());
-        if scenario.clients.sign {
-            config.credentials = stack.credentials().cloned();
-        }
-        if let Some(tls) = &tls {
-            config = config
-                .over_tls(tls.clone())
-                .map_err(|error| RunError::Harness(HarnessError::new("TLS", error.to_string())))?;
-        }
-        tasks.push(Some(tokio::spawn(client::run(
-            config,
-            transport.clone(),
-            sink.clone(),
-            stopped.clone(),
-            origin,
-        ))));
-    }
-    Ok(Clients::Reference { stop, tasks })
-}
-
-impl Clients {
-    /// A reference client's task that panicked, as the harness's failure. Tasks that ended
-    /// are taken out as they are found, whether they panicked or gave up (a client's normal
-    /// end), so none is polled twice.
-    async fn failure(&mut self) -> Option<HarnessError> {
-        let Clients::Reference { tasks, .. } = self else { return None };
-        for (index, slot) in tasks.iter_mut().enumerate() {
-            let Some(task) = slot.take_if(|task| task.is_finished()) else { continue };
-            if let Err(error) = task.await
-                && error.is_panic()
-            {
-                return Some(HarnessError::new(
-                    format!("client {index}"),
-                    format!("its task {}", task_failure(error)),
-                ));
-            }
-        }
-        None
-    }
-}
-
 /// Writes the `harness_error` event for `failure` and flushes the log, so events.jsonl ends
 /// with what stopped the run; the run's error.
 fn harness_failed(
@@ -422,17 +357,3 @@ pub(super) async fn run_strategy(
 
 #[cfg(test)]
 mod tests;
-
-/// Writes the run's CA to `ca.pem` in the run's output folder (or a fresh temporary one), for
-/// client programs to trust on `wss://`; returns its path.
-fn write_ca(certs: &RunCertificates, logs: Option<&PathBuf>) -> Result<PathBuf, RunError> {
-    let dir = match logs {
-        Some(dir) => dir.clone(),
-        None => std::env::temp_dir().join(format!("wschaos-ca-{}", std::process::id())),
-    };
-    let path = dir.join("ca.pem");
-    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, certs.ca_pem())).map_err(|error| {
-        RunError::Harness(HarnessError::new("TLS", format!("cannot write {}: {error}", path.display())))
-    })?;
-    Ok(path)
-}
