@@ -212,6 +212,59 @@ fn python_websockets_over_wss_recovers_and_refuses_the_impostor() {
     assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"), "the CA the clients trusted is kept");
 }
 
+/// Python `websockets` with an `ssl` context trusting the CA `wschaos echo --tls` wrote, through
+/// `wschaos proxy` in front of that TLS server: the proxy passes TLS through, the echo comes back.
+#[test]
+fn python_websockets_reaches_echo_tls_through_the_standalone_proxy() {
+    require_setup();
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("external-tls");
+    let _ = std::fs::remove_dir_all(&dir);
+    let echo = crate::process::Process::start(&[
+        "echo",
+        "--listen",
+        "127.0.0.1:0",
+        "--tls",
+        "--tls-out",
+        dir.to_str().unwrap(),
+    ]);
+    let first = echo.line(|line| line.starts_with("listening on wss://"));
+    let echo_addr = first.trim_start_matches("listening on wss://").split(' ').next().unwrap().to_string();
+    let proxy = crate::process::Process::start(&["proxy", "--upstream", &echo_addr]);
+    let listening = proxy.line(|line| line.starts_with("listening on "));
+    let proxy_addr = listening.trim_start_matches("listening on ").split(',').next().unwrap().to_string();
+    let script = r#"
+import asyncio, ssl, sys
+from websockets.asyncio.client import connect
+async def main():
+    context = ssl.create_default_context(cafile=sys.argv[2])
+    async with connect(sys.argv[1], ssl=context, proxy=None) as ws:
+        await ws.send('over wss')
+        print(await ws.recv())
+asyncio.run(main())
+"#;
+    let python = clients_dir().join("python-websockets/.venv/bin/python");
+    let output = Command::new(python)
+        .args(["-c", script, &format!("wss://{proxy_addr}/"), dir.join("ca.pem").to_str().unwrap()])
+        .output()
+        .expect("python runs");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout).trim(), "over wss");
+    // A context that trusts nothing wschaos made is refused, as a man in the middle would be.
+    let refused = Command::new(clients_dir().join("python-websockets/.venv/bin/python"))
+        .args([
+            "-c",
+            &script.replace("cafile=sys.argv[2]", "cafile=None"),
+            &format!("wss://{proxy_addr}/"),
+            "x",
+        ])
+        .output()
+        .expect("python runs");
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("CERTIFICATE_VERIFY_FAILED"), "{}", text(&refused.stderr));
+    proxy.interrupt();
+    echo.interrupt();
+}
+
 #[test]
 fn node_ws_notices_every_fault_and_loses_nothing() {
     let (output, out) = run("node-ws", Duration::from_secs(90));

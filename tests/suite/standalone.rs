@@ -292,3 +292,41 @@ async fn faults_that_target_clients_by_index_warn_when_no_link_says_which_client
     proxy.interrupt();
     echo.interrupt();
 }
+
+/// `wschaos echo --tls` writes its CA and prints where; `wschaos client --url wss:// --ca`
+/// trusts it, directly and through `wschaos proxy`, which passes the TLS through untouched.
+#[tokio::test]
+async fn the_standalone_client_speaks_wss_to_echo_tls_directly_and_through_the_proxy() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("standalone-tls");
+    let _ = std::fs::remove_dir_all(&dir);
+    let echo =
+        Process::start(&["echo", "--listen", "127.0.0.1:0", "--tls", "--tls-out", dir.to_str().unwrap()]);
+    let first = echo.line(|line| line.starts_with("listening on wss://"));
+    let ca = dir.join("ca.pem");
+    assert!(first.contains(&ca.display().to_string()), "the first line names the CA: {first}");
+    assert!(std::fs::read_to_string(&ca).unwrap().starts_with("-----BEGIN CERTIFICATE-----"));
+    let echo_addr = first.trim_start_matches("listening on wss://").split(' ').next().unwrap().to_string();
+    let proxy = Process::start(&["proxy", "--upstream", &echo_addr]);
+    let proxy_addr = proxy
+        .line(|line| line.starts_with("listening on "))
+        .trim_start_matches("listening on ")
+        .split(',')
+        .next()
+        .unwrap()
+        .to_string();
+    let port = proxy_addr.rsplit(':').next().unwrap();
+    for url in
+        [format!("wss://{echo_addr}/"), format!("wss://{proxy_addr}/"), format!("wss://localhost:{port}/")]
+    {
+        let mut client =
+            Process::start(&["client", "--url", &url, "--ca", ca.to_str().unwrap(), "--rate", "50/s"]);
+        client.line(|line| line.contains("TLS established on attempt 1"));
+        client.line(|line| line.contains("message 10 echoed"));
+        client.signal("INT");
+        let summary = client.line(|line| line.starts_with("attempts "));
+        assert_eq!(summary_numbers(&summary)[0], 1, "{url}: one connection: {summary}");
+        assert!(client.wait().success(), "{url}: the client exits cleanly on Ctrl-C");
+    }
+    proxy.interrupt();
+    echo.interrupt();
+}
