@@ -166,12 +166,25 @@ pub fn breakdown(out: &mut String, report: &RunReport) {
         }
     }
     legend(out, PARTS.iter().enumerate().map(|(i, (_, name))| (i, *name)));
-    out.push_str("</svg><table class=\"numbers\"><tr><th>strategy</th><th></th><th>detect</th><th>reconnect</th><th>resync</th></tr>");
+    // On wss://, the TLS handshakes' share of the reconnect (a part of it, not a fourth part).
+    fn tls(strategy: &StrategyReport) -> Option<&crate::outcome::Stats> {
+        strategy.metrics.get("tls_time").filter(|m| m.count > 0)
+    }
+    let any_tls = rows.iter().any(|(strategy, _)| tls(strategy).is_some());
+    out.push_str("</svg><table class=\"numbers\"><tr><th>strategy</th><th></th><th>detect</th><th>reconnect</th><th>resync</th>");
+    if any_tls {
+        out.push_str("<th>of the reconnect, TLS</th>");
+    }
+    out.push_str("</tr>");
     for (strategy, parts) in &rows {
         for (label, values) in [("p50", parts[0]), ("p99", parts[1])] {
             let _ = write!(out, "<tr><td>{}</td><td>{label}</td>", escape(&strategy.name));
             for value in values {
                 let _ = write!(out, "<td>{}</td>", seconds_text(value));
+            }
+            if any_tls {
+                let value = tls(strategy).map(|m| if label == "p50" { m.p50 } else { m.p99 });
+                let _ = write!(out, "<td>{}</td>", value.map_or("n/a".to_string(), seconds_text));
             }
             out.push_str("</tr>");
         }

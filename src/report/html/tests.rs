@@ -166,3 +166,28 @@ fn the_largest_charts_keep_the_page_small() {
     let page = render(&report);
     assert!(page.len() < 500 * 1024, "{} bytes", page.len());
 }
+
+#[test]
+fn the_breakdown_shows_the_tls_share_of_the_reconnect_only_on_wss() {
+    let mut plain = report();
+    for strategy in &mut plain.strategies {
+        strategy.metrics.insert("reconnect_time".into(), example::stats(&[0.5, 1.0]));
+    }
+    let page = render(&plain);
+    assert!(page.contains("id=\"breakdown\"") && !page.contains("of the reconnect, TLS"), "no TLS on ws://");
+    let mut secure = plain;
+    secure.strategies[0].metrics.insert("tls_time".into(), example::stats(&[0.0012, 0.0059]));
+    let page = render(&secure);
+    let doc = parse(&page);
+    let table = doc
+        .descendants()
+        .find(|node| {
+            node.has_tag_name("table") && node.ancestors().any(|a| a.attribute("id") == Some("breakdown"))
+        })
+        .expect("the breakdown's numbers");
+    let cells: Vec<&str> =
+        table.descendants().filter(|n| n.has_tag_name("td")).filter_map(|n| n.text()).collect();
+    assert!(page.contains("of the reconnect, TLS"));
+    assert!(cells.contains(&"1.2ms") && cells.contains(&"5.9ms"), "{cells:?}");
+    assert!(cells.contains(&"n/a"), "a strategy without TLS figures says so: {cells:?}");
+}
