@@ -44,9 +44,7 @@ pub(super) fn spawn_reference_clients(
             config.credentials = stack.credentials().cloned();
         }
         if let Some(tls) = &tls {
-            config = config
-                .over_tls(tls.clone())
-                .map_err(|error| RunError::Harness(HarnessError::new("TLS", error.to_string())))?;
+            config = config.over_tls(tls.clone()).map_err(tls_failure)?;
         }
         tasks.push(Some(tokio::spawn(client::run(
             config,
@@ -87,9 +85,11 @@ pub(super) fn write_ca(certs: &RunCertificates, logs: Option<&PathBuf>) -> Resul
         Some(dir) => dir.clone(),
         None => std::env::temp_dir().join(format!("wschaos-ca-{}", std::process::id())),
     };
-    let path = dir.join("ca.pem");
-    std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, certs.ca_pem())).map_err(|error| {
-        RunError::Harness(HarnessError::new("TLS", format!("cannot write {}: {error}", path.display())))
-    })?;
-    Ok(path)
+    certs.write_ca(&dir).map_err(tls_failure)
+}
+
+/// A failure of the run's TLS setup (its certificates, a client's config, the CA file): the
+/// harness's own, never a client's.
+pub(super) fn tls_failure(error: std::io::Error) -> RunError {
+    RunError::Harness(HarnessError::new("TLS", error.to_string()))
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use super::clients::{Clients, spawn_reference_clients, write_ca};
+use super::clients::{Clients, spawn_reference_clients, tls_failure, write_ca};
 use super::log::{EventLog, TaggedLines};
 use super::programs::{Programs, launch_server};
 use super::report::strategy_report;
@@ -96,10 +96,7 @@ impl<'a> StrategyRun<'a> {
         // wss://: a CA and leaf made for this strategy's run; the echo server presents the
         // leaf and the reference clients trust exactly the CA.
         let certs = match scenario.server.tls {
-            true => Some(Arc::new(
-                RunCertificates::generate()
-                    .map_err(|error| RunError::Harness(HarnessError::new("TLS", error.to_string())))?,
-            )),
+            true => Some(Arc::new(RunCertificates::generate().map_err(tls_failure)?)),
             false => None,
         };
         let (server, builder) = match &scenario.upstream {
@@ -159,13 +156,10 @@ impl<'a> StrategyRun<'a> {
                 (Clients::Programs(Box::new(programs)), recorder)
             }
             (MatrixEntry::Reference(strategy), _) => {
-                let tls =
-                    match &certs {
-                        Some(certs) => Some(certs.client().map_err(|error| {
-                            RunError::Harness(HarnessError::new("TLS", error.to_string()))
-                        })?),
-                        None => None,
-                    };
+                let tls = match &certs {
+                    Some(certs) => Some(certs.client().map_err(tls_failure)?),
+                    None => None,
+                };
                 let clients =
                     spawn_reference_clients(&scenario, strategy, &stack, &transport, &sink, origin, tls)?;
                 let workload = scenario.clients.workload.is_some();

@@ -2,7 +2,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::{ServeError, cannot_listen};
 use crate::net::Transport;
@@ -33,7 +33,7 @@ pub async fn serve(
         None => (format!("listening on ws://{addr}"), None),
         Some(dir) => {
             let certs = RunCertificates::generate().map_err(ServeError::Harness)?;
-            let ca = write_ca(&certs, &dir).map_err(ServeError::Network)?;
+            let ca = certs.write_ca(&dir).map_err(ServeError::Network)?;
             let config = certs.server().map_err(ServeError::Harness)?;
             (format!("listening on wss://{addr} (CA certificate: {})", ca.display()), Some(config))
         }
@@ -42,14 +42,4 @@ pub async fn serve(
     let server = Server::with_tls(config, seeds::derive(seed, &[seeds::SERVER]), tls);
     let stats = server.serve(listener, shutdown).await.map_err(ServeError::Harness)?;
     writeln!(out, "{}", stats.summary()).and_then(|()| out.flush()).map_err(ServeError::at_the_end)
-}
-
-/// Writes the CA of `certs` to `dir/ca.pem` (creating `dir`), for other programs to trust;
-/// returns the file's path.
-pub fn write_ca(certs: &RunCertificates, dir: &Path) -> std::io::Result<PathBuf> {
-    let path = dir.join("ca.pem");
-    std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, certs.ca_pem())).map_err(|error| {
-        std::io::Error::new(error.kind(), format!("cannot write {}: {error}", path.display()))
-    })?;
-    Ok(path)
 }

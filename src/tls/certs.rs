@@ -114,6 +114,16 @@ impl RunCertificates {
         &self.ca_pem
     }
 
+    /// Writes the CA to `dir/ca.pem` (creating `dir`) for other programs to trust; returns the
+    /// file's path, or an error naming it.
+    pub fn write_ca(&self, dir: &std::path::Path) -> io::Result<std::path::PathBuf> {
+        let path = dir.join("ca.pem");
+        std::fs::create_dir_all(dir).and_then(|()| std::fs::write(&path, &self.ca_pem)).map_err(|error| {
+            io::Error::new(error.kind(), format!("cannot write {}: {error}", path.display()))
+        })?;
+        Ok(path)
+    }
+
     /// The echo server's (and a terminating proxy's) config: the leaf and the CA.
     pub fn server(&self) -> io::Result<Arc<ServerConfig>> {
         server_config(vec![self.leaf.clone(), self.ca.clone()], private_key(&self.leaf_key)).map(Arc::new)

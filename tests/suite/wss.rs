@@ -22,13 +22,7 @@ fn the_wss_example_passes_on_sim_and_targets_clients_by_their_server_name() {
     let strategy = &report.strategies[0];
     // The stall targets clients 0–3 by index: the proxy could only hit them by reading their
     // names from the ClientHello, since the upgrade headers are encrypted.
-    let mut stalled: Vec<u32> = strategy
-        .incidents
-        .iter()
-        .filter(|incident| incident.reason == "heartbeat_timeout")
-        .map(|incident| incident.client)
-        .collect();
-    stalled.sort_unstable();
+    let stalled = clients_detected_by(strategy, "heartbeat_timeout");
     assert_eq!(stalled, [0, 1, 2, 3], "{:?}", strategy.incidents);
     // Every recovered reconnect went through a TLS handshake, measured as its own part.
     let recovered = strategy.incidents.iter().filter(|incident| incident.t_open.is_some()).count();
@@ -38,6 +32,14 @@ fn the_wss_example_passes_on_sim_and_targets_clients_by_their_server_name() {
     let seen = strategy.faults.iter().find_map(|fault| fault.impersonation).expect("the impostor's figures");
     assert!(seen.answered >= 4, "{seen:?}");
     assert_eq!((seen.accepted, seen.application_bytes, seen.credentials_sent), (0, 0, 0));
+}
+
+/// The clients of the incidents detected for `reason`, in order, once per incident.
+pub fn clients_detected_by(strategy: &wschaos::outcome::StrategyReport, reason: &str) -> Vec<u32> {
+    let mut clients: Vec<u32> =
+        strategy.incidents.iter().filter(|incident| incident.reason == reason).map(|i| i.client).collect();
+    clients.sort_unstable();
+    clients
 }
 
 const ONE_CLIENT: &str = "version: 1\nname: one\nduration: 10s\nengine: sim\nserver: { tls: true }\nclients:\n  count: 1\n  strategy: aws-full-jitter\n";

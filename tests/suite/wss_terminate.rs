@@ -38,13 +38,7 @@ fn pong_loss_over_wss_is_detected_by_the_heartbeat_when_the_proxy_terminates() {
     let strategy = &report.strategies[0];
     // The pongs were dropped, so every client's heartbeat found the dead link, within ping
     // every + pong timeout (5 s + 2 s) of the fault's start.
-    let mut detected: Vec<u32> = strategy
-        .incidents
-        .iter()
-        .filter(|incident| incident.reason == "heartbeat_timeout")
-        .map(|incident| incident.client)
-        .collect();
-    detected.sort_unstable();
+    let mut detected = crate::wss::clients_detected_by(strategy, "heartbeat_timeout");
     detected.dedup();
     assert_eq!(detected, [0, 1, 2, 3], "{:?}", strategy.incidents);
     let detect = &strategy.metrics["detect_time"];
@@ -211,13 +205,7 @@ fn pong_loss_through_a_terminating_proxy_is_detected_live() {
     let scenario = Scenario::parse(&text, "four.yaml").unwrap();
     let report = run(&scenario, Engine::Live).unwrap();
     let strategy = &report.strategies[0];
-    let mut detected: Vec<u32> = strategy
-        .incidents
-        .iter()
-        .filter(|incident| incident.reason == "heartbeat_timeout")
-        .map(|incident| incident.client)
-        .collect();
-    detected.sort_unstable();
+    let mut detected = crate::wss::clients_detected_by(strategy, "heartbeat_timeout");
     detected.dedup();
     assert_eq!(detected, [0, 1, 2, 3], "{:?}", strategy.incidents);
     assert!(strategy.incidents.iter().all(|incident| incident.t_open.is_some()), "every client came back");
